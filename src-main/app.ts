@@ -1,0 +1,81 @@
+// The composition root: every service built from a data directory. The
+// Electron shell, browser mode, the command line and the tests all start
+// here, so they run the same code (DESIGN.md principle 1).
+import { join } from 'node:path';
+import { Db } from './store/db.ts';
+import { UsersRepo } from './store/users.ts';
+import { GroupsRepo } from './store/groups.ts';
+import { LinksRepo } from './store/links.ts';
+import { ReportsRepo } from './store/reports.ts';
+import { DirectoriesRepo } from './store/directories.ts';
+import { keyFileCipher, type SecretCipher } from './secrets/cipher.ts';
+import { Vault } from './secrets/vault.ts';
+import { EventBus } from './events/bus.ts';
+import { Operations } from './events/operations.ts';
+import { UsersService } from './users/service.ts';
+import { GroupsService } from './groups/service.ts';
+import { DirectoriesService } from './directories/service.ts';
+import { createConnector } from './connectors/registry.ts';
+import { createChangeRecorder } from './sync/recorder.ts';
+import type { DirectoryConfig, DirectorySecrets } from '../src-preload/directory.ts';
+import type { Connector } from './connectors/connector.ts';
+
+export interface AppOptions {
+  dataDir: string;
+  /** Electron passes a safeStorage cipher; elsewhere a key file in dataDir. */
+  cipher?: SecretCipher;
+  shell: 'electron' | 'browser' | 'cli' | 'test';
+  /** Tests may swap how connectors are made (e.g. to add a CA); defaults to the registry. */
+  createConnector?: (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;
+}
+
+export function createApp(opts: AppOptions) {
+  const db = new Db(join(opts.dataDir, 'provision-desk.sqlite'));
+  const cipher = opts.cipher ?? keyFileCipher(join(opts.dataDir, 'secret.key'));
+  const events = new EventBus();
+  const operations = new Operations();
+  const repos = {
+    users: new UsersRepo(db),
+    groups: new GroupsRepo(db),
+    links: new LinksRepo(db),
+    reports: new ReportsRepo(db),
+    directories: new DirectoriesRepo(db),
+  };
+  const vault = new Vault(db, cipher);
+  const changes = createChangeRecorder();
+  const users = new UsersService({ db, users: repos.users, links: repos.links, changes, events });
+  const groups = new GroupsService({ db, groups: repos.groups, users: repos.users, links: repos.links, changes, events });
+  const directories = new DirectoriesService({
+    db,
+    directories: repos.directories,
+    vault,
+    events,
+    createConnector: opts.createConnector ?? createConnector,
+  });
+
+  // Background work (outbox worker, reset portal) starts only in shells that
+  // run the app for an admin, not in one-shot CLI commands or unit tests.
+  const lifecycle = { start: [] as Array<() => Promise<void> | void>, stop: [] as Array<() => Promise<void> | void> };
+
+  return {
+    options: opts,
+    lifecycle,
+    db,
+    repos,
+    vault,
+    events,
+    operations,
+    users,
+    groups,
+    directories,
+    async start() {
+      for (const fn of lifecycle.start) await fn();
+    },
+    async close() {
+      for (const fn of lifecycle.stop.reverse()) await fn();
+      db.close();
+    },
+  };
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,17 @@
+// Every channel's handler. Areas add their table here; the type below makes
+// a channel without a handler a compile error.
+import type { App } from '../../app.ts';
+import type { ChannelName } from '../../../src-preload/contract.ts';
+import type { Handlers } from './types.ts';
+import { coreHandlers } from './core.ts';
+
+const cache = new WeakMap<App, Handlers<ChannelName>>();
+
+export function handlers(app: App): Handlers<ChannelName> {
+  let h = cache.get(app);
+  if (!h) {
+    h = { ...coreHandlers(app) };
+    cache.set(app, h);
+  }
+  return h;
+}

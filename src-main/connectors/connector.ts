@@ -1,0 +1,162 @@
+// The one interface every directory kind implements (DESIGN.md principle 6).
+// The sync engine speaks only this; it never sees LDAP or Graph.
+import type { DirectoryConfig, DirectorySecrets } from '../../src-preload/directory.ts';
+import type { VerifyResult } from '../../src-preload/contract/directories.ts';
+import type { UserInput } from '../../src-preload/model.ts';
+
+/**
+ * The user as a directory holds it, already mapped to the model's shape.
+ * `manager` is the directory's reference (DN / object id) of the manager, not
+ * a local id: the sync engine resolves it through links.
+ */
+export type RemoteUserData = Omit<UserInput, 'managerId'> & { managerRef?: string };
+
+export interface RemoteUser {
+  /** Immutable identity: objectGUID (canonical string), entryUUID, Graph id. */
+  anchor: string;
+  /** What writes address: the DN for LDAP (changes on rename), the id for Graph. */
+  ref: string;
+  data: RemoteUserData;
+}
+
+export interface RemoteGroupData {
+  displayName: string;
+  description?: string;
+}
+
+export interface RemoteMemberRef {
+  /** DN or object id as the directory lists it. */
+  ref: string;
+  /** When the connector knows it (Graph does; LDAP resolves by objectClass if it can). */
+  type?: 'User' | 'Group';
+}
+
+export interface RemoteGroup {
+  anchor: string;
+  ref: string;
+  data: RemoteGroupData;
+  /** Complete membership (ranged retrieval done), nested groups included. */
+  members: RemoteMemberRef[];
+}
+
+/** A page of objects; listings yield pages so nothing holds a whole directory. */
+export type Page<T> = T[];
+
+export interface ListOptions {
+  signal?: AbortSignal;
+}
+
+/** Opaque to the engine: the connector stores what it needs for the next delta. */
+export type DeltaToken = string;
+
+export interface DeltaChanges<T> {
+  changed: T[];
+  /** Anchors of objects deleted (or moved out of scope) since the token. */
+  removed: string[];
+}
+
+export interface DeltaResult {
+  /** False when the token was no longer usable (e.g. invocationId changed): do a full read. */
+  usable: boolean;
+  users: DeltaChanges<RemoteUser>;
+  groups: DeltaChanges<RemoteGroup>;
+  /** Save only after the run that used it succeeded. */
+  nextToken: DeltaToken;
+}
+
+export interface CreateUserOptions {
+  password?: string;
+  mustChangePassword?: boolean;
+}
+
+export interface Capabilities {
+  delta: boolean;
+  passwords: boolean;
+  nestedGroups: boolean;
+  sendMail: boolean;
+  /** Largest number of member changes the connector sends in one request. */
+  memberBatch: number;
+}
+
+export interface Connector {
+  readonly kind: DirectoryConfig['kind'];
+  readonly capabilities: Capabilities;
+
+  verify(signal?: AbortSignal): Promise<VerifyResult>;
+
+  listUsers(opts?: ListOptions): AsyncIterable<Page<RemoteUser>>;
+  listGroups(opts?: ListOptions): AsyncIterable<Page<RemoteGroup>>;
+  /** Changes since token (undefined = start tracking: returns a token for now). */
+  delta(token: DeltaToken | undefined, opts?: ListOptions): Promise<DeltaResult>;
+
+  /** Finds an existing user for an idempotent create (by the mapped userName, then e-mail). */
+  findUser(data: RemoteUserData): Promise<RemoteUser | undefined>;
+  getUser(ref: string): Promise<RemoteUser | undefined>;
+  createUser(data: RemoteUserData, opts?: CreateUserOptions): Promise<RemoteUser>;
+  /** Writes only what differs between before and after; renames when the RDN value changes. */
+  updateUser(ref: string, before: RemoteUserData, after: RemoteUserData): Promise<RemoteUser>;
+  setUserEnabled(ref: string, enabled: boolean): Promise<void>;
+  deleteUser(ref: string): Promise<void>;
+  setPassword(ref: string, password: string, opts?: { mustChange?: boolean }): Promise<void>;
+
+  findGroup(data: RemoteGroupData): Promise<RemoteGroup | undefined>;
+  createGroup(data: RemoteGroupData, initialMembers?: string[]): Promise<RemoteGroup>;
+  deleteGroup(ref: string): Promise<void>;
+  /** Adds members by ref; ones already there count as success. */
+  addMembers(groupRef: string, memberRefs: string[]): Promise<void>;
+  removeMembers(groupRef: string, memberRefs: string[]): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+/** Failure classes the engine acts on; `transient` ones are retried with backoff. */
+export type ConnectorErrorCode =
+  | 'unreachable'
+  | 'timeout'
+  | 'tls_required'
+  | 'certificate_untrusted'
+  | 'invalid_credentials'
+  | 'account_locked'
+  | 'account_disabled'
+  | 'password_expired'
+  | 'password_must_change'
+  | 'account_expired'
+  | 'base_not_found'
+  | 'filter_invalid'
+  | 'size_limit'
+  | 'permission_missing'
+  | 'tenant_not_found'
+  | 'certificate_expired'
+  | 'already_exists'
+  | 'not_found'
+  | 'constraint'
+  | 'password_policy'
+  | 'invalid_value'
+  | 'throttled'
+  | 'busy'
+  | 'cancelled'
+  | 'unknown';
+
+export class ConnectorError extends Error {
+  readonly code: ConnectorErrorCode;
+  /** The server's own message, request ids, LDAP result codes. */
+  readonly details?: unknown;
+  readonly transient: boolean;
+  /** For throttling: how long the server asked us to wait. */
+  readonly retryAfterMs?: number;
+  constructor(
+    code: ConnectorErrorCode,
+    message: string,
+    opts: { details?: unknown; transient?: boolean; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = 'ConnectorError';
+    this.code = code;
+    this.details = opts.details;
+    this.transient = opts.transient ?? ['unreachable', 'timeout', 'throttled', 'busy'].includes(code);
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** Builds a connector for a saved or unsaved directory. */
+export type ConnectorFactory = (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;

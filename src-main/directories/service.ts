@@ -1,0 +1,151 @@
+// Directories: save (config + write-only secrets), list with their work
+// counts, verify credentials through the kind's connector.
+import {
+  directoryConfigSchema,
+  type DirectoryConfig,
+  type DirectorySecrets,
+  type DirectoryView,
+} from '../../src-preload/directory.ts';
+import type { VerifyResult } from '../../src-preload/contract/directories.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import type { DirectoriesRepo, DirectoryRecord } from '../store/directories.ts';
+import type { Vault } from '../secrets/vault.ts';
+import type { EventBus } from '../events/bus.ts';
+import { ConnectorError, type Connector } from '../connectors/connector.ts';
+import { nowIso } from '../store/db.ts';
+
+export interface DirectoriesServiceDeps {
+  db: Db;
+  directories: DirectoriesRepo;
+  vault: Vault;
+  events: EventBus;
+  createConnector: (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;
+}
+
+const secretOwner = (id: string) => `directory:${id}`;
+
+export class DirectoriesService {
+  private readonly d: DirectoriesServiceDeps;
+  constructor(deps: DirectoriesServiceDeps) {
+    this.d = deps;
+  }
+
+  list(): DirectoryView[] {
+    return this.d.directories.all().map((r) => this.view(r));
+  }
+
+  get(id: string): DirectoryView {
+    return this.view(this.record(id));
+  }
+
+  record(id: string): DirectoryRecord {
+    const r = this.d.directories.get(id);
+    if (!r) throw notFound('The directory', id);
+    return r;
+  }
+
+  byName(name: string): DirectoryRecord {
+    const r = this.d.directories.byName(name) ?? this.d.directories.get(name);
+    if (!r) throw new AppError('not_found', `There is no directory named "${name}".`);
+    return r;
+  }
+
+  secrets(id: string): DirectorySecrets {
+    return this.d.vault.get<DirectorySecrets>(secretOwner(id)) ?? {};
+  }
+
+  save(id: string | undefined, raw: DirectoryConfig, secrets: DirectorySecrets): DirectoryView {
+    const parsed = directoryConfigSchema.safeParse(raw);
+    if (!parsed.success) throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
+    const config = parsed.data;
+    const saved = this.d.db.transaction(() => {
+      const same = this.d.directories.byName(config.name);
+      if (same && same.id !== id)
+        throw new AppError('conflict', `A directory named "${config.name}" already exists.`, { field: 'name' });
+      if (id) {
+        const existing = this.record(id);
+        if (existing.config.kind !== config.kind)
+          throw new AppError('validation', 'The kind of a saved directory cannot change; add a new directory instead.');
+      }
+      const rec = id ? this.d.directories.update(id, config) : this.d.directories.insert(config);
+      this.d.vault.merge(secretOwner(rec.id), { ...secrets });
+      return rec;
+    });
+    this.d.events.emit('app.changed', { what: 'directories' });
+    return this.view(saved);
+  }
+
+  delete(id: string): void {
+    this.d.db.transaction(() => {
+      this.record(id);
+      this.d.directories.delete(id);
+      this.d.vault.delete(secretOwner(id));
+    });
+    this.d.events.emit('app.changed', { what: 'directories' });
+  }
+
+  /** Connector for a saved directory, with its stored secrets. */
+  connector(id: string): Connector {
+    const r = this.record(id);
+    return this.d.createConnector(r.config, this.secrets(id));
+  }
+
+  async verify(input: { id?: string; config?: DirectoryConfig; secrets: DirectorySecrets }, signal?: AbortSignal) {
+    const config = input.config ?? (input.id ? this.record(input.id).config : undefined);
+    if (!config) throw new AppError('validation', 'Choose a directory or fill in the form to verify.');
+    const stored = input.id ? this.secrets(input.id) : {};
+    const secrets = { ...stored, ...stripEmpty(input.secrets) };
+    let result: VerifyResult;
+    let connector: Connector | undefined;
+    try {
+      connector = this.d.createConnector(config, secrets);
+      result = await connector.verify(signal);
+    } catch (err) {
+      result = verifyFailure(err);
+    } finally {
+      await connector?.close().catch(() => undefined);
+    }
+    if (input.id && this.d.directories.get(input.id)) {
+      const summary = result.ok ? 'Verified' : (result.error?.message ?? 'Failed');
+      this.d.directories.setLastVerify(input.id, { at: nowIso(), ok: result.ok, summary });
+      this.d.events.emit('app.changed', { what: 'directories' });
+    }
+    return result;
+  }
+
+  private view(r: DirectoryRecord): DirectoryView {
+    const counts = this.d.db.get<{ pending: number; failed: number }>(
+      `SELECT sum(state IN ('pending','running')) AS pending, sum(state = 'failed') AS failed FROM outbox WHERE directory_id = ?`,
+      r.id,
+    );
+    const run = this.d.db.get<{ created: string; kind: string; status: string }>(
+      'SELECT created, kind, status FROM import_runs WHERE directory_id = ? ORDER BY created DESC LIMIT 1',
+      r.id,
+    );
+    return {
+      id: r.id,
+      config: r.config,
+      hasSecret: this.d.vault.has(secretOwner(r.id)),
+      created: r.created,
+      lastModified: r.modified,
+      lastVerify: r.lastVerify,
+      lastRun: run ? { at: run.created, kind: run.kind, status: run.status } : undefined,
+      pending: counts?.pending ?? 0,
+      failed: counts?.failed ?? 0,
+    };
+  }
+}
+
+function stripEmpty(s: DirectorySecrets): DirectorySecrets {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined && v !== '')) as DirectorySecrets;
+}
+
+/** A connector that throws instead of reporting still gives a precise result. */
+export function verifyFailure(err: unknown): VerifyResult {
+  const e =
+    err instanceof ConnectorError || err instanceof AppError
+      ? { code: err.code, message: err.message, details: err.details }
+      : { code: 'unknown', message: 'Verification failed.', details: err instanceof Error ? err.message : String(err) };
+  return { ok: false, error: e, steps: [], facts: {}, warnings: [] };
+}

@@ -1,0 +1,95 @@
+// The local store: one SQLite file (node:sqlite, no native module), WAL mode,
+// versioned migrations. Repositories take a Db and never open their own.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrations } from './migrations.ts';
+
+export class Db {
+  readonly sqlite: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private depth = 0;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.sqlite = new DatabaseSync(file);
+    this.sqlite.exec('PRAGMA journal_mode = WAL');
+    this.sqlite.exec('PRAGMA synchronous = NORMAL');
+    this.sqlite.exec('PRAGMA foreign_keys = ON');
+    this.sqlite.exec('PRAGMA busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** Prepared statements are cached by their SQL text. */
+  prepare(sql: string): StatementSync {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.sqlite.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  all<T>(sql: string, ...params: SqlValue[]): T[] {
+    return this.prepare(sql).all(...params) as T[];
+  }
+  get<T>(sql: string, ...params: SqlValue[]): T | undefined {
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+  run(sql: string, ...params: SqlValue[]): { changes: number; lastInsertRowid: number } {
+    const r = this.prepare(sql).run(...params);
+    return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+  }
+
+  /** Runs fn in one transaction; nested calls join the outer one. */
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    }
+    this.sqlite.exec('BEGIN IMMEDIATE');
+    this.depth = 1;
+    try {
+      const result = fn();
+      this.sqlite.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.sqlite.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  /** Bumps the counter every local change moves, so stale plans are seen. */
+  bumpLocalChange(): number {
+    this.run("UPDATE counters SET value = value + 1 WHERE name = 'localChange'");
+    return this.localChange();
+  }
+  localChange(): number {
+    return this.get<{ value: number }>("SELECT value FROM counters WHERE name = 'localChange'")!.value;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.sqlite.close();
+  }
+
+  private migrate(): void {
+    const current = (this.sqlite.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    for (let v = current; v < migrations.length; v++) {
+      this.transaction(() => {
+        this.sqlite.exec(migrations[v]!);
+        this.sqlite.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+}
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+export const nowIso = () => new Date().toISOString();

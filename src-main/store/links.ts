@@ -1,0 +1,149 @@
+// Links: which remote object (anchor, ref) a local user or group is in each
+// directory, and its provisioning state there.
+import type { Db } from './db.ts';
+import { nowIso } from './db.ts';
+import type { ProvisioningState } from '../../src-preload/contract/users.ts';
+
+export interface Link {
+  directoryId: string;
+  objectType: 'user' | 'group';
+  localId: string;
+  anchor: string | null;
+  ref: string | null;
+  state: ProvisioningState['state'];
+  reason: string | null;
+  hash: string | null;
+  updated: string;
+}
+
+interface LinkDb {
+  directory_id: string;
+  object_type: 'user' | 'group';
+  local_id: string;
+  anchor: string | null;
+  ref: string | null;
+  state: ProvisioningState['state'];
+  reason: string | null;
+  hash: string | null;
+  updated: string;
+}
+const toLink = (r: LinkDb): Link => ({
+  directoryId: r.directory_id,
+  objectType: r.object_type,
+  localId: r.local_id,
+  anchor: r.anchor,
+  ref: r.ref,
+  state: r.state,
+  reason: r.reason,
+  hash: r.hash,
+  updated: r.updated,
+});
+
+export class LinksRepo {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  get(directoryId: string, objectType: Link['objectType'], localId: string): Link | undefined {
+    const r = this.db.get<LinkDb>(
+      'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND local_id = ?',
+      directoryId,
+      objectType,
+      localId,
+    );
+    return r && toLink(r);
+  }
+
+  byAnchor(directoryId: string, objectType: Link['objectType'], anchor: string): Link | undefined {
+    const r = this.db.get<LinkDb>(
+      'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND anchor = ?',
+      directoryId,
+      objectType,
+      anchor,
+    );
+    return r && toLink(r);
+  }
+
+  forDirectory(directoryId: string, objectType: Link['objectType']): Link[] {
+    return this.db
+      .all<LinkDb>('SELECT * FROM links WHERE directory_id = ? AND object_type = ?', directoryId, objectType)
+      .map(toLink);
+  }
+
+  forLocal(localId: string): Link[] {
+    return this.db.all<LinkDb>('SELECT * FROM links WHERE local_id = ?', localId).map(toLink);
+  }
+
+  upsert(l: Omit<Link, 'updated'> & { updated?: string }): void {
+    this.db.run(
+      `INSERT INTO links (directory_id, object_type, local_id, anchor, ref, state, reason, hash, updated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(directory_id, object_type, local_id) DO UPDATE SET anchor = excluded.anchor, ref = excluded.ref,
+         state = excluded.state, reason = excluded.reason, hash = excluded.hash, updated = excluded.updated`,
+      l.directoryId,
+      l.objectType,
+      l.localId,
+      l.anchor,
+      l.ref,
+      l.state,
+      l.reason,
+      l.hash,
+      l.updated ?? nowIso(),
+    );
+  }
+
+  setState(directoryId: string, objectType: Link['objectType'], localId: string, state: Link['state'], reason?: string) {
+    this.db.run(
+      `INSERT INTO links (directory_id, object_type, local_id, state, reason, updated) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(directory_id, object_type, local_id) DO UPDATE SET state = excluded.state, reason = excluded.reason,
+         updated = excluded.updated`,
+      directoryId,
+      objectType,
+      localId,
+      state,
+      reason ?? null,
+      nowIso(),
+    );
+  }
+
+  delete(directoryId: string, objectType: Link['objectType'], localId: string): void {
+    this.db.run(
+      'DELETE FROM links WHERE directory_id = ? AND object_type = ? AND local_id = ?',
+      directoryId,
+      objectType,
+      localId,
+    );
+  }
+
+  /** Per-object states with the directory's name, for detail panels. */
+  statesOf(localId: string): ProvisioningState[] {
+    return this.db
+      .all<{ directory_id: string; name: string; state: ProvisioningState['state']; reason: string | null; updated: string }>(
+        `SELECT l.directory_id, d.name, l.state, l.reason, l.updated FROM links l JOIN directories d ON d.id = l.directory_id
+         WHERE l.local_id = ? ORDER BY d.name`,
+        localId,
+      )
+      .map((r) => ({
+        directoryId: r.directory_id,
+        directoryName: r.name,
+        state: r.state,
+        reason: r.reason ?? undefined,
+        updated: r.updated,
+      }));
+  }
+
+  /** Compact states of every object of a type, for lists: localId → [[dirId, state]]. */
+  compactStates(objectType: Link['objectType']): Map<string, Array<[string, Link['state']]>> {
+    const map = new Map<string, Array<[string, Link['state']]>>();
+    for (const r of this.db.all<{ local_id: string; directory_id: string; state: Link['state'] }>(
+      'SELECT local_id, directory_id, state FROM links WHERE object_type = ?',
+      objectType,
+    )) {
+      let list = map.get(r.local_id);
+      if (!list) map.set(r.local_id, (list = []));
+      list.push([r.directory_id, r.state]);
+    }
+    return map;
+  }
+}

@@ -1,0 +1,144 @@
+// Versioned schema. Each entry runs once, in order, inside a transaction;
+// PRAGMA user_version records how far a data file has come. Never edit an
+// entry that has shipped: add a new one.
+export const migrations: string[] = [
+  /* 1: the hub */ `
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO counters VALUES ('localChange', 0);
+
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    display_name TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+    employee_number TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    data TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX users_email ON users(email);
+
+  CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+  );
+
+  CREATE TABLE memberships (
+    group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    member_id TEXT NOT NULL,
+    member_type TEXT NOT NULL CHECK (member_type IN ('User','Group')),
+    PRIMARY KEY (group_id, member_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_member ON memberships(member_id);
+
+  CREATE TABLE directories (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    kind TEXT NOT NULL,
+    config TEXT NOT NULL,
+    last_verify TEXT,
+    delta_state TEXT,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+  );
+
+  CREATE TABLE links (
+    directory_id TEXT NOT NULL REFERENCES directories(id) ON DELETE CASCADE,
+    object_type TEXT NOT NULL CHECK (object_type IN ('user','group')),
+    local_id TEXT NOT NULL,
+    anchor TEXT,
+    ref TEXT,
+    state TEXT NOT NULL CHECK (state IN ('provisioned','pending','failed')),
+    reason TEXT,
+    hash TEXT,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (directory_id, object_type, local_id)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX links_anchor ON links(directory_id, object_type, anchor) WHERE anchor IS NOT NULL;
+  CREATE INDEX links_local ON links(local_id);
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    directory_id TEXT NOT NULL REFERENCES directories(id) ON DELETE CASCADE,
+    object_type TEXT NOT NULL,
+    local_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','running','done','failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+  );
+  CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+  CREATE INDEX outbox_object ON outbox(local_id);
+
+  CREATE TABLE import_runs (
+    id TEXT PRIMARY KEY,
+    directory_id TEXT NOT NULL REFERENCES directories(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    base_change INTEGER NOT NULL,
+    counts TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    created TEXT NOT NULL,
+    finished TEXT
+  );
+
+  CREATE TABLE import_rows (
+    run_id TEXT NOT NULL REFERENCES import_runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    object_type TEXT NOT NULL,
+    action TEXT NOT NULL,
+    local_id TEXT,
+    anchor TEXT,
+    display TEXT NOT NULL,
+    changes TEXT,
+    data TEXT,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE report_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    user_identifier TEXT NOT NULL DEFAULT '',
+    user_identifier_lc TEXT NOT NULL DEFAULT '',
+    object_type TEXT NOT NULL,
+    action TEXT NOT NULL,
+    application TEXT NOT NULL DEFAULT '',
+    application_lc TEXT NOT NULL DEFAULT '',
+    directory_id TEXT,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    run_id TEXT,
+    request_id TEXT,
+    changes TEXT
+  );
+  CREATE INDEX report_at ON report_entries(at);
+  CREATE INDEX report_app_at ON report_entries(application_lc, at);
+  CREATE INDEX report_user_at ON report_entries(user_identifier_lc, at);
+  CREATE INDEX report_status_at ON report_entries(status, at);
+
+  CREATE TABLE onboarding (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    token_hash TEXT UNIQUE,
+    token_expires TEXT,
+    invited_at TEXT,
+    activated_at TEXT,
+    reason TEXT
+  );
+
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- Encrypted secrets by owner (directory:<id>, smtp, outbox:<id>); never sent to the renderer.
+  CREATE TABLE secrets (owner TEXT PRIMARY KEY, ciphertext BLOB NOT NULL, updated TEXT NOT NULL);
+  `,
+];

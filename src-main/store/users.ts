@@ -1,0 +1,100 @@
+// Users repository: SCIM-shaped documents plus the columns lists and
+// matching search on. No business rules here; see users/service.ts.
+import { randomUUID } from 'node:crypto';
+import type { User, UserInput } from '../../src-preload/model.ts';
+import { primaryEmail } from '../../src-preload/model.ts';
+import { type Db, nowIso } from './db.ts';
+
+interface UserRowDb {
+  id: string;
+  data: string;
+  created: string;
+  modified: string;
+  version: number;
+}
+
+const toUser = (r: UserRowDb): User => ({
+  ...(JSON.parse(r.data) as UserInput),
+  id: r.id,
+  meta: { created: r.created, lastModified: r.modified, version: r.version },
+});
+
+export class UsersRepo {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  get(id: string): User | undefined {
+    const r = this.db.get<UserRowDb>('SELECT id, data, created, modified, version FROM users WHERE id = ?', id);
+    return r && toUser(r);
+  }
+
+  byUserName(userName: string): User | undefined {
+    const r = this.db.get<UserRowDb>(
+      'SELECT id, data, created, modified, version FROM users WHERE user_name = ?',
+      userName,
+    );
+    return r && toUser(r);
+  }
+
+  /** Users whose primary e-mail is this address (case-insensitive). */
+  byEmail(email: string): User[] {
+    return this.db
+      .all<UserRowDb>('SELECT id, data, created, modified, version FROM users WHERE email = ?', email)
+      .map(toUser);
+  }
+
+  byEmployeeNumber(employeeNumber: string): User[] {
+    return this.db
+      .all<UserRowDb>('SELECT id, data, created, modified, version FROM users WHERE employee_number = ?', employeeNumber)
+      .map(toUser);
+  }
+
+  all(): User[] {
+    return this.db.all<UserRowDb>('SELECT id, data, created, modified, version FROM users').map(toUser);
+  }
+
+  count(): number {
+    return this.db.get<{ n: number }>('SELECT count(*) AS n FROM users')!.n;
+  }
+
+  insert(input: UserInput, id: string = randomUUID()): User {
+    const now = nowIso();
+    this.db.run(
+      `INSERT INTO users (id, user_name, display_name, email, employee_number, active, data, created, modified, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      id,
+      input.userName,
+      input.displayName ?? '',
+      primaryEmail(input) ?? '',
+      input.employeeNumber ?? '',
+      input.active ? 1 : 0,
+      JSON.stringify(input),
+      now,
+      now,
+    );
+    return this.get(id)!;
+  }
+
+  update(id: string, input: UserInput): User {
+    this.db.run(
+      `UPDATE users SET user_name = ?, display_name = ?, email = ?, employee_number = ?, active = ?, data = ?,
+       modified = ?, version = version + 1 WHERE id = ?`,
+      input.userName,
+      input.displayName ?? '',
+      primaryEmail(input) ?? '',
+      input.employeeNumber ?? '',
+      input.active ? 1 : 0,
+      JSON.stringify(input),
+      nowIso(),
+      id,
+    );
+    return this.get(id)!;
+  }
+
+  delete(id: string): void {
+    this.db.run('DELETE FROM memberships WHERE member_id = ?', id);
+    this.db.run('DELETE FROM users WHERE id = ?', id);
+  }
+}

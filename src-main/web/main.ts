@@ -1,0 +1,29 @@
+// `npm run start:web`: browser mode on loopback. Prints the one-time URL.
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { createApp } from '../app.ts';
+import { startWebServer } from './server.ts';
+import { argValue, defaultDataDir } from '../paths.ts';
+import { webRoutes } from './routes.ts';
+
+const argv = process.argv.slice(2);
+const dataDir = resolve(argValue(argv, 'data-dir') ?? defaultDataDir());
+const port = Number(argValue(argv, 'port') ?? 0);
+const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+
+const app = createApp({ dataDir, shell: 'browser' });
+const web = await startWebServer({ app, rendererDir, port, routes: webRoutes(app) });
+await app.start();
+console.log(`Provision Desk is running in browser mode at ${web.url}`);
+console.log(`Data folder: ${dataDir}. Press Ctrl+C to stop.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    await web.close();
+    await app.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { channel } from './channel.ts';
+import { userInputSchema, type User } from '../model.ts';
+
+export const localId = z.string().min(1).max(64);
+
+/** Provisioning state of one object in one directory. */
+export interface ProvisioningState {
+  directoryId: string;
+  directoryName: string;
+  state: 'provisioned' | 'pending' | 'failed';
+  reason?: string;
+  updated: string;
+}
+
+export type OnboardingStatus = 'notInvited' | 'invited' | 'activated' | 'expired' | 'failed';
+
+/** One row of the users list: small, so 100,000 rows stay light. */
+export interface UserRow {
+  id: string;
+  userName: string;
+  displayName: string;
+  email: string;
+  department: string;
+  active: boolean;
+  onboarding: OnboardingStatus;
+  /** Directory ids with state, compact: [directoryId, 'provisioned'|'pending'|'failed'] */
+  states: Array<[string, ProvisioningState['state']]>;
+}
+
+export interface UserDetail {
+  user: User;
+  provisioning: ProvisioningState[];
+  onboarding: { status: OnboardingStatus; invitedAt?: string; activatedAt?: string; expiresAt?: string; reason?: string };
+}
+
+export const usersContract = {
+  'users.list': channel<UserRow[]>()(z.object({}).strict()),
+  'users.get': channel<UserDetail>()(z.object({ id: localId }).strict()),
+  'users.create': channel<User>()(z.object({ user: userInputSchema, password: z.string().max(256).optional() }).strict()),
+  'users.update': channel<User>()(
+    z.object({ id: localId, user: userInputSchema, expectedVersion: z.number().int().optional() }).strict(),
+  ),
+  'users.delete': channel<{ deleted: true }>()(z.object({ id: localId }).strict()),
+  'users.setPassword': channel<{ queued: number }>()(
+    z.object({ id: localId, password: z.string().min(1).max(256), mustChange: z.boolean().default(false) }).strict(),
+  ),
+};

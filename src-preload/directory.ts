@@ -1,0 +1,151 @@
+// A directory as the admin configures it: connection, scope, where new objects
+// go, attribute mapping, matching, provisioning toggles and safety limits.
+// Secrets (bind password, client secret, certificate key) are never part of
+// what crosses the bridge outward; on the way in they ride in `secrets`.
+import { z } from 'zod';
+
+export const directoryKinds = ['activeDirectory', 'ldap', 'entra'] as const;
+export type DirectoryKind = (typeof directoryKinds)[number];
+export const directoryKindLabel: Record<DirectoryKind, string> = {
+  activeDirectory: 'Active Directory',
+  ldap: 'LDAP',
+  entra: 'Microsoft Entra ID',
+};
+
+const ldapUrl = z
+  .string()
+  .trim()
+  .max(512)
+  .regex(/^ldaps?:\/\/[^\s/]+(:\d+)?\/?$/i, 'Server URL must look like ldaps://host:636 or ldap://host:389');
+
+const pem = z.string().max(64 * 1024);
+
+export const userToggleSchema = z.object({
+  import: z.boolean().default(false),
+  create: z.boolean().default(false),
+  edit: z.boolean().default(false),
+  delete: z.boolean().default(false),
+  passwordSync: z.boolean().default(false),
+});
+export const groupToggleSchema = z.object({
+  import: z.boolean().default(false),
+  create: z.boolean().default(false),
+  delete: z.boolean().default(false),
+  membership: z.boolean().default(false),
+});
+export const togglesSchema = z.object({
+  users: userToggleSchema.default({ import: false, create: false, edit: false, delete: false, passwordSync: false }),
+  groups: groupToggleSchema.default({ import: false, create: false, delete: false, membership: false }),
+});
+export type Toggles = z.infer<typeof togglesSchema>;
+
+/** One attribute mapping row: model attribute ↔ directory attribute. */
+export const mappingRowSchema = z.object({
+  /** Model attribute path, e.g. userName, name.givenName, emails.work, active. */
+  model: z.string().min(1).max(128),
+  /** Directory attribute, e.g. sAMAccountName, givenName, mail. */
+  remote: z.string().min(1).max(128),
+  direction: z.enum(['both', 'import', 'export']).default('both'),
+});
+export type MappingRow = z.infer<typeof mappingRowSchema>;
+
+export const safetySchema = z.object({
+  /** Stop a run that deletes or disables more than this many objects. */
+  deleteThresholdCount: z.number().int().min(0).max(10_000_000).default(500),
+  /** Or more than this percentage of the linked objects. */
+  deleteThresholdPercent: z.number().min(0).max(100).default(10),
+  /** What "delete" means for users in this directory. */
+  deprovision: z.enum(['disable', 'delete']).default('disable'),
+});
+
+const ldapConnectionSchema = z.object({
+  urls: z.array(ldapUrl).min(1, 'At least one server URL is required').max(8),
+  startTls: z.boolean().default(false),
+  caCertPem: pem.optional(),
+  /** Off only on the admin's explicit choice; shown as a warning. */
+  verifyCertificate: z.boolean().default(true),
+  bindDn: z.string().trim().min(1, 'Bind DN or UPN is required').max(1024),
+  baseDn: z.string().trim().min(1, 'Base DN is required').max(1024),
+  userSearchBase: z.string().trim().max(1024).default(''),
+  userFilter: z.string().trim().max(4096).default(''),
+  groupSearchBase: z.string().trim().max(1024).default(''),
+  groupFilter: z.string().trim().max(4096).default(''),
+  scope: z.enum(['sub', 'one']).default('sub'),
+  /** DNs (or DN suffixes) to leave out of imports. */
+  exclusions: z.array(z.string().max(1024)).max(100).default([]),
+  userTargetOu: z.string().trim().max(1024).default(''),
+  groupTargetOu: z.string().trim().max(1024).default(''),
+  /** RDN template for new users, e.g. "cn={displayName}" or "uid={userName}". */
+  userRdnTemplate: z.string().trim().max(256).default(''),
+  groupRdnTemplate: z.string().trim().max(256).default('cn={displayName}'),
+  /** UPN suffix for new AD users, e.g. example.com. */
+  upnSuffix: z.string().trim().max(256).default(''),
+  pageSize: z.number().int().min(1).max(5000).default(500),
+  timeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+  connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+});
+export type LdapConnection = z.infer<typeof ldapConnectionSchema>;
+
+const entraConnectionSchema = z.object({
+  tenantId: z.string().trim().min(1, 'Tenant ID is required').max(128),
+  clientId: z.string().trim().min(1, 'Client (application) ID is required').max(128),
+  credential: z.enum(['secret', 'certificate']).default('secret'),
+  /** Public certificate (PEM) matching the private key kept as a secret. */
+  certificatePem: pem.optional(),
+  cloud: z.enum(['global', 'usGov', 'china', 'custom']).default('global'),
+  /** For cloud = custom (and tests): authority host and Graph endpoint. */
+  authorityUrl: z.string().url().max(512).optional(),
+  graphUrl: z.string().url().max(512).optional(),
+  upnDomain: z.string().trim().max(256).default(''),
+  proxyUrl: z.string().url().max(512).optional().or(z.literal('')),
+  caCertPem: pem.optional(),
+  /** Mailbox used to send activation mail through Graph sendMail. */
+  mailFrom: z.string().max(320).optional(),
+  pageSize: z.number().int().min(1).max(999).default(999),
+  timeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+});
+export type EntraConnection = z.infer<typeof entraConnectionSchema>;
+
+const commonSchema = z.object({
+  name: z.string().trim().min(1, 'Name is required').max(128),
+  toggles: togglesSchema.default({
+    users: { import: false, create: false, edit: false, delete: false, passwordSync: false },
+    groups: { import: false, create: false, delete: false, membership: false },
+  }),
+  /** Empty means the kind's defaults. */
+  userMapping: z.array(mappingRowSchema).max(100).default([]),
+  groupMapping: z.array(mappingRowSchema).max(100).default([]),
+  /** Model attributes tried in order to match an unlinked object. */
+  matching: z.array(z.enum(['userName', 'email', 'employeeNumber', 'displayName'])).max(4).default(['userName', 'email']),
+  safety: safetySchema.default({ deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' }),
+});
+
+export const directoryConfigSchema = z.discriminatedUnion('kind', [
+  commonSchema.extend({ kind: z.literal('activeDirectory'), connection: ldapConnectionSchema }),
+  commonSchema.extend({ kind: z.literal('ldap'), connection: ldapConnectionSchema }),
+  commonSchema.extend({ kind: z.literal('entra'), connection: entraConnectionSchema }),
+]);
+export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
+
+/** Secrets that may be sent inward; undefined leaves the stored one alone. */
+export const directorySecretsSchema = z
+  .object({
+    bindPassword: z.string().max(1024).optional(),
+    clientSecret: z.string().max(4096).optional(),
+    certificateKeyPem: pem.optional(),
+  })
+  .default({});
+export type DirectorySecrets = z.infer<typeof directorySecretsSchema>;
+
+/** What the renderer sees of a directory. */
+export interface DirectoryView {
+  id: string;
+  config: DirectoryConfig;
+  hasSecret: boolean;
+  created: string;
+  lastModified: string;
+  lastVerify?: { at: string; ok: boolean; summary: string };
+  lastRun?: { at: string; kind: string; status: string };
+  pending: number;
+  failed: number;
+}

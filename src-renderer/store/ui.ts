@@ -1,0 +1,33 @@
+// Navigation and theme. Pages are addressed by the URL hash (#/users) so a
+// reload keeps the admin where they were.
+import { create } from 'zustand';
+
+export const pages = ['dashboard', 'directories', 'import', 'users', 'groups', 'reports', 'settings'] as const;
+export type PageId = (typeof pages)[number];
+
+const fromHash = (): PageId => {
+  const h = window.location.hash.replace(/^#\/?/, '').split('/')[0] as PageId;
+  return pages.includes(h) ? h : 'dashboard';
+};
+
+interface UiState {
+  page: PageId;
+  theme: 'light' | 'dark';
+  go(page: PageId): void;
+  setTheme(theme: 'light' | 'dark'): void;
+}
+
+export const useUi = create<UiState>((set) => ({
+  page: fromHash(),
+  theme: (localStorage.getItem('pd.theme') as 'light' | 'dark' | null) ?? 'light',
+  go(page) {
+    window.location.hash = `#/${page}`;
+    set({ page });
+  },
+  setTheme(theme) {
+    localStorage.setItem('pd.theme', theme);
+    set({ theme });
+  },
+}));
+
+window.addEventListener('hashchange', () => useUi.setState({ page: fromHash() }));

@@ -1,0 +1,49 @@
+// A small fake of the `electron` module for unit tests of the shell (as
+// Electron Fiddle does): records what the shell asks of Electron.
+import { EventEmitter } from 'node:events';
+
+export class FakeWebContents extends EventEmitter {
+  static nextId = 1;
+  id = FakeWebContents.nextId++;
+  windowOpenHandler?: (d: { url: string }) => { action: 'deny' | 'allow' };
+  setWindowOpenHandler(h: (d: { url: string }) => { action: 'deny' | 'allow' }) {
+    this.windowOpenHandler = h;
+  }
+  sent: Array<[string, unknown]> = [];
+  send(channel: string, payload: unknown) {
+    this.sent.push([channel, payload]);
+  }
+}
+
+export class BrowserWindow extends EventEmitter {
+  static created: BrowserWindow[] = [];
+  options: unknown;
+  webContents = new FakeWebContents();
+  constructor(options: unknown) {
+    super();
+    this.options = options;
+    BrowserWindow.created.push(this);
+  }
+  loadFile() {
+    return Promise.resolve();
+  }
+  loadURL() {
+    return Promise.resolve();
+  }
+  show() {}
+}
+
+export const shell = { opened: [] as string[], openExternal: (url: string) => (shell.opened.push(url), Promise.resolve()) };
+export const safeStorage = {
+  available: true,
+  isEncryptionAvailable: () => safeStorage.available,
+  encryptString: (s: string) => Buffer.from('enc:' + Buffer.from(s).toString('base64')),
+  decryptString: (b: Buffer) => Buffer.from(b.toString().slice(4), 'base64').toString(),
+};
+export const ipcMain = { handlers: new Map<string, unknown>(), handle: (c: string, h: unknown) => ipcMain.handlers.set(c, h) };
+export const app = { enableSandbox() {}, whenReady: () => new Promise(() => {}), on() {}, getPath: () => '/tmp', quit() {} };
+export const session = { defaultSession: {} };
+export const contextBridge = { exposed: {} as Record<string, unknown>, exposeInMainWorld: (k: string, v: unknown) => (contextBridge.exposed[k] = v) };
+export const ipcRenderer = new EventEmitter() as EventEmitter & { invoke: (...a: unknown[]) => Promise<unknown> };
+ipcRenderer.invoke = (...a: unknown[]) => Promise.resolve({ invoked: a });
+export default { BrowserWindow, shell, safeStorage, ipcMain, app, session, contextBridge, ipcRenderer };
