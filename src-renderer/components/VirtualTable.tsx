@@ -40,7 +40,10 @@ export function VirtualTable<T>(props: {
   rows: T[];
   columns: Column<T>[];
   rowKey: (row: T) => string;
+  /** Click: select the row. */
   onOpen?: (row: T) => void;
+  /** Double-click or Enter: act on the row (open its editor). */
+  onActivate?: (row: T) => void;
   selectedKey?: string;
   empty?: ReactNode;
   height?: string;
@@ -51,7 +54,11 @@ export function VirtualTable<T>(props: {
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>, index: number) => {
     const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : -1;
-    if (e.key === 'Enter' && props.onOpen) props.onOpen(props.rows[index]!);
+    if (e.key === 'Enter') (props.onActivate ?? props.onOpen)?.(props.rows[index]!);
+    if (e.key === ' ' && props.onOpen) {
+      e.preventDefault();
+      props.onOpen(props.rows[index]!);
+    }
     if (next >= 0 && next < props.rows.length) {
       e.preventDefault();
       v.scrollToIndex(next);
@@ -86,6 +93,7 @@ export function VirtualTable<T>(props: {
                 className={`${styles.row} ${props.selectedKey === key ? styles.selected : ''}`}
                 style={{ top: item.start }}
                 onClick={() => props.onOpen?.(row)}
+                onDoubleClick={() => props.onActivate?.(row)}
                 onKeyDown={(e) => onKey(e, item.index)}
               >
                 {props.columns.map((c) => (

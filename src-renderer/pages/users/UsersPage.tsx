@@ -119,7 +119,8 @@ export function UsersPage() {
         columns={columns}
         rowKey={(r) => r.id}
         selectedKey={selected?.id}
-        onOpen={(r) => (selected?.id === r.id ? void edit(r) : setSelected(r))}
+        onOpen={setSelected}
+        onActivate={(r) => void edit(r)}
         empty={loaded ? 'No users yet. Add one, or import them from a directory.' : 'Loading…'}
       />
       {editing && (
