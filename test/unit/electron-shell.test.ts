@@ -1,0 +1,74 @@
+// The Electron shell against a small fake of the electron module (vitest
+// aliases `electron` to test/fakes/electron.ts for the unit project).
+import { describe, expect, it } from 'vitest';
+import { BrowserWindow, shell, safeStorage, contextBridge, ipcRenderer } from 'electron';
+import { isSafeExternalUrl, isTrustedSender, lockDown, windowOptions } from '../../src-main/electron/window.ts';
+import { safeStorageCipher } from '../../src-main/electron/safe-storage.ts';
+import type { FakeWebContents } from '../fakes/electron.ts';
+
+describe('hardened window', () => {
+  it('isolates the page: sandbox, context isolation, no Node', () => {
+    const o = windowOptions('/app/preload.cjs');
+    expect(o.webPreferences).toMatchObject({
+      preload: '/app/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
+  });
+
+  it('denies new windows and navigation; opens only https links, in the system browser', () => {
+    const win = new BrowserWindow(windowOptions('/p'));
+    const wc = win.webContents as unknown as FakeWebContents;
+    const opened: string[] = [];
+    lockDown(wc as never, (u) => opened.push(u));
+    expect(wc.windowOpenHandler!({ url: 'https://learn.microsoft.com/' })).toEqual({ action: 'deny' });
+    expect(wc.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
+    let prevented = false;
+    wc.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'http://evil.example/');
+    expect(prevented).toBe(true);
+    expect(opened).toEqual(['https://learn.microsoft.com/']);
+    expect(isSafeExternalUrl('javascript:alert(1)')).toBe(false);
+    expect(shell).toBeDefined();
+  });
+
+  it('answers the bridge only for the app window top frame from the app origin', () => {
+    const win = new BrowserWindow({});
+    const id = win.webContents.id;
+    const top = { url: 'file:///app/out/renderer/index.html', parent: null };
+    expect(isTrustedSender(top, win as never, id, 'file://')).toBe(true);
+    expect(isTrustedSender({ ...top, parent: {} }, win as never, id, 'file://')).toBe(false);
+    expect(isTrustedSender(top, win as never, id + 1, 'file://')).toBe(false);
+    expect(isTrustedSender({ url: 'https://evil.example/', parent: null }, win as never, id, 'file://')).toBe(false);
+    expect(isTrustedSender(null, win as never, id, 'file://')).toBe(false);
+    expect(isTrustedSender({ url: 'http://localhost:5173/', parent: null }, win as never, id, 'http://localhost:5173')).toBe(true);
+  });
+
+  it('keeps secrets through safeStorage and refuses when the keychain is missing', () => {
+    const c = safeStorageCipher(safeStorage as never);
+    expect(c.decrypt(c.encrypt('pw'))).toBe('pw');
+    safeStorage.available = false;
+    expect(() => c.encrypt('pw')).toThrow(/keychain/);
+    safeStorage.available = true;
+  });
+});
+
+describe('preload', () => {
+  it('exposes only invoke and on, and refuses channels outside the contract', async () => {
+    await import('../../src-preload/index.ts');
+    const api = contextBridge.exposed.api as { invoke: (c: string, i: unknown) => Promise<unknown>; on: (e: string, l: () => void) => () => void };
+    expect(Object.keys(api).sort()).toEqual(['invoke', 'on']);
+    expect(await api.invoke('fs.readFile', {})).toMatchObject({ ok: false, error: { code: 'unknown_channel' } });
+    expect(await api.invoke('users.list', {})).toEqual({ invoked: ['pd:invoke', 'users.list', {}] });
+    expect(() => api.on('not.an.event', () => {})).toThrow();
+    const off = api.on('app.changed', () => {});
+    expect(ipcRenderer.listenerCount('pd:event')).toBe(1);
+    off();
+    expect(ipcRenderer.listenerCount('pd:event')).toBe(0);
+  });
+});
