@@ -1,12 +1,244 @@
-// Placeholder until the LDAP connector lands (issue 3).
+// The Active Directory and generic LDAP connector (ldapts), behind the one
+// Connector interface. Concerns live in their own files:
+//   settings.ts   configuration resolved with the kind's defaults
+//   connection.ts URLs in order, LDAPS/StartTLS, CA, timeouts, bind
+//   escape.ts     RFC 4514 DN / RFC 4515 filter escaping, DN parsing
+//   filter.ts     filter strings → filter objects with correct bytes
+//   errors.ts     ldapts / socket / TLS errors → ConnectorError
+//   guid.ts       objectGUID bytes ↔ canonical string
+//   mapping.ts    attribute mapping defaults and conversions
+//   read.ts       paged streaming, ranged member retrieval, nested groups
+//   write.ts      create / update / rename / enable / delete / password / groups
+//   delta.ts      changes since a token (AD USN + tombstones, LDAP CSN + anchor set)
+//   verify.ts     Verify Credentials
 import type { DirectoryConfig, DirectorySecrets } from '../../../src-preload/directory.ts';
-import type { Connector } from '../connector.ts';
-import { ConnectorError } from '../connector.ts';
+import type { VerifyResult } from '../../../src-preload/contract/directories.ts';
+import { primaryEmail } from '../../../src-preload/model.ts';
+import {
+  ConnectorError,
+  type Capabilities,
+  type Connector,
+  type CreateUserOptions,
+  type DeltaResult,
+  type DeltaToken,
+  type ListOptions,
+  type Page,
+  type RemoteGroup,
+  type RemoteGroupData,
+  type RemoteUser,
+  type RemoteUserData,
+} from '../connector.ts';
 import type { KindDefaults } from '../registry.ts';
+import { openSession, type LdapSession, type OpenOptions } from './connection.ts';
+import { delta } from './delta.ts';
+import { toConnectorError } from './errors.ts';
+import { defaultGroupMapping, defaultUserMapping, type LdapKind } from './mapping.ts';
+import * as read from './read.ts';
+import { kindDefaults, resolveSettings, type LdapSettings } from './settings.ts';
+import { verify } from './verify.ts';
+import * as write from './write.ts';
 
-export function createLdapConnector(_config: DirectoryConfig, _secrets: DirectorySecrets): Connector {
-  throw new ConnectorError('unknown', 'The LDAP connector is not built yet.');
+export class LdapConnector implements Connector {
+  readonly kind: LdapKind;
+  readonly capabilities: Capabilities = { delta: true, passwords: true, nestedGroups: true, sendMail: false, memberBatch: 1 };
+  readonly settings: LdapSettings;
+  private readonly password: string | undefined;
+  private session?: Promise<LdapSession>;
+
+  constructor(config: DirectoryConfig, secrets: DirectorySecrets) {
+    this.settings = resolveSettings(config);
+    this.kind = this.settings.kind;
+    this.password = secrets.bindPassword;
+  }
+
+  /** A fresh bound session (the caller closes it). */
+  open(opts: OpenOptions = {}): Promise<LdapSession> {
+    return openSession(this.settings, this.password, opts);
+  }
+
+  /** The shared session for single operations, reopened when the connection dropped. */
+  private async shared(): Promise<LdapSession> {
+    if (this.session) {
+      try {
+        const s = await this.session;
+        if (s.client.isConnected) return s;
+        await s.close();
+      } catch {
+        /* failed open: try again */
+      }
+    }
+    this.session = this.open();
+    return this.session;
+  }
+
+  private async op<T>(fn: (s: LdapSession) => Promise<T>): Promise<T> {
+    const session = await this.shared();
+    try {
+      return await fn(session);
+    } catch (e) {
+      const err = toConnectorError(e, { url: session.url });
+      if (err.code === 'unreachable' || err.code === 'timeout') this.session = undefined;
+      throw err;
+    }
+  }
+
+  verify(signal?: AbortSignal): Promise<VerifyResult> {
+    return verify(this.settings, this.password, signal);
+  }
+
+  async *listUsers(opts: ListOptions = {}): AsyncIterable<Page<RemoteUser>> {
+    const session = await this.open({ signal: opts.signal });
+    try {
+      yield* read.listUsers(session, this.settings, opts.signal);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async *listGroups(opts: ListOptions = {}): AsyncIterable<Page<RemoteGroup>> {
+    const session = await this.open({ signal: opts.signal });
+    try {
+      yield* read.listGroups(session, this.settings, opts.signal);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async delta(token: DeltaToken | undefined, opts: ListOptions = {}): Promise<DeltaResult> {
+    const session = await this.open({ signal: opts.signal });
+    try {
+      return await delta(session, this.settings, token, opts.signal);
+    } finally {
+      await session.close();
+    }
+  }
+
+  findUser(data: RemoteUserData): Promise<RemoteUser | undefined> {
+    return this.op((s) => read.findUser(s, this.settings, data.userName, primaryEmail(data)));
+  }
+
+  getUser(ref: string): Promise<RemoteUser | undefined> {
+    return this.op((s) => read.getUser(s, this.settings, ref));
+  }
+
+  async createUser(data: RemoteUserData, opts: CreateUserOptions = {}): Promise<RemoteUser> {
+    return this.op(async (s) => {
+      const dn = await write.createUser(s, this.settings, data, opts);
+      return this.mustRead(s, dn);
+    });
+  }
+
+  async updateUser(ref: string, before: RemoteUserData, after: RemoteUserData): Promise<RemoteUser> {
+    return this.op(async (s) => {
+      const dn = await write.updateUser(s, this.settings, ref, before, after);
+      return this.mustRead(s, dn);
+    });
+  }
+
+  private async mustRead(s: LdapSession, dn: string): Promise<RemoteUser> {
+    const u = await read.getUser(s, this.settings, dn);
+    if (!u) throw new ConnectorError('not_found', `The user ${dn} was written but cannot be read back.`, { details: { dn } });
+    return u;
+  }
+
+  setUserEnabled(ref: string, enabled: boolean): Promise<void> {
+    return this.op((s) => write.setUserEnabled(s, this.settings, ref, enabled));
+  }
+
+  deleteUser(ref: string): Promise<void> {
+    return this.op((s) => write.deleteEntry(s, ref, 'user'));
+  }
+
+  setPassword(ref: string, password: string, opts: { mustChange?: boolean } = {}): Promise<void> {
+    return this.op((s) => write.setPassword(s, this.settings, ref, password, opts));
+  }
+
+  findGroup(data: RemoteGroupData): Promise<RemoteGroup | undefined> {
+    return this.op((s) => read.findGroup(s, this.settings, data.displayName));
+  }
+
+  getGroup(ref: string): Promise<RemoteGroup | undefined> {
+    return this.op((s) => read.getGroup(s, this.settings, ref));
+  }
+
+  createGroup(data: RemoteGroupData, initialMembers: string[] = []): Promise<RemoteGroup> {
+    return this.op(async (s) => {
+      const dn = await write.createGroup(s, this.settings, data, initialMembers);
+      const g = await read.getGroup(s, this.settings, dn);
+      if (!g) throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, { details: { dn } });
+      return g;
+    });
+  }
+
+  deleteGroup(ref: string): Promise<void> {
+    return this.op((s) => write.deleteEntry(s, ref, 'group'));
+  }
+
+  addMembers(groupRef: string, memberRefs: string[]): Promise<void> {
+    return this.op((s) => write.addMembers(s, this.settings, groupRef, memberRefs));
+  }
+
+  removeMembers(groupRef: string, memberRefs: string[]): Promise<void> {
+    return this.op((s) => write.removeMembers(s, this.settings, groupRef, memberRefs));
+  }
+
+  async close(): Promise<void> {
+    const p = this.session;
+    this.session = undefined;
+    if (p) await (await p.catch(() => undefined))?.close();
+  }
 }
-export function ldapDefaults(_kind: 'activeDirectory' | 'ldap'): KindDefaults {
-  return { userMapping: [], groupMapping: [], connection: {} };
+
+export function createLdapConnector(config: DirectoryConfig, secrets: DirectorySecrets): Connector {
+  return new LdapConnector(config, secrets);
 }
+
+export function ldapDefaults(kind: 'activeDirectory' | 'ldap'): KindDefaults {
+  const d = kindDefaults[kind];
+  return {
+    userMapping: defaultUserMapping(kind),
+    groupMapping: defaultGroupMapping(kind),
+    connection: {
+      urls: [kind === 'activeDirectory' ? 'ldaps://dc.example.com:636' : 'ldaps://ldap.example.com:636'],
+      startTls: false,
+      verifyCertificate: true,
+      scope: 'sub',
+      userFilter: '',
+      groupFilter: '',
+      userRdnTemplate: d.userRdnTemplate,
+      groupRdnTemplate: d.groupRdnTemplate,
+      pageSize: d.pageSize,
+      timeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      /** Shown next to the filter fields: what the connector always adds. */
+      userObjectFilter: d.userClassFilter,
+      groupObjectFilter: d.groupClassFilter,
+      anchor: d.anchor,
+    },
+  };
+}
+
+/**
+ * Streams every user in scope page by page (for the benchmark and the
+ * command line). Returns the number of users read.
+ */
+export async function streamAllUsers(
+  config: DirectoryConfig,
+  secrets: DirectorySecrets,
+  onPage: (page: RemoteUser[]) => void | Promise<void>,
+  opts: ListOptions = {},
+): Promise<number> {
+  const c = new LdapConnector(config, secrets);
+  let n = 0;
+  try {
+    for await (const page of c.listUsers(opts)) {
+      n += page.length;
+      await onPage(page);
+    }
+  } finally {
+    await c.close();
+  }
+  return n;
+}
+
+export { toConnectorError } from './errors.ts';

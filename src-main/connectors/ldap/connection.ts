@@ -1,0 +1,231 @@
+// Opening a bound LDAP session: the configured URLs tried in order (the next
+// one only when a server is unreachable or does not answer), ldaps:// or
+// ldap:// + StartTLS, the admin's CA certificate added to the system ones,
+// certificate checking on unless the admin switched it off (verify() shows
+// that as a warning), connect and operation timeouts. A certificate that is
+// not trusted is named (subject, issuer, validity, fingerprint) by a second,
+// credential-free handshake made only to read it.
+import * as tls from 'node:tls';
+import { isIP } from 'node:net';
+import { Client } from 'ldapts';
+import { ConnectorError } from '../connector.ts';
+import { toConnectorError } from './errors.ts';
+import type { LdapSettings } from './settings.ts';
+
+export type TlsMode = 'ldaps' | 'starttls' | 'none';
+
+export interface LdapSession {
+  client: Client;
+  url: string;
+  tls: TlsMode;
+  /** TLS protocol and cipher when encrypted. */
+  tlsInfo?: { protocol: string | null; cipher: string; authorized: boolean; peerSubject?: string };
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  signal?: AbortSignal;
+  /** Bind with these instead of the configured bind DN (e.g. to test a user's password). */
+  bindDn?: string;
+  bindPassword?: string;
+  /** Skip the bind (rootDSE reads). */
+  anonymous?: boolean;
+  /** Called for each URL tried (verify's steps). */
+  onAttempt?: (url: string, error?: ConnectorError) => void;
+}
+
+export interface CertificateFacts {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  fingerprint256: string;
+  subjectAltName?: string;
+  reason?: string;
+}
+
+function hostPort(url: string): { host: string; port: number; secure: boolean } {
+  const u = new URL(url);
+  const secure = u.protocol.toLowerCase() === 'ldaps:';
+  let host = u.hostname;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host: host || 'localhost', port: u.port ? Number(u.port) : secure ? 636 : 389, secure };
+}
+
+/** TLS options for a URL: CA (system roots + admin's PEM), verification, SNI. */
+export function tlsOptionsFor(s: LdapSettings, host: string): tls.ConnectionOptions {
+  const opts: tls.ConnectionOptions = { host, minVersion: 'TLSv1.2' };
+  if (!isIP(host)) opts.servername = host;
+  if (s.conn.caCertPem?.trim()) opts.ca = [...tls.rootCertificates, s.conn.caCertPem];
+  if (!s.conn.verifyCertificate) {
+    opts.rejectUnauthorized = false;
+    opts.checkServerIdentity = () => undefined;
+  } else {
+    opts.rejectUnauthorized = true;
+  }
+  return opts;
+}
+
+const nameOf = (n: unknown): string => {
+  if (!n || typeof n !== 'object') return '';
+  return Object.entries(n as Record<string, string | string[]>)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+    .join(', ');
+};
+
+function certFacts(sock: tls.TLSSocket): CertificateFacts | undefined {
+  const c = sock.getPeerCertificate();
+  if (!c || Object.keys(c).length === 0) return undefined;
+  return {
+    subject: nameOf(c.subject),
+    issuer: nameOf(c.issuer),
+    validFrom: c.valid_from,
+    validTo: c.valid_to,
+    fingerprint256: c.fingerprint256,
+    subjectAltName: c.subjectaltname,
+    reason: sock.authorizationError ? String(sock.authorizationError) : undefined,
+  };
+}
+
+/**
+ * Reads the server's certificate without trusting it and without sending
+ * any credential, to name it in a "certificate not trusted" error.
+ */
+export async function probeCertificate(s: LdapSettings, url: string): Promise<CertificateFacts | undefined> {
+  const { host, port, secure } = hostPort(url);
+  const base = { ...tlsOptionsFor(s, host), rejectUnauthorized: false, checkServerIdentity: undefined };
+  try {
+    if (secure) {
+      return await new Promise<CertificateFacts | undefined>((resolve) => {
+        const sock = tls.connect({ ...base, port, host });
+        const done = (v: CertificateFacts | undefined) => {
+          sock.destroy();
+          resolve(v);
+        };
+        sock.setTimeout(s.conn.connectTimeoutMs, () => done(undefined));
+        sock.once('secureConnect', () => done(certFacts(sock)));
+        sock.once('error', () => done(undefined));
+      });
+    }
+    let captured: tls.TLSSocket | undefined;
+    const client = new Client({
+      url,
+      connectTimeout: s.conn.connectTimeoutMs,
+      timeout: s.conn.timeoutMs,
+      createSecureConnection: ((opts: tls.ConnectionOptions) => {
+        captured = tls.connect(opts);
+        return captured;
+      }) as typeof tls.connect,
+    });
+    try {
+      await client.startTLS({ ...base });
+      return captured ? certFacts(captured) : undefined;
+    } finally {
+      await client.unbind().catch(() => {});
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function abortIf(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new ConnectorError('cancelled', 'The operation was cancelled.');
+}
+
+async function openOne(s: LdapSettings, url: string, password: string | undefined, o: OpenOptions): Promise<LdapSession> {
+  const { host, secure } = hostPort(url);
+  const tlsOpts = tlsOptionsFor(s, host);
+  let captured: tls.TLSSocket | undefined;
+  const client = new Client({
+    url,
+    timeout: s.conn.timeoutMs,
+    connectTimeout: s.conn.connectTimeoutMs,
+    tlsOptions: secure ? tlsOpts : undefined,
+    strictDN: false,
+    // Used by ldapts for the StartTLS upgrade only (ldap:// URLs): keep the socket for facts.
+    createSecureConnection: secure
+      ? undefined
+      : (((opts: tls.ConnectionOptions) => {
+          captured = tls.connect(opts);
+          return captured;
+        }) as typeof tls.connect),
+  });
+  let mode: TlsMode = secure ? 'ldaps' : 'none';
+  const close = async () => {
+    await client.unbind().catch(() => {});
+  };
+  try {
+    if (!secure && s.conn.startTls) {
+      await client.startTLS({ ...tlsOpts });
+      mode = 'starttls';
+    }
+    abortIf(o.signal);
+    if (!o.anonymous) {
+      const dn = o.bindDn ?? s.conn.bindDn;
+      const pw = o.bindDn ? (o.bindPassword ?? '') : (password ?? '');
+      if (!pw) {
+        throw new ConnectorError('invalid_credentials', 'No bind password is stored for this directory: enter it and save.', {
+          details: { url, action: 'bind' },
+          transient: false,
+        });
+      }
+      await client.bind(dn, pw);
+    } else if (secure) {
+      // Make sure the TLS connection is up even without a bind (rootDSE reads).
+      await client.search('', { scope: 'base', attributes: ['1.1'], filter: '(objectClass=*)', timeLimit: 0 });
+    }
+  } catch (e) {
+    await close();
+    const err = toConnectorError(e, { action: o.anonymous ? 'connect' : 'bind', url });
+    if (err.code === 'certificate_untrusted' || err.code === 'certificate_expired') {
+      const cert = await probeCertificate(s, url);
+      if (cert) {
+        throw new ConnectorError(
+          err.code,
+          `The server's certificate (subject ${cert.subject}, issued by ${cert.issuer}) is ${err.code === 'certificate_expired' ? 'expired or not yet valid' : 'not trusted'} (${url}): ${err.code === 'certificate_expired' ? 'renew it on the server' : 'add the CA certificate that issued it, or use the host name it was issued for'}.`,
+          { details: { ...(err.details as object), certificate: cert }, cause: e, transient: false },
+        );
+      }
+    }
+    throw err;
+  }
+  const sock = (client as unknown as { socket?: tls.TLSSocket }).socket ?? captured;
+  const tlsInfo =
+    mode !== 'none' && sock && typeof sock.getProtocol === 'function'
+      ? {
+          protocol: sock.getProtocol(),
+          cipher: sock.getCipher()?.name ?? '',
+          authorized: sock.authorized,
+          peerSubject: nameOf(sock.getPeerCertificate()?.subject),
+        }
+      : undefined;
+  return { client, url, tls: mode, tlsInfo, close };
+}
+
+/** Opens and binds a session on the first configured server that answers. */
+export async function openSession(s: LdapSettings, password: string | undefined, o: OpenOptions = {}): Promise<LdapSession> {
+  const attempts: Array<{ url: string; code: string; message: string }> = [];
+  let last: ConnectorError | undefined;
+  for (const url of s.conn.urls) {
+    abortIf(o.signal);
+    try {
+      const session = await openOne(s, url, password, o);
+      o.onAttempt?.(url);
+      return session;
+    } catch (e) {
+      const err = toConnectorError(e, { url });
+      o.onAttempt?.(url, err);
+      attempts.push({ url, code: err.code, message: err.message });
+      last = err;
+      // Only an unreachable or silent server moves on to the next URL.
+      if (err.code !== 'unreachable' && err.code !== 'timeout') throw err;
+    }
+  }
+  if (last && attempts.length > 1) {
+    throw new ConnectorError(last.code, `None of the ${attempts.length} servers could be reached: ${attempts.map((a) => `${a.url}: ${a.message}`).join(' ')}`, {
+      details: { attempts, ...(last.details as object) },
+      cause: last,
+    });
+  }
+  throw last ?? new ConnectorError('unreachable', 'No server URL is configured.');
+}

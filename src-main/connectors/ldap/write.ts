@@ -1,0 +1,410 @@
+// Writing users and groups.
+//
+// Users: create (AD: created disabled, password set with unicodePwd over an
+// encrypted connection, then enabled; OpenLDAP: password by the Password
+// Modify extended operation, RFC 3062, so the server hashes it), update only
+// the attributes whose mapped value changed, rename with modifyDN when the
+// RDN value changes, enable/disable, delete, set password (must change at
+// next logon: AD pwdLastSet = 0, OpenLDAP ppolicy pwdReset).
+// Groups: create/delete, members added and removed one value per request;
+// a member already there (or already gone) counts as success.
+import { Attribute, BerWriter, Change } from 'ldapts';
+import type { CreateUserOptions, RemoteGroupData, RemoteUserData } from '../connector.ts';
+import { ConnectorError } from '../connector.ts';
+import { getPath } from '../../mapping/model-paths.ts';
+import type { LdapSession } from './connection.ts';
+import { escapeDnValue, parentDn, parseDn, rdnOf, sameDn } from './escape.ts';
+import { toConnectorError } from './errors.ts';
+import {
+  activeRow,
+  attrMap,
+  diffUserAttributes,
+  first,
+  groupDataToAttributes,
+  UAC_ACCOUNTDISABLE,
+  UAC_NORMAL_ACCOUNT,
+  userDataToAttributes,
+  writeActive,
+} from './mapping.ts';
+import { readEntry } from './read.ts';
+import type { LdapSettings } from './settings.ts';
+
+export const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
+
+// ---------------------------------------------------------------------------
+// Names
+
+/** Characters Active Directory refuses in sAMAccountName. */
+export const SAM_FORBIDDEN = '"/\\[]:;|=,+*?<>';
+export const SAM_MAX = 20;
+
+/** Refuses a user logon name AD would reject, with the reason in the admin's words. */
+export function checkSamAccountName(name: string): void {
+  const bad = [...new Set([...name].filter((c) => SAM_FORBIDDEN.includes(c) || c.charCodeAt(0) < 0x20))];
+  const problems: string[] = [];
+  if ([...name].length > SAM_MAX) problems.push(`it is ${[...name].length} characters long and at most ${SAM_MAX} are allowed`);
+  if (bad.length > 0) problems.push(`it contains characters Active Directory does not allow: ${bad.map((c) => (c < ' ' ? `\\x${c.charCodeAt(0).toString(16)}` : c)).join(' ')}`);
+  if (/^[. ]+$/.test(name) || name.endsWith('.')) problems.push('it may not consist of dots and spaces or end with a dot');
+  if (problems.length > 0) {
+    throw new ConnectorError('invalid_value', `The user name "${name}" cannot be an Active Directory logon name (sAMAccountName): ${problems.join('; ')}.`, {
+      details: { attribute: 'sAMAccountName', value: name, maxLength: SAM_MAX, forbidden: SAM_FORBIDDEN },
+      transient: false,
+    });
+  }
+}
+
+/** A sAMAccountName for a group derived from its name: forbidden characters removed. */
+export function groupSamAccountName(displayName: string): string {
+  const cleaned = [...displayName]
+    .filter((c) => !SAM_FORBIDDEN.includes(c) && c.charCodeAt(0) >= 0x20)
+    .join('')
+    .trim()
+    .replace(/\.+$/, '')
+    .slice(0, 64)
+    .trim();
+  return cleaned || `group-${Date.now().toString(36)}`;
+}
+
+/** Renders an RDN template ("CN={displayName}", "uid={userName}") into [type, value]. */
+export function renderRdn(template: string, lookup: (path: string) => string | undefined, fallback: string): [string, string] {
+  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*=(.*)$/.exec(template);
+  if (!m) throw new ConnectorError('invalid_value', `The RDN template "${template}" must look like cn={displayName} or uid={userName}.`);
+  const type = m[1] as string;
+  const value = (m[2] as string).replace(/\{([A-Za-z.]+)\}/g, (_, path: string) => lookup(path) ?? '').trim();
+  return [type, value || fallback];
+}
+
+function userLookup(u: RemoteUserData): (path: string) => string | undefined {
+  return (path) => {
+    if (path === 'givenName' || path === 'familyName') path = `name.${path}`;
+    const v = getPath(u, path);
+    if (path === 'displayName' && !v) {
+      const parts = [u.name.givenName, u.name.familyName].filter(Boolean).join(' ');
+      return parts || u.userName;
+    }
+    return Array.isArray(v) ? v[0] : typeof v === 'boolean' ? String(v) : v;
+  };
+}
+
+function userRdn(s: LdapSettings, u: RemoteUserData): [string, string] {
+  return renderRdn(s.userRdnTemplate, userLookup(u), u.userName);
+}
+
+function joinDn(type: string, value: string, parent: string): string {
+  return parent ? `${type}=${escapeDnValue(value)},${parent}` : `${type}=${escapeDnValue(value)}`;
+}
+
+function samAttr(s: LdapSettings): string | undefined {
+  return s.userMapping.find((r) => r.model === 'userName')?.remote;
+}
+
+// ---------------------------------------------------------------------------
+// Low-level helpers
+
+async function run<T>(session: LdapSession, action: string, dn: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toConnectorError(e, { action, dn, url: session.url });
+  }
+}
+
+function replace(attribute: string, values: Array<string | Buffer>): Change {
+  return new Change({ operation: 'replace', modification: new Attribute({ type: attribute, values: values as string[] }) });
+}
+
+function requireTls(session: LdapSession, what: string): void {
+  if (session.tls === 'none') {
+    throw new ConnectorError(
+      'tls_required',
+      `${what} needs an encrypted connection: use an ldaps:// URL or switch on StartTLS for this directory.`,
+      { details: { url: session.url }, transient: false },
+    );
+  }
+}
+
+/** BER of the Password Modify request (RFC 3062): SEQUENCE { [0] userIdentity, [2] newPasswd }. */
+export function passwordModifyRequest(userDn: string, newPassword: string, oldPassword?: string): Buffer {
+  const w = new BerWriter();
+  w.startSequence();
+  w.writeString(userDn, 0x80);
+  if (oldPassword !== undefined) w.writeString(oldPassword, 0x81);
+  w.writeString(newPassword, 0x82);
+  w.endSequence();
+  return w.buffer;
+}
+
+function unicodePwd(password: string): Buffer {
+  return Buffer.from(`"${password}"`, 'utf16le');
+}
+
+// ---------------------------------------------------------------------------
+// Users
+
+export async function createUser(
+  session: LdapSession,
+  s: LdapSettings,
+  data: RemoteUserData,
+  opts: CreateUserOptions = {},
+): Promise<string> {
+  const sam = samAttr(s);
+  if (s.isAd && sam?.toLowerCase() === 'samaccountname') checkSamAccountName(data.userName);
+  if (s.isAd && opts.password !== undefined) requireTls(session, 'Setting an Active Directory password');
+  const [rdnType, rdnValue] = userRdn(s, data);
+  const dn = joinDn(rdnType, rdnValue, s.userTargetOu);
+
+  const attrs = userDataToAttributes(data, s.userMapping);
+  const has = (a: string) => [...attrs.keys()].some((k) => k.toLowerCase() === a.toLowerCase());
+  const set = (a: string, v: string[]) => {
+    const key = [...attrs.keys()].find((k) => k.toLowerCase() === a.toLowerCase()) ?? a;
+    attrs.set(key, v);
+  };
+  // The naming attribute must hold the RDN value.
+  const rdnKey = [...attrs.keys()].find((k) => k.toLowerCase() === rdnType.toLowerCase());
+  if (!s.isAd || rdnType.toLowerCase() !== 'cn') {
+    const cur = rdnKey ? (attrs.get(rdnKey) ?? []) : [];
+    if (!cur.includes(rdnValue)) set(rdnType, [rdnValue, ...cur]);
+  }
+  if (s.isAd) {
+    if (!has('userPrincipalName') && data.userName) set('userPrincipalName', [`${data.userName}@${s.upnSuffix}`]);
+    set('userAccountControl', [String(UAC_NORMAL_ACCOUNT | UAC_ACCOUNTDISABLE)]);
+  } else {
+    if (!has('cn')) set('cn', [data.displayName || [data.name.givenName, data.name.familyName].filter(Boolean).join(' ') || data.userName]);
+    if (!has('sn')) set('sn', [data.name.familyName || data.userName]);
+    const act = activeRow(s.userMapping);
+    if (act && act.direction !== 'import' && !data.active) {
+      const v = writeActive(act.remote, false);
+      if (v) set(act.remote, v);
+    }
+  }
+  const entry: Record<string, string[]> = { objectClass: s.userObjectClasses };
+  for (const [k, v] of attrs) entry[k] = v;
+
+  await run(session, 'create user', dn, () => session.client.add(dn, entry));
+
+  try {
+    if (opts.password !== undefined) await setPassword(session, s, dn, opts.password, { mustChange: opts.mustChangePassword });
+    else if (opts.mustChangePassword && s.isAd) await run(session, 'set must change password', dn, () => session.client.modify(dn, replace('pwdLastSet', ['0'])));
+  } catch (e) {
+    // Leave nothing half-made: the user would exist without the password the admin chose.
+    await session.client.del(dn).catch(() => {});
+    throw e;
+  }
+  if (s.isAd && data.active) {
+    try {
+      await setUserEnabled(session, s, dn, true);
+    } catch (e) {
+      const err = toConnectorError(e);
+      // Without a password that meets the policy AD keeps the account disabled; report it as it is.
+      if (opts.password !== undefined || !['password_policy', 'constraint'].includes(err.code)) {
+        await session.client.del(dn).catch(() => {});
+        throw err;
+      }
+    }
+  }
+  return dn;
+}
+
+/** Writes what differs between before and after; returns the (possibly new) DN. */
+export async function updateUser(
+  session: LdapSession,
+  s: LdapSettings,
+  ref: string,
+  before: RemoteUserData,
+  after: RemoteUserData,
+): Promise<string> {
+  const sam = samAttr(s);
+  if (s.isAd && sam?.toLowerCase() === 'samaccountname' && before.userName !== after.userName) checkSamAccountName(after.userName);
+  let dn = ref;
+  const changes = diffUserAttributes(before, after, s.userMapping);
+
+  // Rename when the RDN value given by the template changes.
+  const [typeBefore, valueBefore] = userRdn(s, before);
+  const [rdnType, valueAfter] = userRdn(s, after);
+  const current = rdnOf(ref)?.[0];
+  if (valueAfter !== valueBefore && current && !(current.type.toLowerCase() === rdnType.toLowerCase() && current.value === valueAfter)) {
+    const newRdn = `${rdnType}=${escapeDnValue(valueAfter)}`;
+    const parent = parentDn(ref);
+    const newDn = parent ? `${newRdn},${parent}` : newRdn;
+    void typeBefore;
+    await run(session, 'rename user', ref, () => session.client.modifyDN(ref, newDn));
+    dn = newDn;
+  }
+
+  if (s.isAd && before.userName !== after.userName && sam?.toLowerCase() === 'samaccountname') {
+    const e = await readEntry(session, dn, ['userPrincipalName']);
+    const upn = e ? first(attrMap(e), 'userPrincipalName') : undefined;
+    const mappedUpn = changes.some((c) => c.attribute.toLowerCase() === 'userprincipalname');
+    if (!mappedUpn && upn && upn.toLowerCase().startsWith(`${before.userName.toLowerCase()}@`)) {
+      changes.push({ attribute: 'userPrincipalName', values: [`${after.userName}${upn.slice(upn.indexOf('@'))}`] });
+    }
+  }
+
+  // The naming attribute was set by modifyDN; writing it again would be refused on some servers.
+  const list = changes.filter(
+    (c) => !(dn !== ref && c.attribute.toLowerCase() === rdnType.toLowerCase() && c.values.length === 1 && c.values[0] === valueAfter),
+  );
+  if (list.length > 0) {
+    await run(session, 'update user', dn, () =>
+      session.client.modify(
+        dn,
+        list.map((c) => replace(c.attribute, c.values)),
+      ),
+    );
+  }
+  if (before.active !== after.active && activeRow(s.userMapping)?.direction !== 'import') {
+    await setUserEnabled(session, s, dn, after.active);
+  }
+  return dn;
+}
+
+export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref: string, enabled: boolean): Promise<void> {
+  const row = activeRow(s.userMapping);
+  if (!row) {
+    throw new ConnectorError(
+      'invalid_value',
+      `This ${s.isAd ? 'directory' : 'LDAP directory'} has no attribute mapped to "active", so accounts cannot be ${enabled ? 'enabled' : 'disabled'}: map "active" to an attribute such as pwdAccountLockedTime (OpenLDAP password policy) or nsAccountLock.`,
+      { transient: false },
+    );
+  }
+  let currentUac: number | undefined;
+  if (row.remote.toLowerCase() === 'useraccountcontrol') {
+    const e = await readEntry(session, ref, ['userAccountControl']);
+    if (!e) throw new ConnectorError('not_found', `The user ${ref} does not exist.`, { details: { dn: ref } });
+    currentUac = Number(first(attrMap(e), 'userAccountControl') ?? UAC_NORMAL_ACCOUNT);
+  }
+  const v = writeActive(row.remote, enabled, currentUac);
+  try {
+    await session.client.modify(ref, replace(row.remote, v ?? []));
+  } catch (e) {
+    const err = toConnectorError(e, { action: enabled ? 'enable user' : 'disable user', dn: ref, url: session.url });
+    if (enabled && s.isAd && (err.code === 'password_policy' || err.code === 'constraint')) {
+      throw new ConnectorError('password_policy', `The user ${ref} cannot be enabled: it has no password that meets the domain's password policy. Set a password first.`, {
+        details: err.details,
+        cause: e,
+        transient: false,
+      });
+    }
+    throw err;
+  }
+}
+
+export async function deleteEntry(session: LdapSession, ref: string, what: string): Promise<void> {
+  try {
+    await session.client.del(ref);
+  } catch (e) {
+    const err = toConnectorError(e, { action: `delete ${what}`, dn: ref, url: session.url });
+    if (err.code === 'not_found') return; // already gone: idempotent
+    throw err;
+  }
+}
+
+export async function setPassword(
+  session: LdapSession,
+  s: LdapSettings,
+  ref: string,
+  password: string,
+  opts: { mustChange?: boolean } = {},
+): Promise<void> {
+  if (s.isAd) {
+    requireTls(session, 'Setting an Active Directory password');
+    const changes = [replace('unicodePwd', [unicodePwd(password)])];
+    await run(session, 'set password', ref, () => session.client.modify(ref, changes));
+    if (opts.mustChange !== undefined) {
+      await run(session, 'set must change password', ref, () =>
+        session.client.modify(ref, replace('pwdLastSet', [opts.mustChange ? '0' : '-1'])),
+      );
+    }
+    return;
+  }
+  await run(session, 'set password', ref, () => session.client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(ref, password)));
+  if (opts.mustChange) {
+    try {
+      await session.client.modify(ref, replace('pwdReset', ['TRUE']));
+    } catch (e) {
+      throw new ConnectorError(
+        'constraint',
+        'The password was set, but this LDAP server cannot record "must change at next logon" (it needs the password policy overlay, ppolicy).',
+        { details: { dn: ref, serverMessage: (e as Error).message }, cause: e, transient: false },
+      );
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Groups
+
+/** Empty DN kept as the only member of an LDAP groupOfNames that must have one. */
+const PLACEHOLDER = '';
+
+export async function createGroup(
+  session: LdapSession,
+  s: LdapSettings,
+  data: RemoteGroupData,
+  initialMembers: string[] = [],
+): Promise<string> {
+  const [type, value] = renderRdn(s.groupRdnTemplate, (p) => (p === 'displayName' ? data.displayName : p === 'description' ? data.description : undefined), data.displayName);
+  const dn = joinDn(type, value, s.groupTargetOu);
+  const attrs = groupDataToAttributes(data, s.groupMapping);
+  const entry: Record<string, string[]> = { objectClass: s.groupObjectClasses };
+  for (const [k, v] of attrs) entry[k] = v;
+  const cnKey = Object.keys(entry).find((k) => k.toLowerCase() === type.toLowerCase());
+  if (!cnKey) entry[type] = [value];
+  else if (!entry[cnKey]?.includes(value)) entry[cnKey] = [value, ...(entry[cnKey] ?? [])];
+  let rest = initialMembers;
+  if (s.isAd) {
+    entry.sAMAccountName = [groupSamAccountName(data.displayName)];
+  } else {
+    // groupOfNames must have a member: the first one, or the empty-DN placeholder.
+    entry.member = [initialMembers[0] ?? PLACEHOLDER];
+    rest = initialMembers.slice(1);
+  }
+  await run(session, 'create group', dn, () => session.client.add(dn, entry));
+  if (rest.length > 0) await addMembers(session, s, dn, rest);
+  return dn;
+}
+
+export async function addMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+  let placeholderMaybe = !s.isAd;
+  for (const m of memberRefs) {
+    parseDn(m); // refuse a malformed DN before it reaches the server
+    try {
+      await session.client.modify(groupRef, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [m] }) }));
+    } catch (e) {
+      const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
+      if (err.code !== 'already_exists') throw err; // already a member: success
+    }
+    if (placeholderMaybe) {
+      placeholderMaybe = false;
+      await session.client
+        .modify(groupRef, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [PLACEHOLDER] }) }))
+        .catch(() => {});
+    }
+  }
+}
+
+export async function removeMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+  for (const m of memberRefs) {
+    const del = new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [m] }) });
+    try {
+      await session.client.modify(groupRef, del);
+    } catch (e) {
+      const err = toConnectorError(e, { action: 'remove member', dn: groupRef, url: session.url });
+      if (err.code === 'not_found' && (err.details as { resultCode?: number })?.resultCode === 16) continue; // not a member: success
+      if (!s.isAd && err.code === 'invalid_value' && (err.details as { resultCode?: number })?.resultCode === 65) {
+        // Last member of a groupOfNames: keep the placeholder in its place.
+        await run(session, 'remove member', groupRef, () =>
+          session.client.modify(groupRef, [
+            new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [PLACEHOLDER] }) }),
+            del,
+          ]),
+        );
+        continue;
+      }
+      if (s.isAd && err.code === 'constraint' && /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))) continue;
+      throw err;
+    }
+  }
+}
+
+export { sameDn };
