@@ -65,6 +65,19 @@ export class LinksRepo {
     return r && toLink(r);
   }
 
+  /** The link whose remote ref (DN / id) is this one, compared case-insensitively for DNs. */
+  byRef(directoryId: string, objectType: Link['objectType'], ref: string): Link | undefined {
+    const r =
+      this.db.get<LinkDb>('SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND ref = ?', directoryId, objectType, ref) ??
+      this.db.get<LinkDb>(
+        'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND lower(ref) = lower(?)',
+        directoryId,
+        objectType,
+        ref,
+      );
+    return r && toLink(r);
+  }
+
   forDirectory(directoryId: string, objectType: Link['objectType']): Link[] {
     return this.db
       .all<LinkDb>('SELECT * FROM links WHERE directory_id = ? AND object_type = ?', directoryId, objectType)

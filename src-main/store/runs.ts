@@ -1,0 +1,237 @@
+// Import and push runs: a plan (rows) kept with its counts, committed by row
+// selection. Rows are written while the plan is built, in batches.
+import type { Db } from './db.ts';
+import { nowIso } from './db.ts';
+
+export type RunKind = 'import' | 'push';
+export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale';
+export type RowObjectType = 'user' | 'group' | 'membership';
+export type RowAction = 'create' | 'update' | 'unchanged' | 'missing' | 'conflict' | 'add' | 'remove' | 'delete';
+
+export interface RunRecord {
+  id: string;
+  directoryId: string;
+  kind: RunKind;
+  status: RunStatus;
+  baseChange: number;
+  counts: Record<string, unknown>;
+  error: string | null;
+  created: string;
+  finished: string | null;
+  /** Insertion order: a later run of the same directory has a larger seq. */
+  seq: number;
+}
+
+export interface RowRecord {
+  runId: string;
+  seq: number;
+  objectType: RowObjectType;
+  action: RowAction;
+  localId: string | null;
+  anchor: string | null;
+  display: string;
+  /** attribute → [old, new] */
+  changes: Record<string, [unknown, unknown]> | null;
+  data: unknown;
+}
+
+interface RunDb {
+  rowid: number;
+  id: string;
+  directory_id: string;
+  kind: RunKind;
+  status: RunStatus;
+  base_change: number;
+  counts: string;
+  error: string | null;
+  created: string;
+  finished: string | null;
+}
+interface RowDb {
+  run_id: string;
+  seq: number;
+  object_type: RowObjectType;
+  action: RowAction;
+  local_id: string | null;
+  anchor: string | null;
+  display: string;
+  changes: string | null;
+  data: string | null;
+}
+
+const toRun = (r: RunDb): RunRecord => ({
+  id: r.id,
+  directoryId: r.directory_id,
+  kind: r.kind,
+  status: r.status,
+  baseChange: r.base_change,
+  counts: JSON.parse(r.counts) as Record<string, unknown>,
+  error: r.error,
+  created: r.created,
+  finished: r.finished,
+  seq: r.rowid,
+});
+const toRow = (r: RowDb): RowRecord => ({
+  runId: r.run_id,
+  seq: r.seq,
+  objectType: r.object_type,
+  action: r.action,
+  localId: r.local_id,
+  anchor: r.anchor,
+  display: r.display,
+  changes: r.changes ? (JSON.parse(r.changes) as Record<string, [unknown, unknown]>) : null,
+  data: r.data ? (JSON.parse(r.data) as unknown) : null,
+});
+
+export interface RowFilter {
+  objectType?: RowObjectType;
+  actions?: RowAction[];
+  /** Case-insensitive substring of the display text. */
+  text?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export class RunsRepo {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  create(r: { id: string; directoryId: string; kind: RunKind; baseChange: number }): RunRecord {
+    this.db.run(
+      "INSERT INTO import_runs (id, directory_id, kind, status, base_change, counts, created) VALUES (?, ?, ?, 'running', ?, '{}', ?)",
+      r.id,
+      r.directoryId,
+      r.kind,
+      r.baseChange,
+      nowIso(),
+    );
+    return this.get(r.id)!;
+  }
+
+  get(id: string): RunRecord | undefined {
+    const r = this.db.get<RunDb>('SELECT rowid, * FROM import_runs WHERE id = ?', id);
+    return r && toRun(r);
+  }
+
+  /** Latest run of a directory and kind (by insertion order). */
+  latest(directoryId: string, kind: RunKind): RunRecord | undefined {
+    const r = this.db.get<RunDb>(
+      'SELECT rowid, * FROM import_runs WHERE directory_id = ? AND kind = ? ORDER BY rowid DESC LIMIT 1',
+      directoryId,
+      kind,
+    );
+    return r && toRun(r);
+  }
+
+  list(f: { directoryId?: string; kind?: RunKind; limit?: number } = {}): RunRecord[] {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (f.directoryId) {
+      where.push('directory_id = ?');
+      params.push(f.directoryId);
+    }
+    if (f.kind) {
+      where.push('kind = ?');
+      params.push(f.kind);
+    }
+    params.push(f.limit ?? 50);
+    return this.db
+      .all<RunDb>(
+        `SELECT rowid, * FROM import_runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY rowid DESC LIMIT ?`,
+        ...params,
+      )
+      .map(toRun);
+  }
+
+  finish(id: string, status: RunStatus, counts?: Record<string, unknown>, error?: string): void {
+    this.db.run(
+      'UPDATE import_runs SET status = ?, counts = COALESCE(?, counts), error = ?, finished = ? WHERE id = ?',
+      status,
+      counts ? JSON.stringify(counts) : null,
+      error ?? null,
+      nowIso(),
+      id,
+    );
+  }
+
+  setStatus(id: string, status: RunStatus): void {
+    this.db.run('UPDATE import_runs SET status = ? WHERE id = ?', status, id);
+  }
+
+  addRows(rows: RowRecord[]): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const r of rows)
+        this.db.run(
+          `INSERT INTO import_rows (run_id, seq, object_type, action, local_id, anchor, display, changes, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          r.runId,
+          r.seq,
+          r.objectType,
+          r.action,
+          r.localId,
+          r.anchor,
+          r.display,
+          r.changes ? JSON.stringify(r.changes) : null,
+          r.data === null || r.data === undefined ? null : JSON.stringify(r.data),
+        );
+    });
+  }
+
+  setRowAction(runId: string, seq: number, action: RowAction, data?: unknown): void {
+    this.db.run(
+      'UPDATE import_rows SET action = ?, data = COALESCE(?, data) WHERE run_id = ? AND seq = ?',
+      action,
+      data === undefined ? null : JSON.stringify(data),
+      runId,
+      seq,
+    );
+  }
+
+  deleteRows(runId: string): void {
+    this.db.run('DELETE FROM import_rows WHERE run_id = ?', runId);
+  }
+
+  row(runId: string, seq: number): RowRecord | undefined {
+    const r = this.db.get<RowDb>('SELECT * FROM import_rows WHERE run_id = ? AND seq = ?', runId, seq);
+    return r && toRow(r);
+  }
+
+  rows(runId: string, f: RowFilter = {}): RowRecord[] {
+    const { sql, params } = this.where(runId, f);
+    params.push(f.limit ?? 1_000_000, f.offset ?? 0);
+    return this.db.all<RowDb>(`SELECT * FROM import_rows ${sql} ORDER BY seq LIMIT ? OFFSET ?`, ...params).map(toRow);
+  }
+
+  countRows(runId: string, f: RowFilter = {}): number {
+    const { sql, params } = this.where(runId, f);
+    return this.db.get<{ n: number }>(`SELECT count(*) AS n FROM import_rows ${sql}`, ...params)!.n;
+  }
+
+  /** Streams rows in seq order without holding them all (commit of large plans). */
+  *iterate(runId: string, f: RowFilter = {}): Generator<RowRecord> {
+    const { sql, params } = this.where(runId, f);
+    for (const r of this.db.prepare(`SELECT * FROM import_rows ${sql} ORDER BY seq`).iterate(...params))
+      yield toRow(r as unknown as RowDb);
+  }
+
+  private where(runId: string, f: RowFilter): { sql: string; params: Array<string | number> } {
+    const where = ['run_id = ?'];
+    const params: Array<string | number> = [runId];
+    if (f.objectType) {
+      where.push('object_type = ?');
+      params.push(f.objectType);
+    }
+    if (f.actions && f.actions.length > 0) {
+      where.push(`action IN (${f.actions.map(() => '?').join(',')})`);
+      params.push(...f.actions);
+    }
+    if (f.text) {
+      where.push("display LIKE ? ESCAPE '\\'");
+      params.push('%' + f.text.replace(/[\\%_]/g, (c) => '\\' + c) + '%');
+    }
+    return { sql: 'WHERE ' + where.join(' AND '), params };
+  }
+}
