@@ -1,0 +1,54 @@
+// Every figure the issues ask for. Each measurement prepares what it needs;
+// one whose feature is not in this build says so instead of inventing a number.
+import { existsSync } from 'node:fs';
+import { figure, median, round, runTask, timeCommand, type Measurement } from './harness.ts';
+import { BENCH_USERS, benchSlapd, ldapConfig } from './ldap-data.ts';
+
+const missing = (name: string, unit: string, what: string) => [figure({ name, unit, notes: `not measured: ${what} is not in this build` })];
+
+const ldapList: Measurement = {
+  name: 'ldap-list',
+  async run({ runs, log }) {
+    const s = await benchSlapd(log);
+    const ref: number[] = [];
+    const ours: number[] = [];
+    let rss = 0;
+    for (let i = 0; i < runs; i++) {
+      // Reference: ldapsearch with the paged-results control, same entries and attributes class.
+      const r = await timeCommand('ldapsearch', [
+        '-x', '-LLL', '-H', s.url, '-D', s.adminDn, '-w', s.adminPassword, '-b', s.peopleDn,
+        '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'modifyTimestamp',
+      ]);
+      ref.push(r.ms);
+      const o = await runTask<{ count: number; ms: number }>('ldap-list', { config: ldapConfig(s), password: s.adminPassword });
+      if (o.count !== BENCH_USERS) throw new Error(`listed ${o.count} users, expected ${BENCH_USERS}`);
+      ours.push(o.ms);
+      rss = Math.max(rss, o.peakRssMb);
+      log(`run ${i + 1}: ldapsearch ${Math.round(r.ms)} ms, connector ${Math.round(o.ms)} ms (${o.count} users)`);
+    }
+    return [
+      figure({
+        name: `ldap: stream ${BENCH_USERS} users (slapd)`,
+        unit: 'ms',
+        ours: round(median(ours)),
+        reference: round(median(ref)),
+        peakRssMb: rss,
+        runs,
+        notes: 'reference: ldapsearch -E pr=1000 on the same entries',
+      }),
+    ];
+  },
+};
+
+/** Measurements contributed by other areas, loaded only when their files exist. */
+async function optional(file: string, name: string, unit: string, what: string, load: () => Promise<Measurement>) {
+  return existsSync(new URL(file, import.meta.url)) ? load() : { name, run: async () => missing(name, unit, what) };
+}
+
+export const measurements: Measurement[] = [
+  ldapList,
+  await optional('./sync.ts', 'sync', 'ms', 'the sync engine bench', async () => (await import('./sync.ts')).syncMeasurement),
+  await optional('./graph.ts', 'graph', 'requests', 'the Graph bench', async () => (await import('./graph.ts')).graphMeasurement),
+  await optional('./users-filter.ts', 'users-filter', 'ms', 'the users list bench', async () => (await import('./users-filter.ts')).usersFilterMeasurement),
+  await optional('./reports-export.ts', 'reports-export', 'ms', 'the reports export bench', async () => (await import('./reports-export.ts')).reportsExportMeasurement),
+];
