@@ -93,7 +93,8 @@ function certFacts(sock: tls.TLSSocket): CertificateFacts | undefined {
  */
 export async function probeCertificate(s: LdapSettings, url: string): Promise<CertificateFacts | undefined> {
   const { host, port, secure } = hostPort(url);
-  const base = { ...tlsOptionsFor(s, host), rejectUnauthorized: false, checkServerIdentity: undefined };
+  const base: tls.ConnectionOptions = { ...tlsOptionsFor(s, host), rejectUnauthorized: false };
+  delete base.checkServerIdentity;
   try {
     if (secure) {
       return await new Promise<CertificateFacts | undefined>((resolve) => {

@@ -173,6 +173,20 @@ export function formatDn(rdns: Rdn[]): string {
   return rdns.map((r) => r.map(formatAva).join('+')).join(',');
 }
 
+/**
+ * One spelling for a DN the server sent: parsed and re-escaped by this
+ * module, attribute types as the server wrote them. Servers spell the same
+ * DN differently in different places (slapd writes `\2C` in member values,
+ * AD `\,`); the connector hands out canonical DNs so refs compare as strings.
+ */
+export function canonicalDn(dn: string): string {
+  try {
+    return formatDn(parseDn(dn));
+  } catch {
+    return dn;
+  }
+}
+
 /** Builds one RDN string, e.g. rdn('cn', 'Smith, John') = 'cn=Smith\\, John'. */
 export function rdn(type: string, value: string): string {
   return `${type}=${escapeDnValue(value)}`;

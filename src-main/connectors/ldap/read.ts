@@ -7,7 +7,7 @@
 import type { Control } from 'ldapts';
 import { ConnectorError, type RemoteGroup, type RemoteMemberRef, type RemoteUser } from '../connector.ts';
 import type { LdapSession } from './connection.ts';
-import { normalizeDn, parentDn, rdnValue, ldapFilter, andFilters, isWithin } from './escape.ts';
+import { canonicalDn, normalizeDn, parentDn, rdnValue, ldapFilter, andFilters, isWithin } from './escape.ts';
 import { toConnectorError } from './errors.ts';
 import { parseFilter } from './filter.ts';
 import { guidToString } from './guid.ts';
@@ -138,7 +138,9 @@ export function entryToRemoteUser(s: LdapSettings, entry: LdapEntry): RemoteUser
   } catch {
     /* odd DN: keep '' */
   }
-  return { anchor, ref: entry.dn, data: entryToUserData(m, s.userMapping, fallback) };
+  const data = entryToUserData(m, s.userMapping, fallback);
+  if (data.managerRef) data.managerRef = canonicalDn(data.managerRef);
+  return { anchor, ref: canonicalDn(entry.dn), data };
 }
 
 export async function* listUsers(session: LdapSession, s: LdapSettings, signal?: AbortSignal): AsyncGenerator<RemoteUser[]> {
@@ -281,8 +283,8 @@ export async function entryToRemoteGroup(
     /* keep '' */
   }
   const dns = await completeMembers(session, s, entry);
-  const members: RemoteMemberRef[] = dns.map((ref) => ({ ref, type: groups.has(normalizeDn(ref)) ? 'Group' : 'User' }));
-  return { anchor, ref: entry.dn, data: entryToGroupData(m, s.groupMapping, fallback), members };
+  const members: RemoteMemberRef[] = dns.map((ref) => ({ ref: canonicalDn(ref), type: groups.has(normalizeDn(ref)) ? 'Group' : 'User' }));
+  return { anchor, ref: canonicalDn(entry.dn), data: entryToGroupData(m, s.groupMapping, fallback), members };
 }
 
 export async function* listGroups(session: LdapSession, s: LdapSettings, signal?: AbortSignal): AsyncGenerator<RemoteGroup[]> {

@@ -70,8 +70,9 @@ export function renderRdn(template: string, lookup: (path: string) => string | u
   const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*=(.*)$/.exec(template);
   if (!m) throw new ConnectorError('invalid_value', `The RDN template "${template}" must look like cn={displayName} or uid={userName}.`);
   const type = m[1] as string;
-  const value = (m[2] as string).replace(/\{([A-Za-z.]+)\}/g, (_, path: string) => lookup(path) ?? '').trim();
-  return [type, value || fallback];
+  // Spaces are kept (escaped in the DN); a value of only spaces falls back.
+  const value = (m[2] as string).trim().replace(/\{([A-Za-z.]+)\}/g, (_, path: string) => lookup(path) ?? '');
+  return [type, value.trim() ? value : fallback];
 }
 
 function userLookup(u: RemoteUserData): (path: string) => string | undefined {
