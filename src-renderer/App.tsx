@@ -12,6 +12,7 @@ import {
 import { useEffect, type JSX } from 'react';
 import { pages, useUi, type PageId } from './store/ui.ts';
 import { Notices } from './components/Notices.tsx';
+import { ThemeToggle } from './components/ThemeToggle.tsx';
 import { pageComponents } from './pages/index.ts';
 import { on } from './api.ts';
 import { refreshOnChange } from './store/refresh.ts';
@@ -61,6 +62,9 @@ export function App() {
               </Tab>
             ))}
           </TabList>
+          <div style={{ marginTop: 'auto' }}>
+            <ThemeToggle />
+          </div>
         </nav>
         <main className={styles.main}>
           <Notices />

@@ -2,16 +2,18 @@
 import { createElement, type ComponentType } from 'react';
 import type { PageId } from '../store/ui.ts';
 import { UsersPage } from './users/UsersPage.tsx';
+import { DirectoriesPage } from './directories/DirectoriesPage.tsx';
+import { GroupsPage } from './groups/GroupsPage.tsx';
 import { NotBuiltYet } from './Placeholder.tsx';
 
 const notYet = (title: string, issue: string) => () => createElement(NotBuiltYet, { title, issue });
 
 export const pageComponents: Record<PageId, ComponentType> = {
   dashboard: notYet('Dashboard', 'the admin screens (issue 6)'),
-  directories: notYet('Directories', 'the admin screens (issue 6)'),
+  directories: DirectoriesPage,
   import: notYet('Import', 'the admin screens (issue 6)'),
   users: UsersPage,
-  groups: notYet('Groups', 'the admin screens (issue 6)'),
+  groups: GroupsPage,
   reports: notYet('Reports', 'the reports issue (issue 8)'),
   settings: notYet('Settings', 'onboarding (issue 7)'),
 };

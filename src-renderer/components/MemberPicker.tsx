@@ -1,0 +1,69 @@
+// Search users and groups by name and pick one; shows at most 30 matches so a
+// 100,000-user store stays quick.
+import { Combobox, Option, OptionGroup, Field } from '@fluentui/react-components';
+import { useMemo, useState } from 'react';
+
+export interface Candidate {
+  id: string;
+  type: 'User' | 'Group';
+  label: string;
+  secondary?: string;
+}
+
+export function MemberPicker(props: { label: string; candidates: Candidate[]; onPick: (c: Candidate) => void; disabled?: boolean }) {
+  const [query, setQuery] = useState('');
+  const matches = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    if (!q) return [];
+    const out: Candidate[] = [];
+    for (const c of props.candidates) {
+      if (c.label.toLowerCase().includes(q) || c.secondary?.toLowerCase().includes(q)) out.push(c);
+      if (out.length >= 30) break;
+    }
+    return out;
+  }, [props.candidates, query]);
+  const users = matches.filter((m) => m.type === 'User');
+  const groups = matches.filter((m) => m.type === 'Group');
+  const text = (c: Candidate) => (c.secondary ? `${c.label} (${c.secondary})` : c.label);
+  return (
+    <Field label={props.label} hint="Type part of a name, then choose.">
+      <Combobox
+        freeform
+        disabled={props.disabled}
+        placeholder="Search users and groups"
+        value={query}
+        selectedOptions={[]}
+        onChange={(e) => setQuery(e.target.value)}
+        onOptionSelect={(_, d) => {
+          const c = matches.find((m) => `${m.type}:${m.id}` === d.optionValue);
+          if (c) props.onPick(c);
+          setQuery('');
+        }}
+      >
+        {query.trim() !== '' && matches.length === 0 && (
+          <Option value="" disabled text="No match">
+            No match
+          </Option>
+        )}
+        {users.length > 0 && (
+          <OptionGroup label="Users">
+            {users.map((c) => (
+              <Option key={c.id} value={`User:${c.id}`} text={text(c)}>
+                {text(c)}
+              </Option>
+            ))}
+          </OptionGroup>
+        )}
+        {groups.length > 0 && (
+          <OptionGroup label="Groups">
+            {groups.map((c) => (
+              <Option key={c.id} value={`Group:${c.id}`} text={text(c)}>
+                {text(c)}
+              </Option>
+            ))}
+          </OptionGroup>
+        )}
+      </Combobox>
+    </Field>
+  );
+}

@@ -1,0 +1,45 @@
+// Per-directory provisioning state of one object, with the failure reason.
+import { Badge, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, tokens } from '@fluentui/react-components';
+import type { ProvisioningState } from '../../src-preload/contract.ts';
+import { when } from './format.ts';
+
+export const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger' } as const;
+export const stateLabel = { provisioned: 'Provisioned', pending: 'Pending', failed: 'Failed' } as const;
+
+export function ProvisioningStates(props: { states: ProvisioningState[]; label: string }) {
+  if (props.states.length === 0)
+    return <Text style={{ color: tokens.colorNeutralForeground3 }}>Not linked to any directory yet.</Text>;
+  return (
+    <Table size="small" aria-label={props.label}>
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell>Directory</TableHeaderCell>
+          <TableHeaderCell>State</TableHeaderCell>
+          <TableHeaderCell>Updated</TableHeaderCell>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {props.states.map((s) => (
+          <TableRow key={s.directoryId}>
+            <TableCell>{s.directoryName}</TableCell>
+            <TableCell>
+              <Badge appearance="tint" color={stateColor[s.state]}>
+                {stateLabel[s.state]}
+              </Badge>
+              {s.reason && (
+                <div>
+                  <Text size={200} style={{ color: tokens.colorPaletteRedForeground1, wordBreak: 'break-word' }}>
+                    {s.reason}
+                  </Text>
+                </div>
+              )}
+            </TableCell>
+            <TableCell>
+              <Text size={200}>{when(s.updated)}</Text>
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
