@@ -17,6 +17,8 @@ import { GroupsService } from './groups/service.ts';
 import { DirectoriesService } from './directories/service.ts';
 import { createConnector } from './connectors/registry.ts';
 import { createChangeRecorder } from './sync/recorder.ts';
+import { OnboardingService } from './onboarding/service.ts';
+import type { PortalLimits } from './onboarding/portal/server.ts';
 import type { DirectoryConfig, DirectorySecrets } from '../src-preload/directory.ts';
 import type { Connector } from './connectors/connector.ts';
 
@@ -27,6 +29,8 @@ export interface AppOptions {
   shell: 'electron' | 'browser' | 'cli' | 'test';
   /** Tests may swap how connectors are made (e.g. to add a CA); defaults to the registry. */
   createConnector?: (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;
+  /** Tests lower the reset portal's rate limits. */
+  portalLimits?: Partial<PortalLimits>;
 }
 
 export function createApp(opts: AppOptions) {
@@ -56,6 +60,19 @@ export function createApp(opts: AppOptions) {
   // Background work (outbox worker, reset portal) starts only in shells that
   // run the app for an admin, not in one-shot CLI commands or unit tests.
   const lifecycle = { start: [] as Array<() => Promise<void> | void>, stop: [] as Array<() => Promise<void> | void> };
+  const onboarding = new OnboardingService({
+    db,
+    users: repos.users,
+    links: repos.links,
+    reports: repos.reports,
+    vault,
+    events,
+    operations,
+    directories,
+    portalLimits: opts.portalLimits,
+  });
+  lifecycle.start.push(() => onboarding.start());
+  lifecycle.stop.push(() => onboarding.stop());
 
   return {
     options: opts,
@@ -68,6 +85,7 @@ export function createApp(opts: AppOptions) {
     users,
     groups,
     directories,
+    onboarding,
     async start() {
       for (const fn of lifecycle.start) await fn();
     },

@@ -4,6 +4,7 @@ import { appContract, type AppEvents } from './app.ts';
 import { usersContract } from './users.ts';
 import { groupsContract } from './groups.ts';
 import { directoriesContract } from './directories.ts';
+import { onboardingContract } from './onboarding.ts';
 import type { Channel } from './channel.ts';
 import type { z } from 'zod';
 
@@ -12,6 +13,7 @@ export const contract = {
   ...usersContract,
   ...groupsContract,
   ...directoriesContract,
+  ...onboardingContract,
 };
 
 export type Contract = typeof contract;
@@ -31,3 +33,4 @@ export * from './app.ts';
 export * from './users.ts';
 export * from './groups.ts';
 export * from './directories.ts';
+export * from './onboarding.ts';

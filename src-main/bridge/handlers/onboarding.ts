@@ -1,0 +1,32 @@
+// Onboarding channels: settings, test mail, template preview, the reset
+// portal, and the bulk actions on selected users.
+import type { App } from '../../app.ts';
+import type { Handlers } from './types.ts';
+
+type OnboardingChannels =
+  | 'onboarding.settings.get'
+  | 'onboarding.settings.save'
+  | 'onboarding.mail.test'
+  | 'onboarding.template.preview'
+  | 'onboarding.portal.status'
+  | 'onboarding.portal.start'
+  | 'onboarding.portal.stop'
+  | 'onboarding.portal.generateCertificate'
+  | 'onboarding.sendActivation'
+  | 'onboarding.sendTemporaryPassword';
+
+export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
+  const o = app.onboarding;
+  return {
+    'onboarding.settings.get': () => o.settingsView(),
+    'onboarding.settings.save': ({ settings, secrets }) => o.saveSettings(settings, secrets),
+    'onboarding.mail.test': (input) => o.sendTestMail(input),
+    'onboarding.template.preview': (input) => o.preview(input),
+    'onboarding.portal.status': () => o.portalStatus(),
+    'onboarding.portal.start': () => o.startPortal(),
+    'onboarding.portal.stop': () => o.stopPortal(),
+    'onboarding.portal.generateCertificate': ({ hostnames }) => o.generateCertificate(hostnames),
+    'onboarding.sendActivation': ({ userIds }) => o.sendActivation(userIds),
+    'onboarding.sendTemporaryPassword': ({ userIds }) => o.sendTemporaryPassword(userIds),
+  };
+}

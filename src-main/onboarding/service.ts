@@ -1,0 +1,609 @@
+// Onboarding: activation mail with a password reset link, the reset portal
+// behind it, the temporary-password alternative, and their settings.
+// Passwords pass through here on their way to the directories and are never
+// stored, logged or written into a report (report text is also scrubbed of
+// them, in case a directory echoed one).
+import { hostname } from 'node:os';
+import { randomInt } from 'node:crypto';
+import {
+  onboardingSettingsSchema,
+  type BulkResult,
+  type BulkSummary,
+  type MailPreview,
+  type MailSettings,
+  type MailTemplate,
+  type OnboardingSecrets,
+  type OnboardingSettings,
+  type OnboardingSettingsView,
+  type PortalStatus,
+} from '../../src-preload/contract/onboarding.ts';
+import { primaryEmail, type User } from '../../src-preload/model.ts';
+import { directoryKindLabel } from '../../src-preload/directory.ts';
+import { AppError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import type { UsersRepo } from '../store/users.ts';
+import type { LinksRepo } from '../store/links.ts';
+import type { ReportsRepo, ReportEntryInput } from '../store/reports.ts';
+import type { Vault } from '../secrets/vault.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Operations } from '../events/operations.ts';
+import type { DirectoriesService } from '../directories/service.ts';
+import { ConnectorError } from '../connectors/connector.ts';
+import { OnboardingStore } from './store.ts';
+import { issueToken } from './tokens.ts';
+import { defaultTemplates, formatExpiry, renderTemplate, sampleValues, type TemplateKind } from './templates.ts';
+import { createGraphTransport, createSmtpTransport, type MailTransport } from './mail.ts';
+import { checkPassword, generateTemporaryPassword } from './policy.ts';
+import { startPortal, type PortalBackend, type PortalLimits, type RunningPortal, type SetPasswordOutcome } from './portal/server.ts';
+import { certificateInfo, certificateWarnings, checkPair, generateSelfSigned, type CertificatePair } from './portal/certificate.ts';
+
+export interface OnboardingDeps {
+  db: Db;
+  users: UsersRepo;
+  links: LinksRepo;
+  reports: ReportsRepo;
+  vault: Vault;
+  events: EventBus;
+  operations: Operations;
+  directories: DirectoriesService;
+  /** Tests lower the portal's rate limits. */
+  portalLimits?: Partial<PortalLimits>;
+}
+
+const SMTP_SECRET = 'onboarding:smtp';
+const PORTAL_SECRET = 'onboarding:portal';
+const SELF_SIGNED_SECRET = 'onboarding:portal-self-signed';
+const APPLICATION = 'Onboarding';
+
+/** A directory that takes this user's password: Password Sync on and the user linked there. */
+export interface PasswordTarget {
+  directoryId: string;
+  name: string;
+  kind: string;
+  ref: string;
+}
+
+export class OnboardingService {
+  private readonly d: OnboardingDeps;
+  readonly store: OnboardingStore;
+  private portal: RunningPortal | undefined;
+  private portalError: string | undefined;
+  private sweepTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(deps: OnboardingDeps) {
+    this.d = deps;
+    this.store = new OnboardingStore(deps.db);
+  }
+
+  // ---------- lifecycle ----------
+
+  async start(): Promise<void> {
+    this.sweep();
+    this.sweepTimer = setInterval(() => this.sweep(), 60_000);
+    this.sweepTimer.unref();
+    if (this.store.settings().portal.autoStart) {
+      try {
+        await this.startPortal(false);
+      } catch {
+        // Kept in portalError for the Settings page; the app starts anyway.
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    await this.portal?.close();
+    this.portal = undefined;
+  }
+
+  /** Marks invitations whose link has expired. */
+  sweep(): number {
+    const n = this.store.sweepExpired();
+    if (n > 0) this.d.events.emit('app.changed', { what: 'users' });
+    return n;
+  }
+
+  // ---------- settings ----------
+
+  settingsView(): OnboardingSettingsView {
+    const settings = this.store.settings();
+    return {
+      settings,
+      activationTemplate: settings.activationTemplate ?? defaultTemplates.activation,
+      temporaryPasswordTemplate: settings.temporaryPasswordTemplate ?? defaultTemplates.temporaryPassword,
+      hasSmtpPassword: !!this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password,
+      hasPortalKey: !!this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem,
+      portal: this.portalStatus(),
+    };
+  }
+
+  saveSettings(raw: OnboardingSettings, secrets: OnboardingSecrets): OnboardingSettingsView {
+    const parsed = onboardingSettingsSchema.safeParse(raw);
+    if (!parsed.success) throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
+    const s = parsed.data;
+    if (s.mail.transport === 'graph' && s.mail.graph.directoryId) {
+      const dir = this.d.directories.record(s.mail.graph.directoryId);
+      if (dir.config.kind !== 'entra')
+        throw new AppError('validation', `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`);
+    }
+    // Templates equal to the defaults are not stored, so improved defaults reach the admin.
+    if (sameTemplate(s.activationTemplate, defaultTemplates.activation)) s.activationTemplate = undefined;
+    if (sameTemplate(s.temporaryPasswordTemplate, defaultTemplates.temporaryPassword)) s.temporaryPasswordTemplate = undefined;
+    if (s.portal.certificate === 'provided' && s.portal.certPem.trim()) {
+      const key = secrets.portalKeyPem || this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem;
+      if (!key) throw new AppError('validation', 'Add the private key of the portal certificate.');
+      checkPair({ certPem: s.portal.certPem, keyPem: key });
+    }
+    this.d.db.transaction(() => {
+      this.store.saveSettings(s);
+      if (secrets.smtpPassword !== undefined) this.d.vault.merge(SMTP_SECRET, { password: secrets.smtpPassword });
+      if (secrets.portalKeyPem !== undefined) this.d.vault.merge(PORTAL_SECRET, { keyPem: secrets.portalKeyPem });
+    });
+    return this.settingsView();
+  }
+
+  // ---------- mail ----------
+
+  private async transport(mail: MailSettings, smtpPassword?: string): Promise<MailTransport> {
+    switch (mail.transport) {
+      case 'none':
+        throw new AppError('validation', 'Choose how mail is sent (SMTP or Microsoft Graph) in Settings first.');
+      case 'smtp':
+        return createSmtpTransport(mail, { password: smtpPassword || this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password });
+      case 'graph': {
+        if (!mail.graph.directoryId) throw new AppError('validation', 'Choose the Microsoft Entra ID directory to send mail through.');
+        const dir = this.d.directories.record(mail.graph.directoryId);
+        if (dir.config.kind !== 'entra')
+          throw new AppError('validation', `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`);
+        const mailbox = mail.graph.mailbox || (dir.config.connection.mailFrom ?? '');
+        return createGraphTransport(this.d.directories.connector(dir.id), mailbox, dir.config.name);
+      }
+    }
+  }
+
+  async sendTestMail(input: { to: string; mail?: MailSettings; smtpPassword?: string }) {
+    const mail = input.mail ?? this.store.settings().mail;
+    const t = await this.transport(mail, input.smtpPassword);
+    try {
+      const r = await t.send({
+        to: input.to,
+        subject: 'Provision Desk test mail',
+        text: `This is a test mail from Provision Desk, sent through ${t.label}.\n\nActivation mails will be sent the same way.\n`,
+        html: `<p>This is a test mail from Provision Desk, sent through ${escape(t.label)}.</p><p>Activation mails will be sent the same way.</p>`,
+      });
+      this.report({ userIdentifier: input.to, objectType: 'mail', action: 'mail.test', status: 'success', message: `Test mail sent through ${t.label}.` });
+      return { sent: true as const, messageId: r.messageId, transport: t.label };
+    } catch (err) {
+      this.report({
+        userIdentifier: input.to,
+        objectType: 'mail',
+        action: 'mail.test',
+        status: 'failure',
+        message: errorText(err),
+      });
+      throw err;
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  }
+
+  template(kind: TemplateKind, settings = this.store.settings()): MailTemplate {
+    return (kind === 'activation' ? settings.activationTemplate : settings.temporaryPasswordTemplate) ?? defaultTemplates[kind];
+  }
+
+  preview(input: { kind: TemplateKind; template?: MailTemplate; userId?: string }): MailPreview {
+    const template = input.template ?? this.template(input.kind);
+    const values = { ...sampleValues[input.kind] };
+    if (input.userId) {
+      const u = this.d.users.get(input.userId);
+      if (!u) throw new AppError('not_found', 'The user was not found.');
+      values.displayName = displayNameOf(u);
+      values.userName = u.userName;
+    }
+    if (input.kind === 'activation') {
+      const s = this.store.settings();
+      values.link = `${this.publicBase(s)}/reset?t=PREVIEW-ONLY`;
+      values.expiry = formatExpiry(new Date(Date.now() + s.tokenLifetimeHours * 3600_000));
+    }
+    return renderTemplate(template, values);
+  }
+
+  // ---------- bulk actions ----------
+
+  /** Activation mail with a fresh link to each user; a new link replaces (invalidates) an older one. */
+  async sendActivation(userIds: string[]): Promise<BulkSummary> {
+    const settings = this.store.settings();
+    if (!this.portal)
+      throw new AppError('portal_stopped', 'Start the reset portal in Settings first: the links in the mails open it.');
+    return this.bulk(userIds, 'Sending activation mail', settings, async (user, t) => {
+      const to = primaryEmail(user);
+      if (!to) return this.userFailure(user, 'activation.sent', 'The user has no e-mail address.');
+      const targets = this.passwordTargets(user.id);
+      if (targets.length === 0)
+        return this.userFailure(user, 'activation.sent', 'The user is not linked to any directory where Password Sync is on.');
+      const { token, hash } = issueToken();
+      const expires = new Date(Date.now() + settings.tokenLifetimeHours * 3600_000);
+      this.store.invite(user.id, hash, expires.toISOString());
+      const link = `${this.publicBase(settings)}/reset?t=${token}`;
+      const mail = renderTemplate(this.template('activation', settings), {
+        displayName: displayNameOf(user),
+        userName: user.userName,
+        link,
+        expiry: formatExpiry(expires),
+      });
+      try {
+        await t.send({ to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text });
+      } catch (err) {
+        return this.userFailure(user, 'activation.sent', `The activation mail could not be sent: ${errorText(err)}`, err);
+      }
+      const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.`;
+      this.report({ userIdentifier: user.userName, objectType: 'user', action: 'activation.sent', status: 'success', message });
+      return { userId: user.id, userName: user.userName, ok: true, message };
+    });
+  }
+
+  /** A temporary password, set in every linked directory with "must change at next sign-in", then mailed. */
+  async sendTemporaryPassword(userIds: string[]): Promise<BulkSummary> {
+    const settings = this.store.settings();
+    return this.bulk(userIds, 'Mailing temporary passwords', settings, async (user, t) => {
+      const to = primaryEmail(user);
+      if (!to) return this.userFailure(user, 'temporaryPassword.sent', 'The user has no e-mail address.');
+      const targets = this.passwordTargets(user.id);
+      if (targets.length === 0)
+        return this.userFailure(user, 'temporaryPassword.sent', 'The user is not linked to any directory where Password Sync is on.');
+      const password = generateTemporaryPassword(settings.policy, { userName: user.userName, displayName: user.displayName }, randomInt);
+      const outcome = await this.setEverywhere(user, targets, password, { mustChange: true, action: 'password.temporary' });
+      if (outcome.succeeded === 0)
+        return this.userFailure(
+          user,
+          'temporaryPassword.sent',
+          `No directory took the temporary password, so no mail was sent: ${outcome.problems.join(' ')}`,
+        );
+      const mail = renderTemplate(this.template('temporaryPassword', settings), {
+        displayName: displayNameOf(user),
+        userName: user.userName,
+        password,
+      });
+      try {
+        await t.send({ to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text });
+      } catch (err) {
+        return this.userFailure(user, 'temporaryPassword.sent', `The password was set but the mail could not be sent: ${errorText(err)}`, err);
+      }
+      const partial = outcome.problems.length ? ` Not set in: ${outcome.problems.join(' ')}` : '';
+      const message = `Temporary password mailed to ${to} through ${t.label}; it must be changed at the next sign-in.${partial}`;
+      this.store.invitedWithTemporaryPassword(user.id, partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.');
+      this.report({
+        userIdentifier: user.userName,
+        objectType: 'user',
+        action: 'temporaryPassword.sent',
+        status: partial ? 'failure' : 'success',
+        message,
+      });
+      return { userId: user.id, userName: user.userName, ok: !partial, message };
+    });
+  }
+
+  private async bulk(
+    userIds: string[],
+    phase: string,
+    settings: OnboardingSettings,
+    one: (user: User, t: MailTransport) => Promise<BulkResult>,
+  ): Promise<BulkSummary> {
+    const ids = [...new Set(userIds)];
+    const t = await this.transport(settings.mail);
+    const op = this.d.operations.start();
+    const results: BulkResult[] = [];
+    try {
+      for (const id of ids) {
+        if (op.signal.aborted) {
+          results.push({ userId: id, userName: this.d.users.get(id)?.userName ?? id, ok: false, message: 'Cancelled before this user.' });
+          continue;
+        }
+        const user = this.d.users.get(id);
+        if (!user) {
+          results.push({ userId: id, userName: id, ok: false, message: 'The user was not found.' });
+          continue;
+        }
+        try {
+          results.push(await one(user, t));
+        } catch (err) {
+          results.push(this.userFailure(user, 'onboarding', `Failed: ${errorText(err)}`, err));
+        }
+        this.d.events.emit('app.progress', { operationId: op.id, phase, done: results.length, total: ids.length });
+      }
+    } finally {
+      op.done();
+      await t.close().catch(() => undefined);
+      this.d.events.emit('app.changed', { what: 'users' });
+      this.d.events.emit('app.changed', { what: 'reports' });
+    }
+    const sent = results.filter((r) => r.ok).length;
+    return { operationId: op.id, sent, failed: results.length - sent, results };
+  }
+
+  private userFailure(user: User, action: string, message: string, err?: unknown): BulkResult {
+    this.store.fail(user.id, message);
+    this.report({ userIdentifier: user.userName, objectType: 'user', action, status: 'failure', message });
+    return { userId: user.id, userName: user.userName, ok: false, message, details: err ? errorDetails(err) : undefined };
+  }
+
+  // ---------- passwords ----------
+
+  passwordTargets(userId: string): PasswordTarget[] {
+    const out: PasswordTarget[] = [];
+    for (const l of this.d.links.forLocal(userId)) {
+      if (l.objectType !== 'user' || !l.ref) continue;
+      let dir;
+      try {
+        dir = this.d.directories.record(l.directoryId);
+      } catch {
+        continue;
+      }
+      if (!dir.config.toggles.users.passwordSync) continue;
+      out.push({ directoryId: dir.id, name: dir.config.name, kind: dir.config.kind, ref: l.ref });
+    }
+    return out;
+  }
+
+  /** Sets the password in each target; one report entry per directory, scrubbed of the password. */
+  private async setEverywhere(
+    user: User,
+    targets: PasswordTarget[],
+    password: string,
+    opts: { mustChange: boolean; action: string },
+  ): Promise<{ succeeded: number; refused: string[]; failed: string[]; problems: string[] }> {
+    const refused: string[] = [];
+    const failed: string[] = [];
+    let succeeded = 0;
+    for (const target of targets) {
+      const label = `${target.name} (${directoryKindLabel[target.kind as keyof typeof directoryKindLabel] ?? target.kind})`;
+      let connector;
+      try {
+        connector = this.d.directories.connector(target.directoryId);
+        await connector.setPassword(target.ref, password, { mustChange: opts.mustChange });
+        succeeded++;
+        this.report({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: opts.action,
+          application: target.name,
+          directoryId: target.directoryId,
+          status: 'success',
+          message: opts.mustChange ? 'Temporary password set; it must be changed at the next sign-in.' : 'Password set.',
+        });
+      } catch (err) {
+        const server = scrub(serverText(err), password);
+        const sentence = scrub(err instanceof Error ? err.message : String(err), password);
+        const isPolicy = err instanceof ConnectorError && (err.code === 'password_policy' || err.code === 'constraint');
+        const line = `${label}: ${sentence}${server && !sentence.includes(server) ? ` (${server})` : ''}`;
+        (isPolicy ? refused : failed).push(line);
+        this.report({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: opts.action,
+          application: target.name,
+          directoryId: target.directoryId,
+          status: 'failure',
+          message: line,
+          requestId: requestIdOf(err),
+        });
+      } finally {
+        await connector?.close().catch(() => undefined);
+      }
+    }
+    return { succeeded, refused, failed, problems: [...refused, ...failed] };
+  }
+
+  // ---------- the portal ----------
+
+  private backend(): PortalBackend {
+    return {
+      account: (hash) => {
+        const row = this.store.byTokenHash(hash);
+        if (!row || !row.tokenExpires || row.tokenExpires <= new Date().toISOString()) return undefined;
+        const u = this.d.users.get(row.userId);
+        return u ? { userName: u.userName, displayName: displayNameOf(u) } : undefined;
+      },
+      policy: () => this.store.settings().policy,
+      setPassword: (hash, password) => this.activate(hash, password),
+    };
+  }
+
+  /** The reset page's submit: set the password everywhere, then use up the token. */
+  private async activate(hash: string, password: string): Promise<SetPasswordOutcome> {
+    const row = this.store.byTokenHash(hash);
+    if (!row || !row.tokenExpires || row.tokenExpires <= new Date().toISOString()) return { kind: 'invalid' };
+    const user = this.d.users.get(row.userId);
+    if (!user) return { kind: 'invalid' };
+    // The portal checked already; checked again here, the one place that sets the password.
+    const problems = checkPassword(password, this.store.settings().policy, user);
+    if (problems.length) return { kind: 'refused', messages: problems };
+    const targets = this.passwordTargets(user.id);
+    if (targets.length === 0) {
+      this.store.fail(user.id, 'The reset page could not set the password: no linked directory has Password Sync on.', true);
+      return { kind: 'failed', messages: ['Your account is not linked to any system that takes its password from here. Tell your IT service desk.'] };
+    }
+    const outcome = await this.setEverywhere(user, targets, password, { mustChange: false, action: 'password.set' });
+    this.d.events.emit('app.changed', { what: 'reports' });
+    if (outcome.refused.length) {
+      this.store.fail(user.id, `The password chosen on the reset page was refused: ${outcome.refused.join(' ')}`, true);
+      this.d.events.emit('app.changed', { what: 'users' });
+      return { kind: 'refused', messages: outcome.refused };
+    }
+    if (outcome.failed.length) {
+      this.store.fail(user.id, `The password could not be set everywhere: ${outcome.failed.join(' ')}`, true);
+      this.d.events.emit('app.changed', { what: 'users' });
+      return { kind: 'failed', messages: outcome.failed.map((l) => l.split(':')[0] + ': could not be reached or refused the change.') };
+    }
+    const consumed = this.store.consume(hash);
+    this.report({
+      userIdentifier: user.userName,
+      objectType: 'user',
+      action: 'activation.completed',
+      status: consumed ? 'success' : 'failure',
+      message: consumed
+        ? `The user chose a password on the reset page; set in ${targets.length} director${targets.length > 1 ? 'ies' : 'y'}.`
+        : 'The password was set, but the link had expired meanwhile.',
+    });
+    this.d.events.emit('app.changed', { what: 'users' });
+    return { kind: 'done', directories: targets.length };
+  }
+
+  publicBase(s: OnboardingSettings = this.store.settings()): string {
+    if (s.portal.publicUrl) return s.portal.publicUrl.replace(/\/+$/, '');
+    const host = ['0.0.0.0', '::', ''].includes(s.portal.listenHost) ? hostname() : s.portal.listenHost;
+    const h = host.includes(':') ? `[${host}]` : host;
+    return `https://${h}${s.portal.port === 443 ? '' : `:${s.portal.port}`}`;
+  }
+
+  private certificatePair(s: OnboardingSettings): CertificatePair | undefined {
+    if (s.portal.certificate === 'provided') {
+      const keyPem = this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem;
+      return s.portal.certPem.trim() && keyPem ? { certPem: s.portal.certPem, keyPem } : undefined;
+    }
+    const pair = this.d.vault.get<{ certPem?: string; keyPem?: string }>(SELF_SIGNED_SECRET);
+    return pair?.certPem && pair.keyPem ? { certPem: pair.certPem, keyPem: pair.keyPem } : undefined;
+  }
+
+  portalStatus(): PortalStatus {
+    const s = this.store.settings();
+    const publicUrl = this.publicBase(s);
+    const pair = this.certificatePair(s);
+    let certificate;
+    const warnings: string[] = [];
+    if (pair) {
+      try {
+        certificate = certificateInfo(pair.certPem);
+        warnings.push(...certificateWarnings(certificate, new URL(publicUrl).hostname));
+      } catch {
+        warnings.push('The stored certificate cannot be read.');
+      }
+    } else if (s.portal.certificate === 'provided') warnings.push('Add your certificate and its private key, or choose a self-signed one.');
+    return {
+      running: !!this.portal,
+      listening: this.portal?.url,
+      publicUrl,
+      certificate,
+      warnings,
+      error: this.portalError,
+    };
+  }
+
+  async generateCertificate(hostnames: string[]): Promise<PortalStatus> {
+    const pair = await generateSelfSigned(hostnames);
+    this.d.vault.merge(SELF_SIGNED_SECRET, { certPem: pair.certPem, keyPem: pair.keyPem });
+    const s = this.store.settings();
+    if (s.portal.certificate !== 'selfSigned') this.store.saveSettings({ ...s, portal: { ...s.portal, certificate: 'selfSigned' } });
+    if (this.portal) await this.restartPortal();
+    return this.portalStatus();
+  }
+
+  async startPortal(remember = true): Promise<PortalStatus> {
+    let s = this.store.settings();
+    let pair = this.certificatePair(s);
+    if (!pair && s.portal.certificate === 'selfSigned') {
+      const names = new Set(['localhost', '127.0.0.1', hostname()]);
+      if (!['0.0.0.0', '::'].includes(s.portal.listenHost)) names.add(s.portal.listenHost);
+      names.add(new URL(this.publicBase(s)).hostname.replace(/^\[|\]$/g, ''));
+      pair = await generateSelfSigned([...names]);
+      this.d.vault.merge(SELF_SIGNED_SECRET, { certPem: pair.certPem, keyPem: pair.keyPem });
+    }
+    if (!pair) {
+      this.portalError = 'The portal has no certificate: add yours, or choose a self-signed one.';
+      throw new AppError('validation', this.portalError);
+    }
+    await this.portal?.close();
+    this.portal = undefined;
+    try {
+      this.portal = await startPortal({
+        host: s.portal.listenHost,
+        port: s.portal.port,
+        certPem: pair.certPem,
+        keyPem: pair.keyPem,
+        backend: this.backend(),
+        limits: this.d.portalLimits,
+      });
+      this.portalError = undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.portalError =
+        code === 'EADDRINUSE'
+          ? `Port ${s.portal.port} on ${s.portal.listenHost} is in use by another program; choose another port.`
+          : code === 'EACCES'
+            ? `Provision Desk may not listen on port ${s.portal.port}; choose a port above 1024.`
+            : code === 'EADDRNOTAVAIL'
+              ? `This computer has no address ${s.portal.listenHost}.`
+              : 'The reset portal could not start.';
+      throw new AppError('portal_failed', this.portalError, errorDetails(err));
+    }
+    if (remember && !s.portal.autoStart) {
+      s = this.store.settings();
+      this.store.saveSettings({ ...s, portal: { ...s.portal, autoStart: true } });
+    }
+    return this.portalStatus();
+  }
+
+  async stopPortal(): Promise<PortalStatus> {
+    await this.portal?.close();
+    this.portal = undefined;
+    const s = this.store.settings();
+    if (s.portal.autoStart) this.store.saveSettings({ ...s, portal: { ...s.portal, autoStart: false } });
+    return this.portalStatus();
+  }
+
+  private async restartPortal(): Promise<void> {
+    await this.startPortal(false);
+  }
+
+  /** Where the running portal listens (tests and the CLI). */
+  portalUrl(): string | undefined {
+    return this.portal?.url;
+  }
+
+  private report(e: Omit<ReportEntryInput, 'application'> & { application?: string }): void {
+    this.d.reports.add({ ...e, application: e.application ?? APPLICATION });
+  }
+}
+
+function displayNameOf(u: User): string {
+  return u.displayName || [u.name.givenName, u.name.familyName].filter(Boolean).join(' ') || u.userName;
+}
+
+function sameTemplate(a: MailTemplate | undefined, b: MailTemplate): boolean {
+  return !a || (a.subject === b.subject && a.html === b.html && a.text === b.text);
+}
+
+function escape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function errorDetails(err: unknown): unknown {
+  if (err instanceof AppError || err instanceof ConnectorError) return err.details;
+  return err instanceof Error ? err.message : undefined;
+}
+
+/** The server's own words from a connector error's details. */
+function serverText(err: unknown): string {
+  const d = (err as { details?: unknown })?.details;
+  if (typeof d === 'string') return d;
+  if (d && typeof d === 'object') {
+    const o = d as Record<string, unknown>;
+    for (const k of ['serverMessage', 'message', 'response']) if (typeof o[k] === 'string' && o[k]) return o[k] as string;
+  }
+  return '';
+}
+
+function requestIdOf(err: unknown): string | undefined {
+  const d = (err as { details?: { requestId?: unknown } })?.details;
+  return typeof d?.requestId === 'string' ? d.requestId : undefined;
+}
+
+/** Removes the password from text a directory sent back, should it ever echo it. */
+function scrub(text: string, password: string): string {
+  return password ? text.split(password).join('••••') : text;
+}

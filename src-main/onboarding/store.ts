@@ -1,0 +1,129 @@
+// Onboarding rows (one per user: status, the hash of the live token, dates,
+// why it failed) and the onboarding settings (one JSON value in `settings`).
+import type { Db } from '../store/db.ts';
+import { nowIso } from '../store/db.ts';
+import type { OnboardingStatus } from '../../src-preload/contract/users.ts';
+import { onboardingSettingsSchema, type OnboardingSettings } from '../../src-preload/contract/onboarding.ts';
+
+export interface OnboardingRow {
+  userId: string;
+  status: OnboardingStatus;
+  tokenHash: string | null;
+  tokenExpires: string | null;
+  invitedAt: string | null;
+  activatedAt: string | null;
+  reason: string | null;
+}
+
+interface RowDb {
+  user_id: string;
+  status: OnboardingStatus;
+  token_hash: string | null;
+  token_expires: string | null;
+  invited_at: string | null;
+  activated_at: string | null;
+  reason: string | null;
+}
+const toRow = (r: RowDb): OnboardingRow => ({
+  userId: r.user_id,
+  status: r.status,
+  tokenHash: r.token_hash,
+  tokenExpires: r.token_expires,
+  invitedAt: r.invited_at,
+  activatedAt: r.activated_at,
+  reason: r.reason,
+});
+
+const SETTINGS_KEY = 'onboarding';
+
+export class OnboardingStore {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  get(userId: string): OnboardingRow | undefined {
+    const r = this.db.get<RowDb>('SELECT * FROM onboarding WHERE user_id = ?', userId);
+    return r && toRow(r);
+  }
+
+  /** The row whose live token has this hash (expired or not: the caller decides). */
+  byTokenHash(hash: string): OnboardingRow | undefined {
+    const r = this.db.get<RowDb>('SELECT * FROM onboarding WHERE token_hash = ?', hash);
+    return r && toRow(r);
+  }
+
+  /** A new invitation: the token replaces (and so invalidates) any older one. */
+  invite(userId: string, tokenHash: string, expires: string, at = nowIso()): void {
+    this.db.run(
+      `INSERT INTO onboarding (user_id, status, token_hash, token_expires, invited_at, activated_at, reason)
+       VALUES (?, 'invited', ?, ?, ?, NULL, NULL)
+       ON CONFLICT(user_id) DO UPDATE SET status = 'invited', token_hash = excluded.token_hash,
+         token_expires = excluded.token_expires, invited_at = excluded.invited_at, activated_at = NULL, reason = NULL`,
+      userId,
+      tokenHash,
+      expires,
+      at,
+    );
+  }
+
+  /** A temporary password was mailed: invited, no link to open. */
+  invitedWithTemporaryPassword(userId: string, note: string, at = nowIso()): void {
+    this.db.run(
+      `INSERT INTO onboarding (user_id, status, token_hash, token_expires, invited_at, activated_at, reason)
+       VALUES (?, 'invited', NULL, NULL, ?, NULL, ?)
+       ON CONFLICT(user_id) DO UPDATE SET status = 'invited', token_hash = NULL, token_expires = NULL,
+         invited_at = excluded.invited_at, activated_at = NULL, reason = excluded.reason`,
+      userId,
+      at,
+      note,
+    );
+  }
+
+  /** Failed (why); the live token, if any, is dropped unless keepToken. */
+  fail(userId: string, reason: string, keepToken = false): void {
+    this.db.run(
+      `INSERT INTO onboarding (user_id, status, reason) VALUES (?, 'failed', ?)
+       ON CONFLICT(user_id) DO UPDATE SET status = 'failed', reason = excluded.reason
+         ${keepToken ? '' : ', token_hash = NULL, token_expires = NULL'}`,
+      userId,
+      reason,
+    );
+  }
+
+  /** Single use: only the request that clears the hash activates. */
+  consume(tokenHash: string, at = nowIso()): boolean {
+    return (
+      this.db.run(
+        `UPDATE onboarding SET status = 'activated', activated_at = ?, token_hash = NULL, token_expires = NULL, reason = NULL
+         WHERE token_hash = ? AND token_expires > ?`,
+        at,
+        tokenHash,
+        at,
+      ).changes === 1
+    );
+  }
+
+  /** Marks invitations whose link has expired; returns how many changed. */
+  sweepExpired(now = nowIso()): number {
+    return this.db.run(
+      `UPDATE onboarding SET status = 'expired', token_hash = NULL
+       WHERE token_hash IS NOT NULL AND token_expires <= ?`,
+      now,
+    ).changes;
+  }
+
+  settings(): OnboardingSettings {
+    const r = this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', SETTINGS_KEY);
+    const parsed = onboardingSettingsSchema.safeParse(r ? JSON.parse(r.value) : {});
+    return parsed.success ? parsed.data : onboardingSettingsSchema.parse({});
+  }
+
+  saveSettings(s: OnboardingSettings): void {
+    this.db.run(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      SETTINGS_KEY,
+      JSON.stringify(onboardingSettingsSchema.parse(s)),
+    );
+  }
+}
