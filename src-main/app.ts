@@ -8,6 +8,8 @@ import { GroupsRepo } from './store/groups.ts';
 import { LinksRepo } from './store/links.ts';
 import { ReportsRepo } from './store/reports.ts';
 import { DirectoriesRepo } from './store/directories.ts';
+import { OutboxRepo } from './store/outbox.ts';
+import { RunsRepo } from './store/runs.ts';
 import { keyFileCipher, type SecretCipher } from './secrets/cipher.ts';
 import { Vault } from './secrets/vault.ts';
 import { EventBus } from './events/bus.ts';
@@ -17,6 +19,8 @@ import { GroupsService } from './groups/service.ts';
 import { DirectoriesService } from './directories/service.ts';
 import { createConnector } from './connectors/registry.ts';
 import { createChangeRecorder } from './sync/recorder.ts';
+import { SyncService } from './sync/service.ts';
+import type { WorkerOptions } from './sync/worker.ts';
 import { OnboardingService } from './onboarding/service.ts';
 import type { PortalLimits } from './onboarding/portal/server.ts';
 import type { DirectoryConfig, DirectorySecrets } from '../src-preload/directory.ts';
@@ -29,6 +33,8 @@ export interface AppOptions {
   shell: 'electron' | 'browser' | 'cli' | 'test';
   /** Tests may swap how connectors are made (e.g. to add a CA); defaults to the registry. */
   createConnector?: (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;
+  /** Outbox worker tuning (concurrency per directory, backoff); tests and the bench lower delays. */
+  outbox?: WorkerOptions;
   /** Tests lower the reset portal's rate limits. */
   portalLimits?: Partial<PortalLimits>;
 }
@@ -44,9 +50,13 @@ export function createApp(opts: AppOptions) {
     links: new LinksRepo(db),
     reports: new ReportsRepo(db),
     directories: new DirectoriesRepo(db),
+    outbox: new OutboxRepo(db),
+    runs: new RunsRepo(db),
   };
   const vault = new Vault(db, cipher);
-  const changes = createChangeRecorder();
+  // The recorder queues outbox work inside each change's transaction; the worker wakes after.
+  let wakeWorker = () => {};
+  const changes = createChangeRecorder({ db, outbox: repos.outbox, links: repos.links, cipher, onQueued: () => wakeWorker() });
   const users = new UsersService({ db, users: repos.users, links: repos.links, changes, events });
   const groups = new GroupsService({ db, groups: repos.groups, users: repos.users, links: repos.links, changes, events });
   const directories = new DirectoriesService({
@@ -57,9 +67,25 @@ export function createApp(opts: AppOptions) {
     createConnector: opts.createConnector ?? createConnector,
   });
 
+  const sync = new SyncService(
+    {
+      db,
+      repos,
+      cipher,
+      events,
+      operations,
+      changes,
+      connectorFor: (id) => directories.connector(id),
+    },
+    opts.outbox,
+  );
+  wakeWorker = () => queueMicrotask(() => sync.worker.wake());
+
   // Background work (outbox worker, reset portal) starts only in shells that
   // run the app for an admin, not in one-shot CLI commands or unit tests.
   const lifecycle = { start: [] as Array<() => Promise<void> | void>, stop: [] as Array<() => Promise<void> | void> };
+  lifecycle.start.push(() => sync.worker.start());
+  lifecycle.stop.push(() => sync.worker.stop());
   const onboarding = new OnboardingService({
     db,
     users: repos.users,
@@ -86,6 +112,7 @@ export function createApp(opts: AppOptions) {
     groups,
     directories,
     onboarding,
+    sync,
     async start() {
       for (const fn of lifecycle.start) await fn();
     },

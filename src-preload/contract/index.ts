@@ -4,6 +4,7 @@ import { appContract, type AppEvents } from './app.ts';
 import { usersContract } from './users.ts';
 import { groupsContract } from './groups.ts';
 import { directoriesContract } from './directories.ts';
+import { syncContract } from './sync.ts';
 import { onboardingContract } from './onboarding.ts';
 import type { Channel } from './channel.ts';
 import type { z } from 'zod';
@@ -13,6 +14,7 @@ export const contract = {
   ...usersContract,
   ...groupsContract,
   ...directoriesContract,
+  ...syncContract,
   ...onboardingContract,
 };
 
@@ -33,4 +35,5 @@ export * from './app.ts';
 export * from './users.ts';
 export * from './groups.ts';
 export * from './directories.ts';
+export * from './sync.ts';
 export * from './onboarding.ts';

@@ -4,6 +4,7 @@ import type { App } from '../../app.ts';
 import type { ChannelName } from '../../../src-preload/contract.ts';
 import type { Handlers } from './types.ts';
 import { coreHandlers } from './core.ts';
+import { syncHandlers } from './sync.ts';
 import { onboardingHandlers } from './onboarding.ts';
 
 const cache = new WeakMap<App, Handlers<ChannelName>>();
@@ -11,7 +12,7 @@ const cache = new WeakMap<App, Handlers<ChannelName>>();
 export function handlers(app: App): Handlers<ChannelName> {
   let h = cache.get(app);
   if (!h) {
-    h = { ...coreHandlers(app), ...onboardingHandlers(app) };
+    h = { ...coreHandlers(app), ...syncHandlers(app), ...onboardingHandlers(app) };
     cache.set(app, h);
   }
   return h;

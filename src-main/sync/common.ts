@@ -1,0 +1,59 @@
+// What the sync engine needs from the composition root, and small shared rules.
+import type { DirectoryConfig } from '../../src-preload/directory.ts';
+import type { PlanCounts, ThresholdCheck } from '../../src-preload/contract/sync.ts';
+import type { Connector } from '../connectors/connector.ts';
+import type { Db } from '../store/db.ts';
+import type { UsersRepo } from '../store/users.ts';
+import type { GroupsRepo } from '../store/groups.ts';
+import type { LinksRepo } from '../store/links.ts';
+import type { ReportsRepo } from '../store/reports.ts';
+import type { DirectoriesRepo } from '../store/directories.ts';
+import type { OutboxRepo } from '../store/outbox.ts';
+import type { RunsRepo } from '../store/runs.ts';
+import type { SecretCipher } from '../secrets/cipher.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Operations } from '../events/operations.ts';
+import type { SyncChangeRecorder } from './recorder.ts';
+
+export interface SyncDeps {
+  db: Db;
+  repos: {
+    users: UsersRepo;
+    groups: GroupsRepo;
+    links: LinksRepo;
+    reports: ReportsRepo;
+    directories: DirectoriesRepo;
+    outbox: OutboxRepo;
+    runs: RunsRepo;
+  };
+  cipher: SecretCipher;
+  events: EventBus;
+  operations: Operations;
+  changes: SyncChangeRecorder;
+  /** A connector for a saved directory (with its stored secrets). */
+  connectorFor(directoryId: string): Connector;
+}
+
+export function emptyCounts(): PlanCounts {
+  const a = () => ({ create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 });
+  return {
+    users: a(),
+    groups: a(),
+    memberships: { add: 0, remove: 0 },
+    read: { users: 0, groups: 0 },
+    linked: { users: 0, groups: 0 },
+    deletions: 0,
+    threshold: { exceeded: false, deletions: 0, percent: 0, limitCount: 500, limitPercent: 10 },
+  };
+}
+
+/**
+ * The deletion threshold: more than `deleteThresholdCount` deletions/disables,
+ * or more than `deleteThresholdPercent` of the linked objects, stops the run.
+ */
+export function thresholdOf(config: DirectoryConfig, deletions: number, linked: number): ThresholdCheck {
+  const limitCount = config.safety.deleteThresholdCount;
+  const limitPercent = config.safety.deleteThresholdPercent;
+  const percent = linked > 0 ? Math.round((deletions / linked) * 10_000) / 100 : deletions > 0 ? 100 : 0;
+  return { exceeded: deletions > 0 && (deletions > limitCount || percent > limitPercent), deletions, percent, limitCount, limitPercent };
+}

@@ -1,0 +1,368 @@
+// Runs one provisioning operation against one directory's connector: the
+// shared core of the outbox worker, provision on demand and push. Creates are
+// idempotent (an existing matching object is linked, not duplicated); every
+// attempt writes a report entry; links carry the per-directory state.
+import type { DirectoryConfig } from '../../src-preload/directory.ts';
+import type { User } from '../../src-preload/model.ts';
+import type { Connector, RemoteUser, RemoteUserData } from '../connectors/connector.ts';
+import { ConnectorError } from '../connectors/connector.ts';
+import type { Db } from '../store/db.ts';
+import type { LinksRepo } from '../store/links.ts';
+import type { OutboxItem, OutboxRepo } from '../store/outbox.ts';
+import type { ReportsRepo, ReportEntryInput } from '../store/reports.ts';
+import type { UsersRepo } from '../store/users.ts';
+import type { GroupsRepo } from '../store/groups.ts';
+import type { SecretCipher } from '../secrets/cipher.ts';
+import { diff, exportPaths, toRemoteData } from './mapping.ts';
+import { openPassword } from './recorder.ts';
+
+export interface ProvisionContext {
+  db: Db;
+  links: LinksRepo;
+  reports: ReportsRepo;
+  outbox: OutboxRepo;
+  users: UsersRepo;
+  groups: GroupsRepo;
+  cipher: SecretCipher;
+  directory: { id: string; config: DirectoryConfig };
+  connector: Connector;
+  runId?: string;
+}
+
+/** One line of a provision-on-demand trace. */
+export interface TraceStep {
+  step: 'scope' | 'match' | 'action' | 'result';
+  ok: boolean;
+  detail: string;
+}
+
+/** What running an item ended in; the worker turns it into outbox state. */
+export type Outcome =
+  | { kind: 'done'; message: string }
+  | { kind: 'defer'; reason: string; delayMs: number };
+
+/** The directory's own words for an error, for reports and failed states. */
+export function describeError(err: unknown): { code: string; message: string; server?: string; transient: boolean; retryAfterMs?: number } {
+  if (err instanceof ConnectorError) {
+    const d = err.details as { serverMessage?: string; message?: string; diagnosticMessage?: string } | string | undefined;
+    const server =
+      typeof d === 'string' ? d : (d?.serverMessage ?? d?.diagnosticMessage ?? d?.message ?? (d ? JSON.stringify(d) : undefined));
+    return { code: err.code, message: err.message, server, transient: err.transient, retryAfterMs: err.retryAfterMs };
+  }
+  const e = err as { code?: unknown; message?: unknown; details?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'unknown',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    server: e?.details === undefined ? undefined : typeof e.details === 'string' ? e.details : JSON.stringify(e.details),
+    transient: false,
+  };
+}
+
+export const errorText = (e: { message: string; server?: string }) =>
+  e.server && e.server !== e.message ? `${e.message} (${e.server})` : e.message;
+
+function managerRef(ctx: ProvisionContext, managerId: string | undefined): string | undefined {
+  if (!managerId) return undefined;
+  return ctx.links.get(ctx.directory.id, 'user', managerId)?.ref ?? undefined;
+}
+
+export function remoteOf(ctx: ProvisionContext, u: User): RemoteUserData {
+  return toRemoteData(u, managerRef(ctx, u.managerId));
+}
+
+function report(ctx: ProvisionContext, e: Omit<ReportEntryInput, 'application' | 'directoryId'>): void {
+  ctx.reports.add({ ...e, application: ctx.directory.config.name, directoryId: ctx.directory.id, runId: e.runId ?? ctx.runId });
+}
+
+function linkUser(ctx: ProvisionContext, localId: string, remote: { anchor: string; ref: string }): void {
+  // An anchor linked to another local object (e.g. a re-created user) moves to this one.
+  const other = ctx.links.byAnchor(ctx.directory.id, 'user', remote.anchor);
+  if (other && other.localId !== localId) ctx.links.delete(ctx.directory.id, 'user', other.localId);
+  ctx.links.upsert({
+    directoryId: ctx.directory.id,
+    objectType: 'user',
+    localId,
+    anchor: remote.anchor,
+    ref: remote.ref,
+    state: 'provisioned',
+    reason: null,
+    hash: null,
+  });
+}
+
+/**
+ * Creates the user, or links the one already there (same userName / e-mail),
+ * bringing its attributes in line. Returns the remote user and whether it was linked.
+ */
+export async function upsertUser(
+  ctx: ProvisionContext,
+  user: User,
+  opts: { password?: string; mustChange?: boolean; trace?: TraceStep[] } = {},
+): Promise<{ remote: RemoteUser; action: 'create' | 'link' | 'update' | 'none'; changes: Record<string, [unknown, unknown]> }> {
+  const trace = opts.trace;
+  const data = remoteOf(ctx, user);
+  const link = ctx.links.get(ctx.directory.id, 'user', user.id);
+  let existing: RemoteUser | undefined;
+  if (link?.ref) {
+    existing = await ctx.connector.getUser(link.ref).catch((e: unknown) => {
+      if (e instanceof ConnectorError && e.code === 'not_found') return undefined;
+      throw e;
+    });
+    trace?.push({ step: 'match', ok: true, detail: existing ? `Linked object found: ${existing.ref}` : `Linked object ${link.ref} is gone` });
+  }
+  if (!existing) {
+    existing = await ctx.connector.findUser(data);
+    trace?.push({
+      step: 'match',
+      ok: true,
+      detail: existing ? `Matched an existing object by user name or e-mail: ${existing.ref}` : 'No matching object in the directory',
+    });
+  }
+  if (existing) {
+    const changes = diff(existing.data, data, exportPaths(ctx.directory.config));
+    let remote = existing;
+    if (Object.keys(changes).length > 0) remote = await ctx.connector.updateUser(existing.ref, existing.data, data);
+    if (opts.password) await ctx.connector.setPassword(remote.ref, opts.password, { mustChange: opts.mustChange });
+    const action = link?.anchor === existing.anchor ? (Object.keys(changes).length > 0 ? 'update' : 'none') : 'link';
+    trace?.push({
+      step: 'action',
+      ok: true,
+      detail:
+        action === 'link'
+          ? `Linked the existing object${Object.keys(changes).length ? ` and updated ${Object.keys(changes).join(', ')}` : ''}`
+          : action === 'update'
+            ? `Updated ${Object.keys(changes).join(', ')}`
+            : 'Nothing to change',
+    });
+    return { remote, action, changes };
+  }
+  let created: RemoteUser;
+  try {
+    created = await ctx.connector.createUser(data, { password: opts.password, mustChangePassword: opts.mustChange });
+  } catch (err) {
+    if (err instanceof ConnectorError && err.code === 'already_exists') {
+      const found = await ctx.connector.findUser(data);
+      if (!found) throw err;
+      trace?.push({ step: 'action', ok: true, detail: `The object appeared meanwhile; linked ${found.ref}` });
+      if (opts.password) await ctx.connector.setPassword(found.ref, opts.password, { mustChange: opts.mustChange });
+      return { remote: found, action: 'link', changes: {} };
+    }
+    throw err;
+  }
+  trace?.push({ step: 'action', ok: true, detail: `Created ${created.ref}` });
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const [k, [, v]] of Object.entries(diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, data, exportPaths(ctx.directory.config))))
+    changes[k] = [null, v];
+  return { remote: created, action: 'create', changes };
+}
+
+const opLabel: Record<OutboxItem['op'], string> = {
+  'user.create': 'create',
+  'user.update': 'update',
+  'user.delete': 'delete',
+  'user.password': 'password',
+  'group.create': 'create',
+  'group.delete': 'delete',
+  'membership.add': 'add member',
+  'membership.remove': 'remove member',
+};
+
+interface Payloads {
+  'user.create': { user: User; passwordSealed?: string; mustChange?: boolean };
+  'user.update': { before: User; after: User };
+  'user.delete': { user: User };
+  'user.password': { userName: string; passwordSealed?: string; mustChange?: boolean };
+  'group.create': { group: { id: string; displayName: string; description?: string } };
+  'group.delete': { group: { id: string; displayName: string; description?: string } };
+  'membership.add': { groupId: string; groupName: string; memberId: string; memberType: 'User' | 'Group'; memberName: string };
+  'membership.remove': Payloads['membership.add'];
+}
+
+/** Identifier the report shows for an item (the end user's name where there is one). */
+export function itemIdentifier(item: OutboxItem): string {
+  const p = JSON.parse(item.payload) as Record<string, unknown>;
+  switch (item.op) {
+    case 'user.create':
+    case 'user.delete':
+      return (p.user as User).userName;
+    case 'user.update':
+      return (p.after as User).userName;
+    case 'user.password':
+      return String(p.userName);
+    case 'group.create':
+    case 'group.delete':
+      return (p.group as { displayName: string }).displayName;
+    default:
+      return String(p.memberName);
+  }
+}
+
+export function reportObjectType(item: OutboxItem): ReportEntryInput['objectType'] {
+  return item.objectType === 'membership' ? 'membership' : item.objectType;
+}
+
+/** Payload with any sealed password removed: what stays in the table after the item ends. */
+export function scrubbed(item: OutboxItem): string | undefined {
+  if (!item.payload.includes('passwordSealed')) return undefined;
+  const p = JSON.parse(item.payload) as Record<string, unknown>;
+  delete p.passwordSealed;
+  return JSON.stringify(p);
+}
+
+/**
+ * Runs one outbox item. Throws on failure (the worker classifies the error);
+ * returns done (state + report written here, in one transaction) or defer.
+ */
+export async function runItem(ctx: ProvisionContext, item: OutboxItem): Promise<Outcome> {
+  const dirId = ctx.directory.id;
+  let after: (() => void) | undefined;
+  const finish = (message: string, extra: { status?: ReportEntryInput['status']; changes?: Record<string, [unknown, unknown]>; action?: string } = {}) => {
+    ctx.db.transaction(() => {
+      ctx.outbox.markDone(item.id, scrubbed(item));
+      report(ctx, {
+        userIdentifier: itemIdentifier(item),
+        objectType: reportObjectType(item),
+        action: extra.action ?? opLabel[item.op],
+        status: extra.status ?? 'success',
+        message,
+        changes: extra.changes,
+      });
+      after?.();
+    });
+    return { kind: 'done' as const, message };
+  };
+
+  switch (item.op) {
+    case 'user.create': {
+      const p = JSON.parse(item.payload) as Payloads['user.create'];
+      const link = ctx.links.get(dirId, 'user', item.localId);
+      if (link?.ref && link.state === 'provisioned' && !p.passwordSealed)
+        return finish('Already provisioned; nothing to do.', { status: 'skipped' });
+      // The freshest local copy wins over the snapshot (later edits are queued after us anyway).
+      const user = ctx.users.get(item.localId) ?? p.user;
+      const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
+      const r = await upsertUser(ctx, user, { password, mustChange: p.mustChange });
+      after = () => linkUser(ctx, item.localId, r.remote);
+      return finish(
+        r.action === 'create' ? `Created ${r.remote.ref}.` : `An existing object was linked: ${r.remote.ref}.`,
+        { changes: r.changes },
+      );
+    }
+    case 'user.update': {
+      const p = JSON.parse(item.payload) as Payloads['user.update'];
+      const link = ctx.links.get(dirId, 'user', item.localId);
+      if (!link?.ref) throw notProvisioned('user', p.after.userName);
+      const before = remoteOf(ctx, p.before);
+      const afterData = remoteOf(ctx, p.after);
+      const changes = diff(before, afterData, exportPaths(ctx.directory.config));
+      if (Object.keys(changes).length === 0) {
+        after = () => ctx.links.setState(dirId, 'user', item.localId, 'provisioned');
+        return finish('No mapped attribute changed.', { status: 'skipped' });
+      }
+      const remote = await ctx.connector.updateUser(link.ref, before, afterData);
+      after = () => linkUser(ctx, item.localId, remote);
+      return finish(`Updated ${Object.keys(changes).join(', ')}.`, { changes });
+    }
+    case 'user.delete': {
+      const link = ctx.links.get(dirId, 'user', item.localId);
+      if (!link?.ref) {
+        after = () => ctx.links.delete(dirId, 'user', item.localId);
+        return finish('The user was never provisioned here; nothing to delete.', { status: 'skipped' });
+      }
+      const mode = ctx.directory.config.safety.deprovision;
+      try {
+        if (mode === 'delete') await ctx.connector.deleteUser(link.ref);
+        else await ctx.connector.setUserEnabled(link.ref, false);
+      } catch (err) {
+        if (!(err instanceof ConnectorError && err.code === 'not_found')) throw err;
+      }
+      after = () => ctx.links.delete(dirId, 'user', item.localId);
+      return finish(mode === 'delete' ? `Deleted ${link.ref}.` : `Disabled ${link.ref}.`, {
+        action: mode === 'delete' ? 'delete' : 'disable',
+        changes: mode === 'delete' ? undefined : { active: [true, false] },
+      });
+    }
+    case 'user.password': {
+      const p = JSON.parse(item.payload) as Payloads['user.password'];
+      const link = ctx.links.get(dirId, 'user', item.localId);
+      if (!link?.ref) throw notProvisioned('user', p.userName);
+      if (!p.passwordSealed) return finish('The password was already handled.', { status: 'skipped' });
+      await ctx.connector.setPassword(link.ref, openPassword(ctx.cipher, p.passwordSealed), { mustChange: p.mustChange });
+      after = () => ctx.links.setState(dirId, 'user', item.localId, 'provisioned');
+      return finish('Password set.', { changes: { password: [undefined, '(set)'] } });
+    }
+    case 'group.create': {
+      const p = JSON.parse(item.payload) as Payloads['group.create'];
+      const link = ctx.links.get(dirId, 'group', item.localId);
+      if (link?.ref && link.state === 'provisioned') return finish('Already provisioned; nothing to do.', { status: 'skipped' });
+      const current = ctx.groups.get(item.localId);
+      const data = { displayName: current?.displayName ?? p.group.displayName, description: current?.description ?? p.group.description };
+      let remote = await ctx.connector.findGroup(data);
+      let action = 'linked';
+      if (!remote) {
+        const memberRefs = (current?.members ?? [])
+          .map((m) => ctx.links.get(dirId, m.type === 'User' ? 'user' : 'group', m.value)?.ref)
+          .filter((r): r is string => !!r);
+        try {
+          remote = await ctx.connector.createGroup(data, memberRefs);
+          action = 'created';
+        } catch (err) {
+          if (!(err instanceof ConnectorError && err.code === 'already_exists')) throw err;
+          remote = await ctx.connector.findGroup(data);
+          if (!remote) throw err;
+        }
+      }
+      const g = remote;
+      after = () => {
+        const other = ctx.links.byAnchor(dirId, 'group', g.anchor);
+        if (other && other.localId !== item.localId) ctx.links.delete(dirId, 'group', other.localId);
+        ctx.links.upsert({ directoryId: dirId, objectType: 'group', localId: item.localId, anchor: g.anchor, ref: g.ref, state: 'provisioned', reason: null, hash: null });
+      };
+      return finish(action === 'created' ? `Created ${g.ref}.` : `An existing group was linked: ${g.ref}.`, {
+        changes: action === 'created' ? { displayName: [null, data.displayName] } : undefined,
+      });
+    }
+    case 'group.delete': {
+      const link = ctx.links.get(dirId, 'group', item.localId);
+      if (!link?.ref) {
+        after = () => ctx.links.delete(dirId, 'group', item.localId);
+        return finish('The group was never provisioned here; nothing to delete.', { status: 'skipped' });
+      }
+      try {
+        await ctx.connector.deleteGroup(link.ref);
+      } catch (err) {
+        if (!(err instanceof ConnectorError && err.code === 'not_found')) throw err;
+      }
+      after = () => ctx.links.delete(dirId, 'group', item.localId);
+      return finish(`Deleted ${link.ref}.`);
+    }
+    case 'membership.add':
+    case 'membership.remove': {
+      const p = JSON.parse(item.payload) as Payloads['membership.add'];
+      const gLink = ctx.links.get(dirId, 'group', p.groupId);
+      const memberType = p.memberType === 'User' ? 'user' : 'group';
+      const mLink = ctx.links.get(dirId, memberType, p.memberId);
+      if (!mLink?.ref && ctx.outbox.unfinishedFor(p.memberId, dirId).some((i) => i.op.endsWith('.create')))
+        return { kind: 'defer', reason: `Waiting for ${p.memberName} to be provisioned first.`, delayMs: 500 };
+      if (!gLink?.ref) throw notProvisioned('group', p.groupName);
+      if (!mLink?.ref) {
+        if (item.op === 'membership.remove') return finish(`${p.memberName} is not provisioned here; nothing to remove.`, { status: 'skipped' });
+        throw notProvisioned(memberType, p.memberName);
+      }
+      if (item.op === 'membership.add') await ctx.connector.addMembers(gLink.ref, [mLink.ref]);
+      else await ctx.connector.removeMembers(gLink.ref, [mLink.ref]);
+      return finish(
+        item.op === 'membership.add' ? `Added to ${p.groupName}.` : `Removed from ${p.groupName}.`,
+        { changes: { [`member of ${p.groupName}`]: item.op === 'membership.add' ? [false, true] : [true, false] } },
+      );
+    }
+  }
+}
+
+function notProvisioned(what: 'user' | 'group', name: string): ConnectorError {
+  return new ConnectorError(
+    'not_found',
+    `The ${what} "${name}" is not provisioned in this directory yet, so this change cannot be written there.`,
+    { transient: false },
+  );
+}

@@ -1,0 +1,225 @@
+// The outbox worker: claims due items per directory with bounded
+// concurrency, runs them through the directory's connector, retries
+// transient faults with backoff (honouring Retry-After), marks permanent
+// faults failed with the directory's own message, and on start puts back any
+// item a crash left running (DESIGN.md principle 8).
+import type { Connector } from '../connectors/connector.ts';
+import type { DirectoryRecord } from '../store/directories.ts';
+import type { OutboxItem } from '../store/outbox.ts';
+import { describeError, errorText, itemIdentifier, reportObjectType, runItem, scrubbed, type ProvisionContext } from './provision.ts';
+
+export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId'> {
+  directoryRecord(id: string): DirectoryRecord | undefined;
+  connectorFor(id: string): Connector;
+  onChanged?: () => void;
+}
+
+export interface WorkerOptions {
+  /** Items run at once per directory (default 4). */
+  concurrency?: number;
+  /** Attempts before a transient fault is given up as failed (default 8). */
+  maxAttempts?: number;
+  /** First backoff delay; doubles per attempt up to maxBackoffMs (defaults 1 s and 5 min). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Poll interval when idle (default 1 s). */
+  idleMs?: number;
+}
+
+export interface DrainResult {
+  done: number;
+  failed: number;
+  /** Still pending (waiting for a retry that is further off than the drain waits). */
+  pending: number;
+}
+
+export class OutboxWorker {
+  private readonly d: WorkerDeps;
+  private readonly o: Required<WorkerOptions>;
+  private readonly inflight = new Map<string, number>();
+  private readonly connectors = new Map<string, { connector: Connector; modified: string }>();
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private resumed = false;
+  private stats = { done: 0, failed: 0 };
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(deps: WorkerDeps, opts: WorkerOptions = {}) {
+    this.d = deps;
+    this.o = {
+      concurrency: opts.concurrency ?? 4,
+      maxAttempts: opts.maxAttempts ?? 8,
+      baseBackoffMs: opts.baseBackoffMs ?? 1000,
+      maxBackoffMs: opts.maxBackoffMs ?? 5 * 60_000,
+      idleMs: opts.idleMs ?? 1000,
+    };
+  }
+
+  /** Starts the background loop (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (!this.resumed) {
+      this.resumed = true;
+      if (this.d.outbox.resumeRunning() > 0) this.d.onChanged?.();
+    }
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    this.loop = undefined;
+    // Let items in flight end (their results are written) before connectors close.
+    while (this.totalInflight() > 0) await new Promise((r) => setTimeout(r, 20));
+    for (const { connector } of this.connectors.values()) await connector.close().catch(() => undefined);
+    this.connectors.clear();
+  }
+
+  /** New work was queued. */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  /**
+   * Runs until nothing is due and nothing runs; items waiting for a retry
+   * due within `waitMs` (default 2 min) are waited for.
+   */
+  async drain(opts: { waitMs?: number } = {}): Promise<DrainResult> {
+    const before = { ...this.stats };
+    const wasRunning = this.running;
+    const waitMs = opts.waitMs ?? 120_000;
+    const deadline = Date.now() + waitMs;
+    this.start();
+    for (;;) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.wake();
+      });
+      const c = this.d.outbox.counts();
+      if (c.pending === 0 && c.running === 0) break;
+      const next = this.d.outbox.due().nextAt;
+      if (c.running === 0 && (!next || Date.parse(next) > deadline)) break;
+      if (c.running === 0 && next) {
+        // Nothing due right now: sleep until the next retry is due.
+        const wait = Math.max(20, Math.min(1000, Date.parse(next) - Date.now()));
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    if (!wasRunning) await this.stop();
+    const c = this.d.outbox.counts();
+    return { done: this.stats.done - before.done, failed: this.stats.failed - before.failed, pending: c.pending + c.running };
+  }
+
+  private totalInflight(): number {
+    let n = 0;
+    for (const v of this.inflight.values()) n += v;
+    return n;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let started = 0;
+      try {
+        const { directories } = this.d.outbox.due();
+        for (const dirId of directories) {
+          const busy = this.inflight.get(dirId) ?? 0;
+          const free = this.o.concurrency - busy;
+          if (free <= 0) continue;
+          const items = this.d.outbox.claim(dirId, free);
+          for (const item of items) {
+            started++;
+            this.inflight.set(dirId, (this.inflight.get(dirId) ?? 0) + 1);
+            void this.execute(item).finally(() => {
+              this.inflight.set(dirId, (this.inflight.get(dirId) ?? 1) - 1);
+              this.wake();
+            });
+          }
+        }
+      } catch (err) {
+        console.error('[outbox] worker loop error:', err instanceof Error ? err.message : err);
+      }
+      if (started > 0) continue;
+      if (this.totalInflight() === 0 && this.idleWaiters.length > 0) {
+        const ws = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of ws) w();
+      }
+      const next = this.d.outbox.due().nextAt;
+      const untilNext = next ? Math.max(10, Date.parse(next) - Date.now()) : this.o.idleMs;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(untilNext, this.o.idleMs));
+        this.wakeUp = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private connector(dir: DirectoryRecord): Connector {
+    const cached = this.connectors.get(dir.id);
+    if (cached && cached.modified === dir.modified) return cached.connector;
+    if (cached) void cached.connector.close().catch(() => undefined);
+    const connector = this.d.connectorFor(dir.id);
+    this.connectors.set(dir.id, { connector, modified: dir.modified });
+    return connector;
+  }
+
+  private async execute(item: OutboxItem): Promise<void> {
+    const dir = this.d.directoryRecord(item.directoryId);
+    if (!dir) return; // the directory was removed; its items went with it (cascade)
+    let ctx: ProvisionContext | undefined;
+    try {
+      ctx = { ...this.d, directory: { id: dir.id, config: dir.config }, connector: this.connector(dir) };
+      const outcome = await runItem(ctx, item);
+      if (outcome.kind === 'defer') {
+        this.d.outbox.markRetry(item.id, new Date(Date.now() + outcome.delayMs).toISOString(), outcome.reason, false);
+      } else {
+        this.stats.done++;
+        this.d.onChanged?.();
+      }
+    } catch (err) {
+      this.fail(item, dir, err);
+    }
+  }
+
+  private fail(item: OutboxItem, dir: DirectoryRecord, err: unknown): void {
+    const e = describeError(err);
+    const text = errorText(e);
+    const attempts = item.attempts + 1;
+    const linkType = item.objectType === 'membership' ? undefined : item.objectType;
+    const base = {
+      userIdentifier: itemIdentifier(item),
+      objectType: reportObjectType(item),
+      action: item.op.split('.')[1] === 'add' || item.op.split('.')[1] === 'remove' ? `${item.op.split('.')[1]} member` : item.op.split('.')[1]!,
+      application: dir.config.name,
+      directoryId: dir.id,
+    };
+    this.d.db.transaction(() => {
+      if (e.transient && attempts < this.o.maxAttempts) {
+        const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** (attempts - 1));
+        const delay = Math.max(backoff, e.retryAfterMs ?? 0);
+        this.d.outbox.markRetry(item.id, new Date(Date.now() + delay).toISOString(), JSON.stringify({ code: e.code, message: e.message, server: e.server }));
+        this.d.reports.add({
+          ...base,
+          status: 'pending',
+          message: `Temporary failure (attempt ${attempts}), retrying in ${Math.round(delay / 1000)} s: ${text}`,
+        });
+      } else {
+        this.d.outbox.markFailed(item.id, JSON.stringify({ code: e.code, message: e.message, server: e.server }), scrubbed(item));
+        if (linkType && item.op !== 'user.delete' && item.op !== 'group.delete')
+          this.d.links.setState(dir.id, linkType, item.localId, 'failed', text);
+        else if (linkType && this.d.links.get(dir.id, linkType, item.localId))
+          this.d.links.setState(dir.id, linkType, item.localId, 'failed', text);
+        this.d.reports.add({ ...base, status: 'failure', message: text });
+        this.stats.failed++;
+      }
+    });
+    this.d.onChanged?.();
+  }
+}

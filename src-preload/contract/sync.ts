@@ -1,0 +1,208 @@
+// Sync area of the bridge: import (preview → rows → commit), provisioning
+// (outbox, provision on demand), push/reconcile, runs.
+//
+// Flow for the Import screen:
+//   1. 'import.preview' { directoryId } → RunSummary (status 'previewed'). While it runs, 'app.progress'
+//      events carry { operationId, phase: 'connecting'|'reading users'|'reading groups'|'done'|'failed'|'cancelled',
+//      done: objects read, ratePerSecond }. The operation id is in the first progress event; cancel with
+//      'app.cancel' { operationId }. A failed read rejects with code 'source_failed' (or 'empty_source'),
+//      and the run is kept with status 'failed' and no rows: nobody is ever marked missing by a failed read.
+//   2. 'import.rows' { runId, objectType?, actions?, text?, offset, limit } → RowsPage (filterable table).
+//      'import.exportCsv' { runId, ... same filter } → { filename, csv } of the (filtered) plan.
+//   3. 'import.commit' { runId, seqs?, allowDeletes? } → CommitResult. seqs = the selected rows (omit = all).
+//      Errors: 'stale_plan' ("preview again": the store changed, or a newer preview exists, or it was
+//      already committed), 'threshold' (the selection deletes/disables more than the directory's limit:
+//      details { deletions, limitCount, limitPercent, percent }; repeat with allowDeletes: true).
+// Provisioning screen / user detail:
+//   'provision.outbox' → OutboxView (counts + recent items); 'provision.retryFailed' { directoryId?, ids? };
+//   'provision.onDemand' { userId, directoryId } → OnDemandResult with the step trace.
+// Push / reconcile: 'push.preview' { directoryId } → RunSummary (kind 'push'; rows via 'import.rows');
+//   'push.apply' { runId, seqs?, allowDeletes? } → PushApplyResult (work queued to the outbox).
+// Runs: 'runs.list' { directoryId?, kind? } → RunSummary[].
+import { z } from 'zod';
+import { channel } from './channel.ts';
+import { localId } from './users.ts';
+
+export interface ActionCounts {
+  create: number;
+  update: number;
+  unchanged: number;
+  missing: number;
+  conflict: number;
+}
+
+export interface ThresholdCheck {
+  /** True when the run deletes/disables more than the limit: commit/push needs allowDeletes. */
+  exceeded: boolean;
+  deletions: number;
+  /** Deletions as a percentage of the objects linked to the directory. */
+  percent: number;
+  limitCount: number;
+  limitPercent: number;
+}
+
+export interface PlanCounts {
+  users: ActionCounts;
+  groups: ActionCounts;
+  memberships: { add: number; remove: number };
+  /** Objects read from the directory. */
+  read: { users: number; groups: number };
+  /** Objects linked to the directory before the run. */
+  linked: { users: number; groups: number };
+  /** Missing users (disabled or deleted per the directory's deprovision setting) + missing groups. */
+  deletions: number;
+  threshold: ThresholdCheck;
+  /** What a commit / apply did (set once committed). */
+  committed?: CommittedCounts;
+}
+
+export interface CommittedCounts {
+  users: { create: number; update: number; link: number; disable: number; delete: number };
+  groups: { create: number; update: number; link: number; delete: number };
+  memberships: { add: number; remove: number };
+  /** Rows that could not apply (e.g. a membership whose member row was not selected). */
+  skipped: number;
+  /** Outbox items queued for other directories by this commit (or by a push apply). */
+  queued: number;
+}
+
+export type RunKind = 'import' | 'push';
+export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale';
+
+export interface RunSummary extends PlanCounts {
+  runId: string;
+  directoryId: string;
+  directoryName: string;
+  kind: RunKind;
+  status: RunStatus;
+  created: string;
+  finished?: string;
+  error?: { code: string; message: string; details?: unknown };
+}
+
+export type RowObjectType = 'user' | 'group' | 'membership';
+/** Users/groups: create, update, unchanged, missing, conflict. Memberships: add, remove. Push also: delete. */
+export type RowAction = 'create' | 'update' | 'unchanged' | 'missing' | 'conflict' | 'add' | 'remove' | 'delete';
+
+export interface PlanRow {
+  seq: number;
+  objectType: RowObjectType;
+  action: RowAction;
+  /** What the admin reads: "Display Name (userName)", group name, "Group ← member". */
+  display: string;
+  localId?: string;
+  anchor?: string;
+  /** attribute → [old, new]; null where there was no value. */
+  changes?: Record<string, [unknown, unknown]>;
+  /** Why a conflict / missing row is what it is. */
+  reason?: string;
+}
+
+export interface RowsPage {
+  total: number;
+  rows: PlanRow[];
+}
+
+export interface CommitResult {
+  runId: string;
+  committed: CommittedCounts;
+}
+
+export interface OutboxItemView {
+  id: number;
+  directoryId: string;
+  directoryName: string;
+  objectType: 'user' | 'group' | 'membership';
+  localId: string;
+  op: string;
+  /** Who/what it is about (userName, group name, member name). */
+  identifier: string;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  attempts: number;
+  nextAttemptAt: string;
+  /** The directory's own message when it failed (or the last transient fault). */
+  lastError?: string;
+  created: string;
+  updated: string;
+}
+
+export interface OutboxView {
+  counts: { pending: number; running: number; done: number; failed: number };
+  items: OutboxItemView[];
+}
+
+export interface TraceStepView {
+  step: 'scope' | 'match' | 'action' | 'result';
+  ok: boolean;
+  detail: string;
+}
+
+export interface OnDemandResult {
+  ok: boolean;
+  action: 'create' | 'link' | 'update' | 'none' | 'skipped';
+  steps: TraceStepView[];
+  error?: { code: string; message: string; details?: unknown };
+}
+
+export interface PushApplyResult {
+  runId: string;
+  /** Outbox items queued (they run in the background worker; see provision.outbox). */
+  queued: number;
+}
+
+const runId = z.string().min(1).max(64);
+const rowFilter = {
+  objectType: z.enum(['user', 'group', 'membership']).optional(),
+  actions: z.array(z.enum(['create', 'update', 'unchanged', 'missing', 'conflict', 'add', 'remove', 'delete'])).max(8).optional(),
+  text: z.string().max(256).optional(),
+};
+
+export const syncContract = {
+  'import.preview': channel<RunSummary>()(z.object({ directoryId: localId }).strict()),
+  'import.rows': channel<RowsPage>()(
+    z
+      .object({
+        runId,
+        ...rowFilter,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict(),
+  ),
+  'import.exportCsv': channel<{ filename: string; csv: string }>()(z.object({ runId, ...rowFilter }).strict()),
+  'import.commit': channel<CommitResult>()(
+    z
+      .object({
+        runId,
+        seqs: z.array(z.number().int().min(1)).max(1_000_000).optional(),
+        allowDeletes: z.boolean().default(false),
+      })
+      .strict(),
+  ),
+  'runs.list': channel<RunSummary[]>()(
+    z.object({ directoryId: localId.optional(), kind: z.enum(['import', 'push']).optional() }).strict(),
+  ),
+  'provision.outbox': channel<OutboxView>()(
+    z
+      .object({
+        directoryId: localId.optional(),
+        states: z.array(z.enum(['pending', 'running', 'done', 'failed'])).max(4).optional(),
+        limit: z.number().int().min(1).max(2000).default(200),
+      })
+      .strict(),
+  ),
+  'provision.retryFailed': channel<{ queued: number }>()(
+    z.object({ directoryId: localId.optional(), ids: z.array(z.number().int()).max(10_000).optional() }).strict(),
+  ),
+  'provision.onDemand': channel<OnDemandResult>()(z.object({ userId: localId, directoryId: localId }).strict()),
+  'push.preview': channel<RunSummary>()(z.object({ directoryId: localId }).strict()),
+  'push.apply': channel<PushApplyResult>()(
+    z
+      .object({
+        runId,
+        seqs: z.array(z.number().int().min(1)).max(1_000_000).optional(),
+        allowDeletes: z.boolean().default(false),
+      })
+      .strict(),
+  ),
+};
