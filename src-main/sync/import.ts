@@ -13,6 +13,7 @@ import { AppError } from '../errors.ts';
 import type { RowRecord } from '../store/runs.ts';
 import { applyRemote, diff, importPaths, toRemoteData, userLabel } from './mapping.ts';
 import { describeError, errorText } from './provision.ts';
+import { emptyUser } from '../mapping/model-paths.ts';
 import { emptyCounts, thresholdOf, type SyncDeps } from './common.ts';
 
 const FLUSH = 500;
@@ -335,7 +336,7 @@ class Planner {
     const action = reason ? 'conflict' : 'create';
     this.counts.users[action]++;
     const changes: Record<string, [unknown, unknown]> = {};
-    if (applied.ok) for (const [k, [, v]] of Object.entries(diff(toRemoteData({ ...applied.input, userName: '' }), remote.data, this.paths))) changes[k] = [null, v];
+    if (applied.ok) for (const [k, [, v]] of Object.entries(diff(emptyUser(''), remote.data, this.paths))) changes[k] = [null, v];
     const row = this.push({
       objectType: 'user',
       action,

@@ -1,0 +1,135 @@
+// A small in-memory directory behind the Connector interface, for the sync
+// engine's planning and outbox logic (unit tests only; integration tests use
+// the real LDAP connector against slapd and Samba).
+import { randomUUID } from 'node:crypto';
+import type {
+  Connector,
+  RemoteGroup,
+  RemoteGroupData,
+  RemoteUser,
+  RemoteUserData,
+} from '../../src-main/connectors/connector.ts';
+import { ConnectorError } from '../../src-main/connectors/connector.ts';
+import { primaryEmail } from '../../src-preload/model.ts';
+
+export class FakeDirectory {
+  users = new Map<string, RemoteUser>();
+  groups = new Map<string, RemoteGroup>();
+  passwords = new Map<string, string>();
+  /** Fail the next N writes with this error. */
+  failNext: Array<ConnectorError> = [];
+  /** Throw this error after `after` users were listed. */
+  failListAfter?: { after: number; error: ConnectorError };
+  pageSize = 3;
+  calls: string[] = [];
+
+  addUser(data: Partial<RemoteUserData> & { userName: string }): RemoteUser {
+    const anchor = randomUUID();
+    const u: RemoteUser = {
+      anchor,
+      ref: `uid=${data.userName},ou=people`,
+      data: { name: {}, emails: [], phoneNumbers: [], active: true, ...data },
+    };
+    this.users.set(anchor, u);
+    return u;
+  }
+  addGroup(displayName: string, members: RemoteUser[] = []): RemoteGroup {
+    const g: RemoteGroup = { anchor: randomUUID(), ref: `cn=${displayName},ou=groups`, data: { displayName }, members: members.map((m) => ({ ref: m.ref, type: 'User' })) };
+    this.groups.set(g.anchor, g);
+    return g;
+  }
+  byUserName(n: string) {
+    return [...this.users.values()].find((u) => u.data.userName.toLowerCase() === n.toLowerCase());
+  }
+  connector(): Connector {
+    const dir = this;
+    const write = (what: string) => {
+      dir.calls.push(what);
+      const e = dir.failNext.shift();
+      if (e) throw e;
+    };
+    const byRef = (ref: string) => [...dir.users.values()].find((u) => u.ref === ref);
+    return {
+      kind: 'ldap',
+      capabilities: { delta: false, passwords: true, nestedGroups: true, sendMail: false, memberBatch: 100 },
+      async verify() {
+        return { ok: true, steps: [], facts: {}, warnings: [] };
+      },
+      async *listUsers() {
+        const all = [...dir.users.values()];
+        for (let i = 0; i < all.length; i += dir.pageSize) {
+          if (dir.failListAfter && i >= dir.failListAfter.after) throw dir.failListAfter.error;
+          yield all.slice(i, i + dir.pageSize).map((u) => structuredClone(u));
+        }
+      },
+      async *listGroups() {
+        yield [...dir.groups.values()].map((g) => structuredClone(g));
+      },
+      async delta() {
+        throw new ConnectorError('unknown', 'no delta');
+      },
+      async findUser(data) {
+        const mail = primaryEmail(data);
+        return dir.byUserName(data.userName) ?? [...dir.users.values()].find((u) => mail && primaryEmail(u.data) === mail);
+      },
+      async getUser(ref) {
+        return byRef(ref);
+      },
+      async createUser(data, opts) {
+        write(`createUser ${data.userName}`);
+        if (dir.byUserName(data.userName)) throw new ConnectorError('already_exists', 'exists');
+        const u = dir.addUser({ ...data });
+        if (opts?.password) dir.passwords.set(u.anchor, opts.password);
+        return u;
+      },
+      async updateUser(ref, _before, after) {
+        write(`updateUser ${ref}`);
+        const u = byRef(ref);
+        if (!u) throw new ConnectorError('not_found', 'gone');
+        u.data = { ...after, managerRef: after.managerRef };
+        return u;
+      },
+      async setUserEnabled(ref, enabled) {
+        write(`setUserEnabled ${ref} ${enabled}`);
+        const u = byRef(ref);
+        if (!u) throw new ConnectorError('not_found', 'gone');
+        u.data.active = enabled;
+      },
+      async deleteUser(ref) {
+        write(`deleteUser ${ref}`);
+        const u = byRef(ref);
+        if (u) dir.users.delete(u.anchor);
+      },
+      async setPassword(ref, password) {
+        write(`setPassword ${ref}`);
+        const u = byRef(ref);
+        if (!u) throw new ConnectorError('not_found', 'gone');
+        dir.passwords.set(u.anchor, password);
+      },
+      async findGroup(data: RemoteGroupData) {
+        return [...dir.groups.values()].find((g) => g.data.displayName === data.displayName);
+      },
+      async createGroup(data, members) {
+        write(`createGroup ${data.displayName}`);
+        const g: RemoteGroup = { anchor: randomUUID(), ref: `cn=${data.displayName},ou=groups`, data, members: (members ?? []).map((ref) => ({ ref })) };
+        dir.groups.set(g.anchor, g);
+        return g;
+      },
+      async deleteGroup(ref) {
+        write(`deleteGroup ${ref}`);
+        for (const g of dir.groups.values()) if (g.ref === ref) dir.groups.delete(g.anchor);
+      },
+      async addMembers(groupRef, refs) {
+        write(`addMembers ${groupRef}`);
+        const g = [...dir.groups.values()].find((x) => x.ref === groupRef)!;
+        for (const r of refs) if (!g.members.some((m) => m.ref === r)) g.members.push({ ref: r });
+      },
+      async removeMembers(groupRef, refs) {
+        write(`removeMembers ${groupRef}`);
+        const g = [...dir.groups.values()].find((x) => x.ref === groupRef)!;
+        g.members = g.members.filter((m) => !refs.includes(m.ref));
+      },
+      async close() {},
+    };
+  }
+}
