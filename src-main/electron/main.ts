@@ -7,6 +7,7 @@ import { dispatch } from '../bridge/dispatch.ts';
 import { argValue } from '../paths.ts';
 import { applyCsp, isTrustedSender, lockDown, windowOptions } from './window.ts';
 import { safeStorageCipher } from './safe-storage.ts';
+import { installDialogs } from './dialogs.ts';
 
 const devUrl = process.env['ELECTRON_RENDERER_URL'];
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
@@ -28,6 +29,7 @@ electronApp.whenReady().then(async () => {
   const dataDir = resolve(argValue(process.argv, 'data-dir') ?? electronApp.getPath('userData'));
   app = createApp({ dataDir, shell: 'electron', cipher: safeStorageCipher(safeStorage) });
   applyCsp(session.defaultSession);
+  installDialogs(app, () => mainWindow);
 
   ipcMain.handle('pd:invoke', (event, channel: unknown, input: unknown) => {
     if (!isTrustedSender(event.senderFrame, mainWindow, event.sender.id, allowedOrigin))

@@ -148,4 +148,22 @@ export const migrations: string[] = [
   CREATE INDEX import_rows_action ON import_rows(run_id, object_type, action);
   CREATE INDEX import_runs_dir ON import_runs(directory_id, kind);
   `,
+  /* reports (issue 8): action filter, and a case-insensitive "part of the user identifier" search that does
+     not scan a million entries. Distinct identifiers go in report_users (kept by a trigger) with an FTS5
+     trigram index over them; a search finds the matching identifiers there, then their entries by
+     report_user_at. */ `
+  CREATE INDEX report_action_at ON report_entries(action, at);
+  CREATE TABLE report_users (id INTEGER PRIMARY KEY, lc TEXT NOT NULL UNIQUE);
+  CREATE VIRTUAL TABLE report_users_fts USING fts5(lc, content='report_users', content_rowid='id', tokenize='trigram');
+  CREATE TRIGGER report_users_ai AFTER INSERT ON report_users BEGIN
+    INSERT INTO report_users_fts(rowid, lc) VALUES (new.id, new.lc);
+  END;
+  CREATE TRIGGER report_users_ad AFTER DELETE ON report_users BEGIN
+    INSERT INTO report_users_fts(report_users_fts, rowid, lc) VALUES ('delete', old.id, old.lc);
+  END;
+  CREATE TRIGGER report_entries_user AFTER INSERT ON report_entries BEGIN
+    INSERT OR IGNORE INTO report_users(lc) VALUES (new.user_identifier_lc);
+  END;
+  INSERT OR IGNORE INTO report_users(lc) SELECT DISTINCT user_identifier_lc FROM report_entries;
+  `,
 ];

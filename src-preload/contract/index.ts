@@ -6,6 +6,7 @@ import { groupsContract } from './groups.ts';
 import { directoriesContract } from './directories.ts';
 import { syncContract } from './sync.ts';
 import { onboardingContract } from './onboarding.ts';
+import { reportsContract } from './reports.ts';
 import type { Channel } from './channel.ts';
 import type { z } from 'zod';
 
@@ -15,6 +16,7 @@ export const contract = {
   ...groupsContract,
   ...directoriesContract,
   ...syncContract,
+  ...reportsContract,
   ...onboardingContract,
 };
 
@@ -37,3 +39,4 @@ export * from './groups.ts';
 export * from './directories.ts';
 export * from './sync.ts';
 export * from './onboarding.ts';
+export * from './reports.ts';

@@ -6,13 +6,14 @@ import type { Handlers } from './types.ts';
 import { coreHandlers } from './core.ts';
 import { syncHandlers } from './sync.ts';
 import { onboardingHandlers } from './onboarding.ts';
+import { reportHandlers } from './reports.ts';
 
 const cache = new WeakMap<App, Handlers<ChannelName>>();
 
 export function handlers(app: App): Handlers<ChannelName> {
   let h = cache.get(app);
   if (!h) {
-    h = { ...coreHandlers(app), ...syncHandlers(app), ...onboardingHandlers(app) };
+    h = { ...coreHandlers(app), ...syncHandlers(app), ...reportHandlers(app), ...onboardingHandlers(app) };
     cache.set(app, h);
   }
   return h;
