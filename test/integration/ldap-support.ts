@@ -18,8 +18,11 @@ export interface LdifEntry {
   attrs: Map<string, string[]>;
 }
 
-/** Parses `ldapsearch -LLL -o ldif-wrap=no` output (base64 values decoded). */
-export function parseLdif(text: string): LdifEntry[] {
+/**
+ * Parses `ldapsearch -LLL -o ldif-wrap=no` output. Base64 values are decoded
+ * as UTF-8, except attributes named in `binary` whose bytes come back as hex.
+ */
+export function parseLdif(text: string, binary: string[] = ['objectguid']): LdifEntry[] {
   const out: LdifEntry[] = [];
   for (const block of text.split(/\n\n+/)) {
     const lines = block.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -30,7 +33,8 @@ export function parseLdif(text: string): LdifEntry[] {
       const m = /^([^:]+):(:?) ?(.*)$/.exec(line);
       if (!m) continue;
       const [, name, b64, raw] = m as unknown as [string, string, string, string];
-      const value = b64 ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+      const bytes = b64 ? Buffer.from(raw, 'base64') : undefined;
+      const value = bytes ? (binary.includes(name.toLowerCase()) ? bytes.toString('hex') : bytes.toString('utf8')) : raw;
       if (name.toLowerCase() === 'dn') dn = value;
       else attrs.set(name.toLowerCase(), [...(attrs.get(name.toLowerCase()) ?? []), value]);
     }

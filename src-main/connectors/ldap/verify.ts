@@ -149,7 +149,7 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
     if (dnc) facts.defaultNamingContext = dnc;
     if (first(m, 'dnsHostName')) facts.dnsHostName = first(m, 'dnsHostName') as string;
     if (first(m, 'vendorName')) facts.vendor = `${first(m, 'vendorName')}${first(m, 'vendorVersion') ? ` ${first(m, 'vendorVersion')}` : ''}`;
-    const controls = values(m, 'supportedControl');
+    const controls = [...new Set(values(m, 'supportedControl'))];
     facts.supportedControls = controls.map((oid) => (controlNames[oid] ? `${controlNames[oid]} (${oid})` : oid));
     facts.pagedResults = controls.includes('1.2.840.113556.1.4.319');
     const exts = values(m, 'supportedExtension');
