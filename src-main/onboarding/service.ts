@@ -270,7 +270,7 @@ export class OnboardingService {
       } catch (err) {
         return this.userFailure(user, 'temporaryPassword.sent', `The password was set but the mail could not be sent: ${errorText(err)}`, err);
       }
-      const partial = outcome.problems.length ? ` Not set in: ${outcome.problems.join(' ')}` : '';
+      const partial = outcome.problems.length ? ` Problems: ${outcome.problems.join(' ')}` : '';
       const message = `Temporary password mailed to ${to} through ${t.label}; it must be changed at the next sign-in.${partial}`;
       this.store.invitedWithTemporaryPassword(user.id, partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.');
       this.report({
