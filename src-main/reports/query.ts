@@ -227,4 +227,18 @@ export class ReportQueries {
       )
       .map((r) => r.application);
   }
+
+  /** Actions in the report, by the same loose index scan over report_action_at. */
+  actions(): string[] {
+    return this.db
+      .all<{ action: string }>(
+        `WITH RECURSIVE acts(action) AS (
+           SELECT min(action) FROM report_entries
+           UNION ALL
+           SELECT (SELECT min(action) FROM report_entries WHERE action > acts.action) FROM acts WHERE acts.action IS NOT NULL
+         )
+         SELECT action FROM acts WHERE action IS NOT NULL AND action <> ''`,
+      )
+      .map((r) => r.action);
+  }
 }

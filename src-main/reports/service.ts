@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { App } from '../app.ts';
 import type {
   ReportEntry,
+  ReportFacets,
   ReportExportFormat,
   ReportFilter,
   ReportPage,
@@ -57,6 +58,10 @@ export class ReportsService {
     const e = this.queries.get(id);
     if (!e) throw notFound('That report entry', String(id));
     return e;
+  }
+
+  facets(): ReportFacets {
+    return { applications: this.applications(), actions: this.queries.actions() };
   }
 
   /** Names in the report, plus configured directories that have none yet. */

@@ -92,6 +92,11 @@ export interface ReportPage {
 export const reportExportFormats = ['csv', 'json'] as const;
 export type ReportExportFormat = (typeof reportExportFormats)[number];
 
+export interface ReportFacets {
+  applications: string[];
+  actions: string[];
+}
+
 export interface ReportSettings {
   retentionDays: number;
 }
@@ -111,8 +116,8 @@ export const reportsContract = {
     ]),
   ),
   'reports.get': channel<ReportEntry>()(z.object({ id: z.number().int().positive() }).strict()),
-  /** Application names present in the report (and configured directories). */
-  'reports.applications': channel<string[]>()(z.object({}).strict()),
+  /** What the filter lists offer: application names (the report's and configured directories') and actions seen. */
+  'reports.facets': channel<ReportFacets>()(z.object({}).strict()),
   /** Desktop shell only: asks where to save (native dialog), then writes every matching entry there. */
   'reports.exportToFile': channel<{ saved: boolean; path?: string; entries?: number }>()(
     z

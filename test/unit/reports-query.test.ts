@@ -42,8 +42,8 @@ beforeAll(() => {
           const e = {
             userIdentifier: u,
             application: a,
-            action: actions[(n + k) % actions.length]!,
-            status: statuses[(n * 3 + k) % statuses.length]!,
+            action: actions[(n + Math.floor(n / 4)) % actions.length]!,
+            status: statuses[(n + Math.floor(n / 5)) % statuses.length]!,
             // Two entries share a time now and then, so (at, id) ordering and paging are exercised.
             at: new Date(NOW - ages[(n + k * 3) % ages.length]! - (n % 5) * 1000).toISOString(),
           };
@@ -135,6 +135,9 @@ describe('report filters', () => {
     }
     expect(searchAll({ user: 'alice', span: { kind: 'all' } }).ids).toHaveLength(2 * apps.length * 4);
     expect(searchAll({ application: 'Corp', span: { kind: 'all' } }).ids).toHaveLength(0);
+    // The seed covers every action and status, so no filter is trivially empty.
+    for (const status of ['success', 'failure', 'skipped', 'pending'] as const) expect(searchAll({ status, span: { kind: 'all' } }).ids.length).toBeGreaterThan(5);
+    for (const action of actions) expect(searchAll({ action, span: { kind: 'all' } }).ids.length).toBeGreaterThan(5);
   });
 
   it('every combination of filters returns exactly the matching entries', () => {
@@ -184,8 +187,8 @@ describe('report filters', () => {
     app.db.run('DELETE FROM report_entries WHERE id = ?', id);
   });
 
-  it('lists the application names once each', () => {
-    expect(reportsFor(app).applications()).toEqual(['Corp AD', 'Entra ID', 'LDAP, Lab']);
+  it('lists the application names and actions once each', () => {
+    expect(reportsFor(app).facets()).toEqual({ applications: ['Corp AD', 'Entra ID', 'LDAP, Lab'], actions: ['create', 'delete', 'password', 'update'] });
   });
 
   it('refuses a span that ends before it starts, and a forged cursor', () => {
