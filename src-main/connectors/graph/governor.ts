@@ -101,8 +101,16 @@ export class WriteGovernor {
       this.stats.waits++;
       const started = this.now();
       if (wait === Infinity) {
-        // Only in-flight writes block: wait for one to finish (or a short tick).
-        await Promise.race([new Promise<void>((r) => (this.wake = r)), this.sleep(250, signal)]);
+        // Only in-flight writes block: wait (in real time) for one to finish, or a short tick.
+        const ac = new AbortController();
+        const onAbort = (): void => ac.abort(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await Promise.race([new Promise<void>((r) => (this.wake = r)), defaultSleep(250, ac.signal).catch(() => undefined)]);
+        } finally {
+          ac.abort();
+          signal?.removeEventListener('abort', onAbort);
+        }
       } else {
         await this.sleep(wait, signal);
       }
