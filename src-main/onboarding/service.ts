@@ -112,13 +112,14 @@ export class OnboardingService {
       settings,
       activationTemplate: settings.activationTemplate ?? defaultTemplates.activation,
       temporaryPasswordTemplate: settings.temporaryPasswordTemplate ?? defaultTemplates.temporaryPassword,
+      defaultTemplates: { activation: defaultTemplates.activation, temporaryPassword: defaultTemplates.temporaryPassword },
       hasSmtpPassword: !!this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password,
       hasPortalKey: !!this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem,
       portal: this.portalStatus(),
     };
   }
 
-  saveSettings(raw: OnboardingSettings, secrets: OnboardingSecrets): OnboardingSettingsView {
+  async saveSettings(raw: OnboardingSettings, secrets: OnboardingSecrets): Promise<OnboardingSettingsView> {
     const parsed = onboardingSettingsSchema.safeParse(raw);
     if (!parsed.success) throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
     const s = parsed.data;
@@ -135,11 +136,17 @@ export class OnboardingService {
       if (!key) throw new AppError('validation', 'Add the private key of the portal certificate.');
       checkPair({ certPem: s.portal.certPem, keyPem: key });
     }
+    // autoStart follows Start/Stop only; a form saved while the portal runs must not switch it off.
+    const before = this.store.settings();
+    s.portal.autoStart = before.portal.autoStart;
     this.d.db.transaction(() => {
       this.store.saveSettings(s);
       if (secrets.smtpPassword !== undefined) this.d.vault.merge(SMTP_SECRET, { password: secrets.smtpPassword });
       if (secrets.portalKeyPem !== undefined) this.d.vault.merge(PORTAL_SECRET, { keyPem: secrets.portalKeyPem });
     });
+    const { autoStart: _a, ...was } = before.portal;
+    const { autoStart: _b, ...now } = s.portal;
+    if (this.portal && (JSON.stringify(was) !== JSON.stringify(now) || secrets.portalKeyPem !== undefined)) await this.restartPortal();
     return this.settingsView();
   }
 

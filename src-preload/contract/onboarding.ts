@@ -116,6 +116,8 @@ export interface OnboardingSettingsView {
   /** The templates in force (the defaults where the admin has not changed them). */
   activationTemplate: MailTemplate;
   temporaryPasswordTemplate: MailTemplate;
+  /** The built-in templates, for "Reset to default". */
+  defaultTemplates: { activation: MailTemplate; temporaryPassword: MailTemplate };
   hasSmtpPassword: boolean;
   hasPortalKey: boolean;
   portal: PortalStatus;

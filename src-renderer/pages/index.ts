@@ -4,6 +4,7 @@ import type { PageId } from '../store/ui.ts';
 import { UsersPage } from './users/UsersPage.tsx';
 import { DirectoriesPage } from './directories/DirectoriesPage.tsx';
 import { GroupsPage } from './groups/GroupsPage.tsx';
+import { SettingsPage } from './settings/SettingsPage.tsx';
 import { NotBuiltYet } from './Placeholder.tsx';
 
 const notYet = (title: string, issue: string) => () => createElement(NotBuiltYet, { title, issue });
@@ -15,5 +16,5 @@ export const pageComponents: Record<PageId, ComponentType> = {
   users: UsersPage,
   groups: GroupsPage,
   reports: notYet('Reports', 'the reports issue (issue 8)'),
-  settings: notYet('Settings', 'onboarding (issue 7)'),
+  settings: SettingsPage,
 };

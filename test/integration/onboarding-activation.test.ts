@@ -139,7 +139,7 @@ beforeAll(async () => {
     },
     portal: { listenHost: '127.0.0.1', port: await freePort() },
   });
-  app.onboarding.saveSettings(settings, { smtpPassword: SMTP_PASSWORD });
+  await app.onboarding.saveSettings(settings, { smtpPassword: SMTP_PASSWORD });
   const portal = await app.onboarding.startPortal();
   expect(portal.running).toBe(true);
   expect(portal.warnings.join(' ')).toMatch(/self-signed/);
@@ -282,7 +282,7 @@ describe('reset page', () => {
 
     // The app's own policy is looser than the domain's: AD and Entra refuse a lower-case-only password.
     const s = app.onboarding.store.settings();
-    app.onboarding.saveSettings({ ...s, policy: { minLength: 8, minClasses: 0, forbidUserName: false } }, {});
+    await app.onboarding.saveSettings({ ...s, policy: { minLength: 8, minClasses: 0, forbidUserName: false } }, {});
     const b = browser();
     const f = formFields((await b.get(newLink)).body)!;
     const simple = `onlylowercase${TAG.replace(/\d/g, 'x')}`;
@@ -296,7 +296,7 @@ describe('reset page', () => {
     expect(await adBind(p, simple)).not.toBe('ok');
     expect(status(p).status).toBe('failed');
     expect(status(p).reason).toMatch(/refused/);
-    app.onboarding.saveSettings({ ...s }, {});
+    await app.onboarding.saveSettings({ ...s }, {});
 
     const strong = `Strong-${TAG}-Pass-4`;
     chosen.push(strong);

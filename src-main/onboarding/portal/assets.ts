@@ -83,6 +83,7 @@ export const RESET_JS = `'use strict';
   }
   function update() {
     var p = pw.value;
+    errors.classList.add('hidden');
     mark('length', p.length >= policy.minLength && p.length <= 256);
     mark('classes', characterClasses(p) >= policy.minClasses);
     if (policy.forbidUserName) {
