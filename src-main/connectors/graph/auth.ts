@@ -165,6 +165,8 @@ export function tokenError(err: unknown, ctx: { credential: 'secret' | 'certific
 
 interface AppEntry {
   app: ConfidentialClientApplication;
+  /** Client-credentials scope: for a custom authority, the Graph host its metadata names (msgraph_host). */
+  scope: string;
   lastNetworkError: { error?: ConnectorError };
 }
 
@@ -213,7 +215,7 @@ export class GraphAuth implements TokenSource {
     const { conn } = this.o;
     const entry = await this.entry();
     entry.lastNetworkError.error = undefined;
-    const acquire = entry.app.acquireTokenByClientCredential({ scopes: [this.o.cloud.scope], skipCache: forceRefresh });
+    const acquire = entry.app.acquireTokenByClientCredential({ scopes: [entry.scope], skipCache: forceRefresh });
     let result;
     try {
       result = signal ? await raceAbort(acquire, signal) : await acquire;
@@ -267,7 +269,8 @@ export class GraphAuth implements TokenSource {
         loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     });
-    return { app, lastNetworkError };
+    const scope = cloud.custom && typeof metadata.msgraph_host === 'string' && metadata.msgraph_host ? `https://${metadata.msgraph_host}/.default` : cloud.scope;
+    return { app, lastNetworkError, scope };
   }
 }
 
