@@ -38,7 +38,7 @@ export function PortalPanel(props: {
   errors: Record<string, string>;
   onForm: (f: OnboardingSettings) => void;
   onSecrets: (s: OnboardingSecrets) => void;
-  save: () => Promise<boolean>;
+  save: (quiet?: boolean) => Promise<boolean>;
   onStatus: (s: PortalStatus) => void;
 }) {
   const s = useSettingsStyles();
@@ -54,7 +54,7 @@ export function PortalPanel(props: {
   const act = async (what: 'start' | 'stop' | 'generate') => {
     setBusy(true);
     try {
-      if (what !== 'stop' && !(await props.save())) return;
+      if (what !== 'stop' && !(await props.save(true))) return;
       const next =
         what === 'start'
           ? await call('onboarding.portal.start', {})

@@ -96,12 +96,12 @@ export function SettingsPage() {
     temporaryPasswordTemplate: templates.temporaryPassword,
   });
 
-  const save = async (): Promise<boolean> => {
+  const save = async (quiet = false): Promise<boolean> => {
     setSaving(true);
     setErrors({});
     try {
       adopt(await call('onboarding.settings.save', { settings: toSave(), secrets }));
-      notifySuccess('Settings saved.');
+      if (!quiet) notifySuccess('Settings saved.');
       return true;
     } catch (e) {
       setErrors(fieldErrors(e, 'settings.'));
