@@ -230,10 +230,10 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
       throw new UsageError('directory takes add, list or verify.');
     }
     case 'import': {
-      const d = dirByName(app, sub);
       const preview = p.flags.has('preview');
       const commit = p.flags.has('commit');
       if (preview === commit) throw new UsageError('import takes exactly one of --preview or --commit.');
+      const d = dirByName(app, sub);
       const unsub = app.events.subscribe((name, payload) => {
         if (name === 'app.progress' && !out.json && process.stderr.isTTY) {
           const pr = payload as { phase: string; done: number; ratePerSecond?: number };
