@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sambaInfo } from '../services/inject.ts';
 import { startSlapd, freePort, type SlapdServer } from '../services/slapd.ts';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
-import { createLdapConnector } from '../../src-main/connectors/ldap/index.ts';
 import { createGraphConnector } from '../../src-main/connectors/graph/index.ts';
 import { emptyUser } from '../../src-main/mapping/model-paths.ts';
 import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate.ts';

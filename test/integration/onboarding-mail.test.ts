@@ -8,6 +8,7 @@ import { onboardingSettingsSchema, type MailSettings } from '../../src-preload/c
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { entraConfig, GRAPH_ROLES, testApp } from '../onboarding/fixtures.ts';
+import { freePort } from '../services/slapd.ts';
 
 const SMTP_USER = 'mailer@example.test';
 const SMTP_PASSWORD = 'Smtp-Secret-42!';
@@ -130,5 +131,33 @@ describe('templates', () => {
     expect(v.html).toContain('Miles &#60;O&#39;Brien&#62;');
     expect(v.text).toContain("Miles <O'Brien>");
     expect(v.text).toMatch(/https:\/\/127\.0\.0\.1:8443\/reset\?t=PREVIEW-ONLY/);
+  });
+});
+
+describe('activation mail to users who cannot get one', () => {
+  it('needs the portal running, then marks each user failed with the reason', async () => {
+    const noMail = app.users.create({ userName: 'no.mail', name: {}, emails: [], phoneNumbers: [], active: true });
+    const unlinked = app.users.create({ userName: 'unlinked', name: {}, emails: [{ value: 'unlinked@example.test', primary: true }], phoneNumbers: [], active: true });
+    await expect(app.onboarding.sendActivation([noMail.id])).rejects.toMatchObject({ code: 'portal_stopped' });
+    const s = app.onboarding.store.settings();
+    await app.onboarding.saveSettings({ ...s, mail: smtp(starttls.port), portal: { ...s.portal, port: await freePort() } }, { smtpPassword: SMTP_PASSWORD });
+    await app.onboarding.startPortal();
+    const before = starttls.mails.length;
+    const r = await app.onboarding.sendActivation([noMail.id, unlinked.id, 'no-such-id']);
+    expect(r.sent).toBe(0);
+    expect(r.results.map((x) => x.message)).toEqual([
+      'The user has no e-mail address.',
+      'The user is not linked to any directory where Password Sync is on.',
+      'The user was not found.',
+    ]);
+    expect(starttls.mails.length).toBe(before);
+    expect(app.users.get(noMail.id).onboarding).toMatchObject({ status: 'failed', reason: 'The user has no e-mail address.' });
+    expect(app.users.list().find((u) => u.id === unlinked.id)?.onboarding).toBe('failed');
+    const entries = app.db.all<{ action: string; status: string }>("SELECT action, status FROM report_entries WHERE user_identifier IN ('no.mail', 'unlinked')");
+    expect(entries).toEqual([
+      { action: 'activation.sent', status: 'failure' },
+      { action: 'activation.sent', status: 'failure' },
+    ]);
+    await app.onboarding.stopPortal();
   });
 });

@@ -68,7 +68,7 @@ export function checkPair(pair: CertificatePair): CertificateInfo {
   } catch (err) {
     throw new AppError('validation', 'The certificate is not a PEM certificate.', errMessage(err));
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = cert.checkPrivateKey(createPrivateKey(pair.keyPem));
   } catch (err) {
