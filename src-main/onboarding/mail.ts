@@ -36,7 +36,7 @@ export function createSmtpTransport(mail: MailSettings, secrets: SmtpSecrets): M
   if (!mail.fromAddress) throw new AppError('validation', 'Enter the sender address ("From") before sending mail.');
   const transporter = createTransport({
     pool: true,
-    maxConnections: 2,
+    maxConnections: 4,
     host: s.host,
     port: s.port,
     secure: s.security === 'tls',

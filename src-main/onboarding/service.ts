@@ -54,6 +54,8 @@ const SMTP_SECRET = 'onboarding:smtp';
 const PORTAL_SECRET = 'onboarding:portal';
 const SELF_SIGNED_SECRET = 'onboarding:portal-self-signed';
 const APPLICATION = 'Onboarding';
+/** Users handled at once in a bulk action. */
+const BULK_CONCURRENCY = 4;
 
 /** A directory that takes this user's password: Password Sync on and the user linked there. */
 export interface PasswordTarget {
@@ -300,25 +302,29 @@ export class OnboardingService {
     const ids = [...new Set(userIds)];
     const t = await this.transport(settings.mail);
     const op = this.d.operations.start();
-    const results: BulkResult[] = [];
-    try {
-      for (const id of ids) {
-        if (op.signal.aborted) {
-          results.push({ userId: id, userName: this.d.users.get(id)?.userName ?? id, ok: false, message: 'Cancelled before this user.' });
-          continue;
-        }
+    const results: BulkResult[] = new Array(ids.length);
+    let next = 0;
+    let done = 0;
+    // A few users at a time: the SMTP pool keeps as many connections open; Graph throttles on its own.
+    const worker = async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const id = ids[i]!;
         const user = this.d.users.get(id);
-        if (!user) {
-          results.push({ userId: id, userName: id, ok: false, message: 'The user was not found.' });
-          continue;
+        if (op.signal.aborted) results[i] = { userId: id, userName: user?.userName ?? id, ok: false, message: 'Cancelled before this user.' };
+        else if (!user) results[i] = { userId: id, userName: id, ok: false, message: 'The user was not found.' };
+        else {
+          try {
+            results[i] = await one(user, t);
+          } catch (err) {
+            results[i] = this.userFailure(user, 'onboarding', `Failed: ${errorText(err)}`, err);
+          }
         }
-        try {
-          results.push(await one(user, t));
-        } catch (err) {
-          results.push(this.userFailure(user, 'onboarding', `Failed: ${errorText(err)}`, err));
-        }
-        this.d.events.emit('app.progress', { operationId: op.id, phase, done: results.length, total: ids.length });
+        done++;
+        this.d.events.emit('app.progress', { operationId: op.id, phase, done, total: ids.length });
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, ids.length) }, worker));
     } finally {
       op.done();
       await t.close().catch(() => undefined);
