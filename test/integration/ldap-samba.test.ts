@@ -79,8 +79,8 @@ function user(userName: string, over: Partial<RemoteUserData> = {}): RemoteUserD
   return { ...emptyUser(userName), ...over };
 }
 
-/** Adds LDIF entries over `lanes` connections, `depth` requests in flight on each. */
-async function bulkAdd(entries: Array<{ dn: string; attrs: Record<string, string[]> }>, lanes = 4, depth = 8): Promise<void> {
+/** Runs `op` for every item over `lanes` connections, `depth` requests in flight on each. */
+async function concurrently<T>(items: T[], op: (c: Client, item: T) => Promise<void>, lanes = 4, depth = 8): Promise<void> {
   let next = 0;
   const clients = await Promise.all(Array.from({ length: lanes }, () => adminClient()));
   try {
@@ -88,9 +88,9 @@ async function bulkAdd(entries: Array<{ dn: string; attrs: Record<string, string
       clients.flatMap((c) =>
         Array.from({ length: depth }, async () => {
           for (;;) {
-            const e = entries[next++];
-            if (!e) return;
-            await c.add(e.dn, e.attrs);
+            const item = items[next++];
+            if (item === undefined) return;
+            await op(c, item);
           }
         }),
       ),
@@ -120,7 +120,7 @@ beforeAll(async () => {
       attrs.mail = [`${login}@${info.dnsDomain}`];
       return { dn: e.dn, attrs };
     });
-    await bulkAdd(entries);
+    await concurrently(entries, (c, e) => c.add(e.dn, e.attrs));
     bulkDns = entries.map((e) => e.dn);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -136,6 +136,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (admin) {
+    // Faster than one tree delete of 5,000 linked users: the big group first, then the users concurrently.
+    if (bigGroupDn) await admin.del(bigGroupDn).catch(() => {});
+    await concurrently(bulkDns, (c, dn) => c.del(dn).catch(() => {}));
     await admin.del(ROOT, new Control(TREE_DELETE)).catch(() => {});
     await admin.unbind().catch(() => {});
   }
@@ -193,7 +196,6 @@ describe('Verify Credentials on Samba AD', () => {
     const password = pw();
     const u = await c.createUser(user(`pdv${TAG}`, { displayName: `Verify ${TAG}` }), { password });
     try {
-      const asUser = (p = password) => connector({ userSearchBase: PEOPLE }, p);
       const upn = `pdv${TAG}@${info.dnsDomain}`;
       expect((await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), { bindPassword: password }).verify()).ok).toBe(true);
       await c.setUserEnabled(u.ref, false);
@@ -203,7 +205,6 @@ describe('Verify Credentials on Samba AD', () => {
       await c.setPassword(u.ref, password, { mustChange: true });
       const mustChange = await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), { bindPassword: password }).verify();
       expect(mustChange.error).toMatchObject({ code: 'password_must_change', details: { adDataCode: '773' } });
-      void asUser;
     } finally {
       await c.deleteUser(u.ref);
       await c.close();
