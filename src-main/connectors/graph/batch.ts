@@ -10,6 +10,8 @@ import type { GraphHttp, HttpMethod } from './http.ts';
 import { backoffDelay, decideRetry, parseRetryAfter, sleep } from './retry.ts';
 
 export const MAX_BATCH = 20;
+/** How long a part-filled envelope waits for retries that are due soon. */
+const COALESCE_MS = 250;
 
 export interface BatchItem {
   method: HttpMethod;
@@ -233,6 +235,15 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
           await waitChange(Math.min(...queue.map((s) => s.notBefore)) - now);
         }
         continue;
+      }
+      if (due.length < MAX_BATCH && rest.length > 0) {
+        // Retries come due one by one: wait a moment for the ones due soon, to fill the envelope.
+        const soon = rest.filter((s) => s.notBefore <= now + COALESCE_MS).sort((a, b) => a.notBefore - b.notBefore);
+        const k = Math.min(soon.length, MAX_BATCH - due.length) - 1;
+        if (k >= 0) {
+          await waitChange(soon[k]!.notBefore - now);
+          continue;
+        }
       }
       queue = rest;
       try {
