@@ -1,7 +1,8 @@
 // Verify Credentials against the Graph emulator: each failure is a different,
 // precise error; the good cases report what they found.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
 import { ALL_ROLES, connectTo, makeCertificate, type CertPair } from './graph-support.ts';
 
@@ -11,6 +12,39 @@ async function closedPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/** A minimal HTTP CONNECT proxy on loopback that records where it tunnelled to. */
+async function startProxy(): Promise<{ url: string; tunnels: string[]; stop(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const srv: Server = createHttpServer((_req, res) => res.writeHead(405).end());
+  srv.on('connect', (req, client: Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host!, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels,
+    stop: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
 }
 
 describe('graph connector: Verify Credentials', () => {
@@ -99,6 +133,33 @@ describe('graph connector: Verify Credentials', () => {
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('unreachable');
     expect(r.error?.message).toMatch(/through the configured proxy/);
+  });
+
+  it('goes through a configured proxy, token and Graph alike', async () => {
+    const proxy = await startProxy();
+    try {
+      const c = connectTo(emu, undefined, { connection: { proxyUrl: proxy.url } });
+      const r = await c.verify();
+      expect(r.error).toBeUndefined();
+      expect(r.ok).toBe(true);
+      expect(proxy.tunnels.length).toBeGreaterThanOrEqual(1);
+      expect(proxy.tunnels.every((t) => t === emu.authorityHost)).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('names a server that answers too slowly', async () => {
+    emu.faults.slowMs = 1500;
+    try {
+      const c = connectTo(emu, undefined, { connection: { timeoutMs: 1000 } }, { retry: { maxAttempts: 2, baseDelayMs: 10 } });
+      await c.verify(); // tokens come from cache or time out; either way the Graph call below times out
+      const err = await c.findUser({ userName: 'x', name: {}, emails: [], phoneNumbers: [], active: true }).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('timeout');
+      expect((err as Error).message).toMatch(/did not answer in time/);
+    } finally {
+      emu.faults.slowMs = 0;
+    }
   });
 
   it('names an unknown tenant', async () => {

@@ -19,8 +19,26 @@ export interface NetworkSetup {
   proxy: boolean;
 }
 
+/** Shared per (proxy, CA): the cached MSAL applications keep using them after a connector is closed. */
+const dispatchers = new Map<string, NetworkSetup>();
+
 /** The dispatcher every request (Graph and token) goes through: the admin's CA added to the system roots, and the proxy. */
 export function buildDispatcher(conn: Pick<EntraConnection, 'proxyUrl' | 'caCertPem'>): NetworkSetup {
+  const key = `${conn.proxyUrl ?? ''}\u0000${conn.caCertPem ?? ''}`;
+  let setup = dispatchers.get(key);
+  if (!setup) {
+    setup = makeDispatcher(conn);
+    dispatchers.set(key, setup);
+    if (dispatchers.size > 16) {
+      const [oldKey, old] = dispatchers.entries().next().value!;
+      dispatchers.delete(oldKey);
+      void old.dispatcher?.close().catch(() => undefined);
+    }
+  }
+  return setup;
+}
+
+function makeDispatcher(conn: Pick<EntraConnection, 'proxyUrl' | 'caCertPem'>): NetworkSetup {
   const ca = conn.caCertPem?.trim() ? [...rootCertificates, conn.caCertPem] : undefined;
   if (conn.proxyUrl) {
     return {

@@ -81,11 +81,9 @@ export function createGraphConnector(config: DirectoryConfig, secrets: Directory
   const conn = config.connection;
   let ctx: GraphContext | undefined;
   let setupError: unknown;
-  let closeDispatcher: (() => Promise<void>) | undefined;
   try {
     const cloud = resolveCloud(conn);
     const network = buildDispatcher(conn);
-    if (network.dispatcher) closeDispatcher = () => network.dispatcher!.close();
     const auth = new GraphAuth({ conn, secrets, cloud, network, timeoutMs: conn.timeoutMs });
     const governor = options.writeLimit === false ? undefined : new WriteGovernor(options.writeLimit ?? documentedWriteLimit);
     const http = new GraphHttp({
@@ -160,7 +158,7 @@ export function createGraphConnector(config: DirectoryConfig, secrets: Directory
       };
     },
     async close(): Promise<void> {
-      await closeDispatcher?.().catch(() => undefined);
+      // Dispatchers and MSAL applications are shared per directory (auth.ts) and outlive one connector.
     },
   };
 }
