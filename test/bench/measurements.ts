@@ -41,14 +41,16 @@ const ldapList: Measurement = {
 };
 
 /** Measurements contributed by other areas, loaded only when their files exist. */
-async function optional(file: string, name: string, unit: string, what: string, load: () => Promise<Measurement>) {
-  return existsSync(new URL(file, import.meta.url)) ? load() : { name, run: async () => missing(name, unit, what) };
+async function optional(file: string, name: string, unit: string, what: string, exportName: string): Promise<Measurement> {
+  const url = new URL(file, import.meta.url);
+  if (!existsSync(url)) return { name, run: async () => missing(name, unit, what) };
+  return ((await import(url.href)) as Record<string, Measurement>)[exportName]!;
 }
 
 export const measurements: Measurement[] = [
   ldapList,
-  await optional('./sync.ts', 'sync', 'ms', 'the sync engine bench', async () => (await import('./sync.ts')).syncMeasurement),
-  await optional('./graph.ts', 'graph', 'requests', 'the Graph bench', async () => (await import('./graph.ts')).graphMeasurement),
-  await optional('./users-filter.ts', 'users-filter', 'ms', 'the users list bench', async () => (await import('./users-filter.ts')).usersFilterMeasurement),
-  await optional('./reports-export.ts', 'reports-export', 'ms', 'the reports export bench', async () => (await import('./reports-export.ts')).reportsExportMeasurement),
+  await optional('./sync.ts', 'sync', 'ms', 'the sync engine bench', 'syncMeasurement'),
+  await optional('./graph.ts', 'graph', 'requests', 'the Graph bench', 'graphMeasurement'),
+  await optional('./users-filter.ts', 'users-filter', 'ms', 'the users list bench', 'usersFilterMeasurement'),
+  await optional('./reports-export.ts', 'reports-export', 'ms', 'the reports export bench', 'reportsExportMeasurement'),
 ];

@@ -1,7 +1,8 @@
 // The Electron shell against a small fake of the electron module (vitest
 // aliases `electron` to test/fakes/electron.ts for the unit project).
 import { describe, expect, it } from 'vitest';
-import { BrowserWindow, shell, safeStorage, contextBridge, ipcRenderer } from 'electron';
+// The same module instance the code under test gets for `electron` (vitest alias).
+import { BrowserWindow, shell, safeStorage, contextBridge, ipcRenderer } from '../fakes/electron.ts';
 import { isSafeExternalUrl, isTrustedSender, lockDown, windowOptions } from '../../src-main/electron/window.ts';
 import { safeStorageCipher } from '../../src-main/electron/safe-storage.ts';
 import type { FakeWebContents } from '../fakes/electron.ts';
