@@ -162,6 +162,13 @@ export class OutboxRepo {
     );
   }
 
+  /** Claimed items that were never started go back to pending. */
+  release(ids: number[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.db.run("UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'running'", id);
+    });
+  }
+
   /** After a crash or restart: items left running go back to pending. */
   resumeRunning(): number {
     return this.db.run("UPDATE outbox SET state = 'pending', updated = ? WHERE state = 'running'", nowIso()).changes;

@@ -171,14 +171,31 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
     }
     // Memberships, resolving objects created above through their new links.
     const touched = new Set<string>();
+    // Groups without their member lists: a big group is read once, not once per member row.
+    const groupCache = new Map<string, Group | undefined>();
+    const groupById = (id: string): Group | undefined => {
+      if (!groupCache.has(id)) {
+        const g = deps.db.get<{ id: string; display_name: string; description: string; created: string; modified: string; version: number }>(
+          'SELECT * FROM groups WHERE id = ?',
+          id,
+        );
+        groupCache.set(
+          id,
+          g && { id: g.id, displayName: g.display_name, description: g.description || undefined, members: [], meta: { created: g.created, lastModified: g.modified, version: g.version } },
+        );
+      }
+      return groupCache.get(id);
+    };
+    const exists = (type: 'user' | 'group', id: string) =>
+      !!deps.db.get(type === 'user' ? 'SELECT 1 AS x FROM users WHERE id = ?' : 'SELECT 1 AS x FROM groups WHERE id = ?', id);
     for (const r of rows) {
       if (r.objectType !== 'membership' || (r.action !== 'add' && r.action !== 'remove')) continue;
       const d = r.data as MembershipRowData;
       const groupId = d.groupLocalId ?? repos.links.byAnchor(dirId, 'group', d.groupAnchor)?.localId;
       const type = d.memberType === 'User' ? 'user' : 'group';
       const memberId = d.memberLocalId ?? (d.memberAnchor ? repos.links.byAnchor(dirId, type, d.memberAnchor)?.localId : undefined);
-      const group: Group | undefined = groupId ? repos.groups.get(groupId) : undefined;
-      const memberExists = memberId ? (type === 'user' ? !!repos.users.get(memberId) : !!repos.groups.get(memberId)) : false;
+      const group: Group | undefined = groupId ? groupById(groupId) : undefined;
+      const memberExists = memberId ? exists(type, memberId) : false;
       if (!group || !memberId || !memberExists) {
         done.skipped++;
         report(r, {

@@ -27,6 +27,8 @@ export interface ProvisionContext {
   directory: { id: string; config: DirectoryConfig };
   connector: Connector;
   runId?: string;
+  /** How an item's result is written (the worker batches them); default: its own transaction now. */
+  commit?: (fn: () => void) => void;
 }
 
 /** One line of a provision-on-demand trace. */
@@ -217,7 +219,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem): Promise<
   const dirId = ctx.directory.id;
   let after: (() => void) | undefined;
   const finish = (message: string, extra: { status?: ReportEntryInput['status']; changes?: Record<string, [unknown, unknown]>; action?: string } = {}) => {
-    ctx.db.transaction(() => {
+    const write = () => {
       ctx.outbox.markDone(item.id, scrubbed(item));
       report(ctx, {
         userIdentifier: itemIdentifier(item),
@@ -228,7 +230,9 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem): Promise<
         changes: extra.changes,
       });
       after?.();
-    });
+    };
+    if (ctx.commit) ctx.commit(write);
+    else ctx.db.transaction(write);
     return { kind: 'done' as const, message };
   };
 

@@ -15,7 +15,7 @@ export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connec
 }
 
 export interface WorkerOptions {
-  /** Items run at once per directory (default 4). */
+  /** Items run at once per directory (default 8). */
   concurrency?: number;
   /** Attempts before a transient fault is given up as failed (default 8). */
   maxAttempts?: number;
@@ -41,14 +41,20 @@ export class OutboxWorker {
   private running = false;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
+  private wakePending = false;
   private resumed = false;
   private stats = { done: 0, failed: 0 };
   private idleWaiters: Array<() => void> = [];
+  /** Claimed (state running) but not started yet, per directory. */
+  private readonly queued = new Map<string, OutboxItem[]>();
+  /** Results of finished items, written together in one transaction (write-behind). */
+  private writes: Array<() => void> = [];
+  private flushTimer?: NodeJS.Timeout;
 
   constructor(deps: WorkerDeps, opts: WorkerOptions = {}) {
     this.d = deps;
     this.o = {
-      concurrency: opts.concurrency ?? 4,
+      concurrency: opts.concurrency ?? 8,
       maxAttempts: opts.maxAttempts ?? 8,
       baseBackoffMs: opts.baseBackoffMs ?? 1000,
       maxBackoffMs: opts.maxBackoffMs ?? 5 * 60_000,
@@ -74,6 +80,10 @@ export class OutboxWorker {
     this.loop = undefined;
     // Let items in flight end (their results are written) before connectors close.
     while (this.totalInflight() > 0) await new Promise((r) => setTimeout(r, 20));
+    this.flush();
+    const unstarted = [...this.queued.values()].flat().map((i) => i.id);
+    this.queued.clear();
+    if (unstarted.length > 0) this.d.outbox.release(unstarted);
     for (const { connector } of this.connectors.values()) await connector.close().catch(() => undefined);
     this.connectors.clear();
   }
@@ -82,7 +92,8 @@ export class OutboxWorker {
   wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
-    w?.();
+    if (w) w();
+    else this.wakePending = true;
   }
 
   /**
@@ -121,17 +132,56 @@ export class OutboxWorker {
     return n;
   }
 
+  /** Queues a finished item's writes; they land together (at most ~25 ms or 100 items later). */
+  private write(fn: () => void): void {
+    this.writes.push(fn);
+    if (this.writes.length >= 100) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), 25);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const ws = this.writes;
+    this.writes = [];
+    if (ws.length === 0) return;
+    try {
+      this.d.db.transaction(() => {
+        for (const w of ws) w();
+      });
+    } catch {
+      // One bad write must not lose the others: apply them one by one.
+      for (const w of ws) {
+        try {
+          this.d.db.transaction(w);
+        } catch (err) {
+          console.error('[outbox] could not record a result:', err instanceof Error ? err.message : err);
+        }
+      }
+    }
+    this.d.onChanged?.();
+    this.wake();
+  }
+
   private async run(): Promise<void> {
+    let checkDue = true;
     while (this.running) {
       let started = 0;
       try {
-        const { directories } = this.d.outbox.due();
-        for (const dirId of directories) {
-          const busy = this.inflight.get(dirId) ?? 0;
-          const free = this.o.concurrency - busy;
-          if (free <= 0) continue;
-          const items = this.d.outbox.claim(dirId, free);
-          for (const item of items) {
+        // Refill the per-directory queues in batches (one claim transaction for many items).
+        if (checkDue) {
+          const { directories } = this.d.outbox.due();
+          for (const dirId of directories) {
+            const q = this.queued.get(dirId) ?? [];
+            if (q.length < this.o.concurrency) {
+              q.push(...this.d.outbox.claim(dirId, this.o.concurrency * 4 - q.length));
+              this.queued.set(dirId, q);
+            }
+          }
+        }
+        for (const [dirId, q] of this.queued) {
+          while (q.length > 0 && (this.inflight.get(dirId) ?? 0) < this.o.concurrency) {
+            const item = q.shift()!;
             started++;
             this.inflight.set(dirId, (this.inflight.get(dirId) ?? 0) + 1);
             void this.execute(item).finally(() => {
@@ -139,26 +189,45 @@ export class OutboxWorker {
               this.wake();
             });
           }
+          if (q.length === 0) this.queued.delete(dirId);
         }
       } catch (err) {
         console.error('[outbox] worker loop error:', err instanceof Error ? err.message : err);
       }
-      if (started > 0) continue;
-      if (this.totalInflight() === 0 && this.idleWaiters.length > 0) {
-        const ws = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of ws) w();
+      const queuedCount = [...this.queued.values()].reduce((n, q) => n + q.length, 0);
+      if (started > 0 || queuedCount > 0) {
+        // Wait for a slot to free up; claim again only when a queue runs low.
+        checkDue = queuedCount < this.o.concurrency;
+        await this.sleep(this.o.idleMs);
+        continue;
+      }
+      checkDue = true;
+      if (this.totalInflight() === 0) {
+        this.flush();
+        if (this.idleWaiters.length > 0) {
+          const ws = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of ws) w();
+        }
       }
       const next = this.d.outbox.due().nextAt;
       const untilNext = next ? Math.max(10, Date.parse(next) - Date.now()) : this.o.idleMs;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(untilNext, this.o.idleMs));
-        this.wakeUp = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
+      await this.sleep(Math.min(untilNext, this.o.idleMs));
     }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   private connector(dir: DirectoryRecord): Connector {
@@ -170,12 +239,27 @@ export class OutboxWorker {
     return connector;
   }
 
+  private dirCache = new Map<string, { at: number; dir: DirectoryRecord | undefined }>();
+  /** Directory records, re-read at most every 500 ms (config changes apply to the next items). */
+  private directory(id: string): DirectoryRecord | undefined {
+    const c = this.dirCache.get(id);
+    if (c && Date.now() - c.at < 500) return c.dir;
+    const dir = this.d.directoryRecord(id);
+    this.dirCache.set(id, { at: Date.now(), dir });
+    return dir;
+  }
+
   private async execute(item: OutboxItem): Promise<void> {
-    const dir = this.d.directoryRecord(item.directoryId);
+    const dir = this.directory(item.directoryId);
     if (!dir) return; // the directory was removed; its items went with it (cascade)
     let ctx: ProvisionContext | undefined;
     try {
-      ctx = { ...this.d, directory: { id: dir.id, config: dir.config }, connector: this.connector(dir) };
+      ctx = {
+        ...this.d,
+        directory: { id: dir.id, config: dir.config },
+        connector: this.connector(dir),
+        commit: (fn) => this.write(fn),
+      };
       const outcome = await runItem(ctx, item);
       if (outcome.kind === 'defer') {
         this.d.outbox.markRetry(item.id, new Date(Date.now() + outcome.delayMs).toISOString(), outcome.reason, false);

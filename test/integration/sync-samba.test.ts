@@ -124,7 +124,7 @@ describe('import from Samba AD', () => {
     expect(t.app.repos.users.count()).toBe(0);
     const row = t.app.sync.rows(first.runId, { objectType: 'user', text: login(7) }).rows[0]!;
     expect(row.action).toBe('create');
-    expect(row.changes).toMatchObject({ userName: [null, login(7)], displayName: [null, 'Sync User 7'], title: [null, 'Engineer'], active: [null, true] });
+    expect(row.changes).toMatchObject({ userName: [null, login(7)], displayName: [null, 'Sync User 7'], title: [null, 'Engineer'], department: [null, 'Sales'] });
   });
 
   it('commits, and an immediate second preview shows everything unchanged', async () => {

@@ -1,0 +1,6 @@
+// Commit of a previewed import run, in its own process.
+import { commitImportAt } from '../../../src-main/sync/bench.ts';
+
+export async function run(args: { dataDir: string; runId: string }) {
+  return commitImportAt(args.dataDir, args.runId);
+}
