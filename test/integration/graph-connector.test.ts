@@ -68,7 +68,12 @@ describe('graph connector: operations against the emulator', () => {
       employeeNumber: 'E7',
       active: true,
     });
-    expect(seed7.data.phoneNumbers).toEqual(expect.arrayContaining([{ value: '+1 555 7', type: 'mobile' }, { value: '+1 444 7', type: 'work' }]));
+    expect(seed7.data.phoneNumbers).toEqual(
+      expect.arrayContaining([
+        { value: '+1 555 7', type: 'mobile' },
+        { value: '+1 444 7', type: 'work' },
+      ]),
+    );
     expect(seed7.data.emails[0]?.value).toBe(`seed7@${domain()}`);
     expect(seed7.anchor).toMatch(/^[0-9a-f-]{36}$/);
     const worker = items.find((u) => u.data.userName === `worker@${domain()}`)!;
@@ -80,7 +85,20 @@ describe('graph connector: operations against the emulator', () => {
     const q = new URLSearchParams(reqs[0]!.query);
     expect(q.get('$top')).toBe('100');
     expect(q.get('$select')!.split(',').sort()).toEqual(
-      ['id', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'mail', 'jobTitle', 'department', 'employeeId', 'mobilePhone', 'businessPhones', 'accountEnabled'].sort(),
+      [
+        'id',
+        'userPrincipalName',
+        'displayName',
+        'givenName',
+        'surname',
+        'mail',
+        'jobTitle',
+        'department',
+        'employeeId',
+        'mobilePhone',
+        'businessPhones',
+        'accountEnabled',
+      ].sort(),
     );
     expect(q.get('$expand')).toBe('manager($select=id)');
     expect(reqs[1]!.query).toMatch(/\$skiptoken=/);
@@ -97,7 +115,9 @@ describe('graph connector: operations against the emulator', () => {
   });
 
   it('follows member pages past 999', async () => {
-    const many = emu.seedUsers(Array.from({ length: 1001 }, (_, i) => ({ userPrincipalName: `m${i}@${emu.tenantDomain}` })));
+    const many = emu.seedUsers(
+      Array.from({ length: 1001 }, (_, i) => ({ userPrincipalName: `m${i}@${emu.tenantDomain}` })),
+    );
     const [g] = emu.seedGroups([{ displayName: 'Big group', mailNickname: 'big', members: many.map((u) => u.id) }]);
     const found = await c.findGroup({ displayName: 'Big group' });
     expect(found?.ref).toBe(g!.id);
@@ -118,15 +138,27 @@ describe('graph connector: operations against the emulator', () => {
 
   it('creates a user with a password profile and links an existing one instead of failing', async () => {
     const boss = emu.users().find((u) => u.userPrincipalName === `boss@${domain()}`)!;
-    const created = await c.createUser(person('ada', { title: 'Countess', managerRef: boss.id, phoneNumbers: [{ value: '+44 1', type: 'mobile' }] }), {
-      password: 'Correct-Horse-42',
-      mustChangePassword: true,
-    });
+    const created = await c.createUser(
+      person('ada', { title: 'Countess', managerRef: boss.id, phoneNumbers: [{ value: '+44 1', type: 'mobile' }] }),
+      {
+        password: 'Correct-Horse-42',
+        mustChangePassword: true,
+      },
+    );
     expect(created.data.userName).toBe(`ada@${domain()}`);
     const inEmu = emu.users().find((u) => u.id === created.ref)!;
-    expect(inEmu).toMatchObject({ userPrincipalName: `ada@${domain()}`, mailNickname: 'ada', jobTitle: 'Countess', mobilePhone: '+44 1', accountEnabled: true });
+    expect(inEmu).toMatchObject({
+      userPrincipalName: `ada@${domain()}`,
+      mailNickname: 'ada',
+      jobTitle: 'Countess',
+      mobilePhone: '+44 1',
+      accountEnabled: true,
+    });
     expect(emu.managerOf(created.ref)).toBe(boss.id);
-    expect(emu.passwordChanges.find((p) => p.userId === created.ref)).toMatchObject({ source: 'create', forceChangePasswordNextSignIn: true });
+    expect(emu.passwordChanges.find((p) => p.userId === created.ref)).toMatchObject({
+      source: 'create',
+      forceChangePasswordNextSignIn: true,
+    });
     const count = emu.users().length;
     const again = await c.createUser(person('ada'), { password: 'Correct-Horse-42' });
     expect(again.ref).toBe(created.ref);
@@ -172,16 +204,27 @@ describe('graph connector: operations against the emulator', () => {
     const err = await weak.setPassword(ada.ref, 'Another-Secret-79').catch((e: unknown) => e);
     expect((err as ConnectorError).code).toBe('permission_missing');
     expect((err as ConnectorError).message).toMatch(/User-PasswordProfile\.ReadWrite\.All/);
-    expect((err as ConnectorError).details).toMatchObject({ code: 'Authorization_RequestDenied', requestId: expect.any(String) });
+    expect((err as ConnectorError).details).toMatchObject({
+      code: 'Authorization_RequestDenied',
+      requestId: expect.any(String),
+    });
   });
 
   it('creates security groups with members 20 at a time, adds, removes and deletes them', async () => {
-    const users = emu.users().filter((u) => u.userPrincipalName.startsWith('seed')).slice(0, 45);
+    const users = emu
+      .users()
+      .filter((u) => u.userPrincipalName.startsWith('seed'))
+      .slice(0, 45);
     const ids = users.map((u) => u.id);
     const before = emu.log.length;
     const g = await c.createGroup({ displayName: 'Project X', description: 'Secret' }, ids.slice(0, 25));
     const eg = emu.groups().find((x) => x.id === g.ref)!;
-    expect(eg).toMatchObject({ displayName: 'Project X', securityEnabled: true, mailEnabled: false, description: 'Secret' });
+    expect(eg).toMatchObject({
+      displayName: 'Project X',
+      securityEnabled: true,
+      mailEnabled: false,
+      description: 'Secret',
+    });
     expect(new Set(emu.members(g.ref))).toEqual(new Set(ids.slice(0, 25)));
     // 20 in the create, 5 in one PATCH
     const sent = emu.log.slice(before).filter((e) => e.write);
@@ -231,7 +274,12 @@ describe('graph connector: operations against the emulator', () => {
     const groups = new Map(d1.groups.changed.map((g) => [g.ref, g]));
     expect(groups.get(grp.ref)?.members.map((m) => m.ref)).toEqual([bob.ref]);
     // complete membership of a changed group, not just the delta
-    expect(groups.get(small.id)?.members.map((m) => m.ref).sort()).toEqual([...emu.members(small.id)].sort());
+    expect(
+      groups
+        .get(small.id)
+        ?.members.map((m) => m.ref)
+        .sort(),
+    ).toEqual([...emu.members(small.id)].sort());
     expect(groups.get(small.id)?.members).toHaveLength(2);
 
     const d2 = await c.delta(d1.nextToken);
@@ -257,26 +305,37 @@ describe('graph connector: operations against the emulator', () => {
   });
 
   it('sends mail through Graph', async () => {
-    await c.sendMail(undefined, { to: 'ada@example.net', subject: 'Welcome', html: '<p>Hello <b>Ada</b></p>', text: 'Hello Ada' });
+    await c.sendMail(undefined, {
+      to: 'ada@example.net',
+      subject: 'Welcome',
+      html: '<p>Hello <b>Ada</b></p>',
+      text: 'Hello Ada',
+    });
     const m = emu.sentMail.at(-1) as unknown as Record<string, unknown>;
     expect(JSON.stringify(m)).toContain('Welcome');
     expect(JSON.stringify(m)).toContain('ada@example.net');
     expect(JSON.stringify(m)).toContain('HTML');
-    const err = await c.sendMail('ghost@' + domain(), { to: 'x@example.net', subject: 's', text: 't' }).catch((e: unknown) => e);
+    const err = await c
+      .sendMail('ghost@' + domain(), { to: 'x@example.net', subject: 's', text: 't' })
+      .catch((e: unknown) => e);
     expect((err as ConnectorError).code).toBe('not_found');
     expect((err as ConnectorError).message).toBe(`The sender mailbox ghost@${domain()} was not found in the tenant.`);
   });
 
   it('creates users in bulk through $batch of 20', async () => {
     const before = c.stats();
-    const res = await c.createUsers(Array.from({ length: 45 }, (_, i) => ({ data: person(`bulk${i}`), opts: { password: 'Bulk-Password-1' } })));
+    const res = await c.createUsers(
+      Array.from({ length: 45 }, (_, i) => ({ data: person(`bulk${i}`), opts: { password: 'Bulk-Password-1' } })),
+    );
     expect(res.every((r) => !(r instanceof Error))).toBe(true);
     const after = c.stats();
     expect(after.batch.envelopes - before.batch.envelopes).toBe(3);
     expect(emu.users().filter((u) => u.userPrincipalName.startsWith('bulk')).length).toBe(45);
     // again: every one already exists → found and returned (linked), nothing duplicated
     const again = await c.createUsers(Array.from({ length: 5 }, (_, i) => ({ data: person(`bulk${i}`) })));
-    expect(again.map((r) => (r instanceof Error ? r.code : r.ref))).toEqual(res.slice(0, 5).map((r) => (r instanceof Error ? '' : r.ref)));
+    expect(again.map((r) => (r instanceof Error ? r.code : r.ref))).toEqual(
+      res.slice(0, 5).map((r) => (r instanceof Error ? '' : r.ref)),
+    );
   });
 
   it('refreshes the token once on 401 and carries on', async () => {

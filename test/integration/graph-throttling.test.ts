@@ -9,17 +9,37 @@ import { ConnectorError } from '../../src-main/connectors/connector.ts';
 import { benchCreateUsers } from '../../src-main/connectors/graph/index.ts';
 import { ALL_ROLES, connectTo } from './graph-support.ts';
 
-const person = (userName: string): RemoteUserData => ({ userName, name: { givenName: 'Load', familyName: userName }, emails: [], phoneNumbers: [], active: true });
+const person = (userName: string): RemoteUserData => ({
+  userName,
+  name: { givenName: 'Load', familyName: userName },
+  emails: [],
+  phoneNumbers: [],
+  active: true,
+});
 
 /** Every answer with Retry-After that reached the client, and the next attempt of the same operation. */
-function retryGaps(log: LogEntry[]): Array<{ status: number; retryAfter: number; gapMs: number | undefined; key: string }> {
-  const lost = new Set(log.filter((e) => !e.subRequest && (e.status === 0 || e.fault === 'drop' || e.fault === 'dropAfterWrite')).map((e) => e.requestId));
+function retryGaps(
+  log: LogEntry[],
+): Array<{ status: number; retryAfter: number; gapMs: number | undefined; key: string }> {
+  const lost = new Set(
+    log
+      .filter((e) => !e.subRequest && (e.status === 0 || e.fault === 'drop' || e.fault === 'dropAfterWrite'))
+      .map((e) => e.requestId),
+  );
   const out: Array<{ status: number; retryAfter: number; gapMs: number | undefined; key: string }> = [];
   log.forEach((e, i) => {
-    if (e.kind !== 'graph' || !e.subRequest || e.retryAfter === undefined || !(e.status === 429 || e.status === 503)) return;
+    if (e.kind !== 'graph' || !e.subRequest || e.retryAfter === undefined || !(e.status === 429 || e.status === 503))
+      return;
     if (e.batchId && lost.has(e.batchId)) return; // the envelope's answer never reached the client
-    const next = log.slice(i + 1).find((x) => x.kind === 'graph' && x.subRequest && x.method === e.method && x.key === e.key);
-    out.push({ status: e.status, retryAfter: e.retryAfter, gapMs: next ? next.time - e.time : undefined, key: e.key ?? '' });
+    const next = log
+      .slice(i + 1)
+      .find((x) => x.kind === 'graph' && x.subRequest && x.method === e.method && x.key === e.key);
+    out.push({
+      status: e.status,
+      retryAfter: e.retryAfter,
+      gapMs: next ? next.time - e.time : undefined,
+      key: e.key ?? '',
+    });
   });
   return out;
 }
@@ -37,10 +57,19 @@ describe('graph connector: throttling and the write governor', () => {
     const c = connectTo(emu);
     // a token first, so faults hit Graph only
     expect((await c.verify()).ok).toBe(true);
-    Object.assign(emu.faults, { rate429: 0.1, rate503: 0.03, retryAfterSeconds: 1, dropConnectionRate: 0.01, dropAfterWriteRate: 0.03 });
+    Object.assign(emu.faults, {
+      rate429: 0.1,
+      rate503: 0.03,
+      retryAfterSeconds: 1,
+      dropConnectionRate: 0.01,
+      dropAfterWriteRate: 0.03,
+    });
     emu.failNext({ drop: true, method: 'POST', path: '/$batch', times: 2 }); // at least two lost connections, whatever the dice say
 
-    const input = Array.from({ length: 2000 }, (_, i) => ({ data: person(`load${i}`), opts: { password: 'Load-Password-1' } }));
+    const input = Array.from({ length: 2000 }, (_, i) => ({
+      data: person(`load${i}`),
+      opts: { password: 'Load-Password-1' },
+    }));
     const results = await c.createUsers(input);
     Object.assign(emu.faults, { rate429: 0, rate503: 0, dropConnectionRate: 0, dropAfterWriteRate: 0 });
 
@@ -55,7 +84,9 @@ describe('graph connector: throttling and the write governor', () => {
     const inTenant = emu.users().filter((u) => u.userPrincipalName.startsWith('load'));
     expect(inTenant).toHaveLength(2000);
     expect(new Set(inTenant.map((u) => u.userPrincipalName)).size).toBe(2000);
-    const creates = emu.log.filter((e) => e.kind === 'graph' && e.method === 'POST' && e.path === '/v1.0/users' && e.status === 201);
+    const creates = emu.log.filter(
+      (e) => e.kind === 'graph' && e.method === 'POST' && e.path === '/v1.0/users' && e.status === 201,
+    );
     const perKey = new Map<string, number>();
     for (const e of creates) perKey.set(e.key!, (perKey.get(e.key!) ?? 0) + 1);
     expect(perKey.size).toBe(2000);
@@ -93,7 +124,10 @@ describe('graph connector: throttling and the write governor', () => {
     expect(emu.log.filter((e) => e.fault === 'limit')).toEqual([]);
     expect(r.requests).toBe(30); // 600 creates in 30 $batch envelopes of 20
     // In any window of 4 s (by arrival), at most 200 writes reached the server.
-    const writes = emu.log.filter((e) => e.write).map((e) => e.time).sort((a, b) => a - b);
+    const writes = emu.log
+      .filter((e) => e.write)
+      .map((e) => e.time)
+      .sort((a, b) => a - b);
     for (let i = 0; i < writes.length; i++) {
       const j = writes.findIndex((t) => t > writes[i]! - 4000);
       expect(i - j + 1).toBeLessThanOrEqual(200);

@@ -59,7 +59,12 @@ describe('graph connector: Verify Credentials', () => {
     emu.addApp({ clientId: 'reader', secret: 'r3ader', roles: ['User.Read.All', 'Group.Read.All'] });
     emu.addApp({ clientId: 'certapp', certificatePem: cert.certPem, roles: ALL_ROLES });
     emu.addApp({ clientId: 'oldcert', certificatePem: expired.certPem, roles: ALL_ROLES });
-    emu.addApp({ clientId: 'admin-role', secret: 'x', roles: ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Mail.Send'], directoryRoles: ['User Administrator'] });
+    emu.addApp({
+      clientId: 'admin-role',
+      secret: 'x',
+      roles: ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Mail.Send'],
+      directoryRoles: ['User Administrator'],
+    });
   });
   afterAll(async () => {
     await emu?.stop();
@@ -78,7 +83,9 @@ describe('graph connector: Verify Credentials', () => {
     expect(r.warnings).toEqual([]);
     // MSAL made no discovery call: only token POSTs and our one metadata read reached the authority
     const aad = emu.log.filter((e) => e.kind !== 'graph');
-    expect(aad.filter((e) => e.kind === 'metadata').every((e) => e.path.endsWith('/v2.0/.well-known/openid-configuration'))).toBe(true);
+    expect(
+      aad.filter((e) => e.kind === 'metadata').every((e) => e.path.endsWith('/v2.0/.well-known/openid-configuration')),
+    ).toBe(true);
     expect(aad.filter((e) => e.kind === 'token').length).toBeGreaterThanOrEqual(1);
     expect(aad.some((e) => /discovery\/instance|common\/discovery/.test(e.path))).toBe(false);
     await c.close();
@@ -101,10 +108,24 @@ describe('graph connector: Verify Credentials', () => {
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('permission_missing');
     const missing = (r.error?.details as { missing: string[] }).missing;
-    expect(missing).toEqual(['User.ReadWrite.All', 'Group.ReadWrite.All', 'GroupMember.ReadWrite.All', 'User-PasswordProfile.ReadWrite.All', 'Mail.Send']);
+    expect(missing).toEqual([
+      'User.ReadWrite.All',
+      'Group.ReadWrite.All',
+      'GroupMember.ReadWrite.All',
+      'User-PasswordProfile.ReadWrite.All',
+      'Mail.Send',
+    ]);
     for (const m of missing) expect(r.error?.message).toContain(m);
     // Read-only toggles need nothing more than the reader has (organization read is only a warning).
-    const ro = connectTo(emu, { clientSecret: 'r3ader' }, { clientId: 'reader', toggles: { users: { import: true }, groups: { import: true } }, connection: { mailFrom: undefined } });
+    const ro = connectTo(
+      emu,
+      { clientSecret: 'r3ader' },
+      {
+        clientId: 'reader',
+        toggles: { users: { import: true }, groups: { import: true } },
+        connection: { mailFrom: undefined },
+      },
+    );
     const r2 = await ro.verify();
     expect(r2.ok).toBe(true);
     expect(r2.warnings.join(' ')).toMatch(/Organization\.Read\.All/);
@@ -119,7 +140,9 @@ describe('graph connector: Verify Credentials', () => {
 
   it('names an unreachable endpoint', async () => {
     const port = await closedPort();
-    const c = connectTo(emu, undefined, { connection: { authorityUrl: `https://127.0.0.1:${port}`, graphUrl: `https://127.0.0.1:${port}/v1.0` } });
+    const c = connectTo(emu, undefined, {
+      connection: { authorityUrl: `https://127.0.0.1:${port}`, graphUrl: `https://127.0.0.1:${port}/v1.0` },
+    });
     const r = await c.verify();
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('unreachable');
@@ -152,9 +175,16 @@ describe('graph connector: Verify Credentials', () => {
   it('names a server that answers too slowly', async () => {
     emu.faults.slowMs = 1500;
     try {
-      const c = connectTo(emu, undefined, { connection: { timeoutMs: 1000 } }, { retry: { maxAttempts: 2, baseDelayMs: 10 } });
+      const c = connectTo(
+        emu,
+        undefined,
+        { connection: { timeoutMs: 1000 } },
+        { retry: { maxAttempts: 2, baseDelayMs: 10 } },
+      );
       await c.verify(); // tokens come from cache or time out; either way the Graph call below times out
-      const err = await c.findUser({ userName: 'x', name: {}, emails: [], phoneNumbers: [], active: true }).catch((e: unknown) => e);
+      const err = await c
+        .findUser({ userName: 'x', name: {}, emails: [], phoneNumbers: [], active: true })
+        .catch((e: unknown) => e);
       expect((err as { code?: string }).code).toBe('timeout');
       expect((err as Error).message).toMatch(/did not answer in time/);
     } finally {
@@ -163,7 +193,9 @@ describe('graph connector: Verify Credentials', () => {
   });
 
   it('names an unknown tenant', async () => {
-    const r = await connectTo(emu, undefined, { connection: { tenantId: '00000000-0000-0000-0000-0000000000ff' } }).verify();
+    const r = await connectTo(emu, undefined, {
+      connection: { tenantId: '00000000-0000-0000-0000-0000000000ff' },
+    }).verify();
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('tenant_not_found');
     expect(r.error?.message).toContain('00000000-0000-0000-0000-0000000000ff');
@@ -176,7 +208,11 @@ describe('graph connector: Verify Credentials', () => {
   });
 
   it('signs in with a certificate (PKCS#1 key converted, SHA-256 thumbprint)', async () => {
-    const c = connectTo(emu, { certificateKeyPem: cert.keyPem }, { clientId: 'certapp', connection: { credential: 'certificate', certificatePem: cert.certPem } });
+    const c = connectTo(
+      emu,
+      { certificateKeyPem: cert.keyPem },
+      { clientId: 'certapp', connection: { credential: 'certificate', certificatePem: cert.certPem } },
+    );
     const r = await c.verify();
     expect(r.error).toBeUndefined();
     expect(r.ok).toBe(true);
@@ -188,7 +224,11 @@ describe('graph connector: Verify Credentials', () => {
 
   it('names an expired certificate before any request', async () => {
     const before = emu.log.length;
-    const c = connectTo(emu, { certificateKeyPem: expired.keyPem }, { clientId: 'oldcert', connection: { credential: 'certificate', certificatePem: expired.certPem } });
+    const c = connectTo(
+      emu,
+      { certificateKeyPem: expired.keyPem },
+      { clientId: 'oldcert', connection: { credential: 'certificate', certificatePem: expired.certPem } },
+    );
     const r = await c.verify();
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('certificate_expired');
@@ -197,7 +237,11 @@ describe('graph connector: Verify Credentials', () => {
   });
 
   it('names a key that does not belong to the certificate', async () => {
-    const r = await connectTo(emu, { certificateKeyPem: expired.keyPem }, { clientId: 'certapp', connection: { credential: 'certificate', certificatePem: cert.certPem } }).verify();
+    const r = await connectTo(
+      emu,
+      { certificateKeyPem: expired.keyPem },
+      { clientId: 'certapp', connection: { credential: 'certificate', certificatePem: cert.certPem } },
+    ).verify();
     expect(r.error?.code).toBe('invalid_credentials');
     expect(r.error?.message).toMatch(/does not belong/);
   });

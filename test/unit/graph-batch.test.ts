@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildBatchBody, chunk, parseBatchResponse, runBatch, type BatchItem } from '../../src-main/connectors/graph/batch.ts';
+import {
+  buildBatchBody,
+  chunk,
+  parseBatchResponse,
+  runBatch,
+  type BatchItem,
+} from '../../src-main/connectors/graph/batch.ts';
 import { defaultRetryPolicy } from '../../src-main/connectors/graph/retry.ts';
 import type { GraphHttp, GraphRequest } from '../../src-main/connectors/graph/http.ts';
 
@@ -7,7 +13,13 @@ import type { GraphHttp, GraphRequest } from '../../src-main/connectors/graph/ht
  * A stand-in for the HTTP layer that answers $batch envelopes from a script:
  * `answer(id, attemptOfThatId)` gives the sub-answer. Records every sub-request.
  */
-function fakeHttp(answer: (id: string, attempt: number, body: unknown) => { status: number; headers?: Record<string, string>; body?: unknown } | undefined) {
+function fakeHttp(
+  answer: (
+    id: string,
+    attempt: number,
+    body: unknown,
+  ) => { status: number; headers?: Record<string, string>; body?: unknown } | undefined,
+) {
   const sent: Array<{ id: string; at: number; envelope: number }> = [];
   const attempts = new Map<string, number>();
   let envelopes = 0;
@@ -32,13 +44,16 @@ function fakeHttp(answer: (id: string, attempt: number, body: unknown) => { stat
   return { http, sent, envelopes: () => envelopes };
 }
 
-const items = (n: number): BatchItem[] => Array.from({ length: n }, (_, i) => ({ method: 'POST', url: '/users', body: { i } }));
+const items = (n: number): BatchItem[] =>
+  Array.from({ length: n }, (_, i) => ({ method: 'POST', url: '/users', body: { i } }));
 
 describe('graph $batch', () => {
   it('splits into chunks of at most 20', () => {
     expect(chunk(Array.from({ length: 45 }, (_, i) => i)).map((c) => c.length)).toEqual([20, 20, 5]);
     expect(chunk([])).toEqual([]);
-    expect(() => buildBatchBody(Array.from({ length: 21 }, (_, i) => ({ id: String(i), item: { method: 'GET', url: '/users' } })))).toThrow();
+    expect(() =>
+      buildBatchBody(Array.from({ length: 21 }, (_, i) => ({ id: String(i), item: { method: 'GET', url: '/users' } }))),
+    ).toThrow();
   });
 
   it('builds sub-requests with relative URLs, content-type on bodies and per-request headers', () => {
@@ -46,12 +61,28 @@ describe('graph $batch', () => {
       { id: '1', item: { method: 'POST', url: 'users', body: { a: 1 } }, clientRequestId: 'c1' },
       { id: '2', item: { method: 'GET', url: '/users?$top=1', headers: { ConsistencyLevel: 'eventual' } } },
     ]);
-    expect(b.requests[0]).toEqual({ id: '1', method: 'POST', url: '/users', headers: { 'client-request-id': 'c1', 'Content-Type': 'application/json' }, body: { a: 1 } });
-    expect(b.requests[1]).toEqual({ id: '2', method: 'GET', url: '/users?$top=1', headers: { ConsistencyLevel: 'eventual' } });
+    expect(b.requests[0]).toEqual({
+      id: '1',
+      method: 'POST',
+      url: '/users',
+      headers: { 'client-request-id': 'c1', 'Content-Type': 'application/json' },
+      body: { a: 1 },
+    });
+    expect(b.requests[1]).toEqual({
+      id: '2',
+      method: 'GET',
+      url: '/users?$top=1',
+      headers: { ConsistencyLevel: 'eventual' },
+    });
   });
 
   it('matches answers by id whatever their order, lower-casing header names', () => {
-    const m = parseBatchResponse({ responses: [{ id: 'b', status: 204 }, { id: 'a', status: 429, headers: { 'Retry-After': '3' } }] });
+    const m = parseBatchResponse({
+      responses: [
+        { id: 'b', status: 204 },
+        { id: 'a', status: 429, headers: { 'Retry-After': '3' } },
+      ],
+    });
     expect(m.get('a')?.headers?.['retry-after']).toBe('3');
     expect(m.get('b')?.status).toBe(204);
   });
@@ -93,7 +124,16 @@ describe('graph $batch', () => {
   it('hands back permanent failures as errors, keeping the status and body', async () => {
     const f = fakeHttp((id) =>
       id === '1'
-        ? { status: 400, body: { error: { code: 'Request_BadRequest', message: 'Another object with the same value for property userPrincipalName already exists.', innerError: { 'request-id': 'rid-1' } } } }
+        ? {
+            status: 400,
+            body: {
+              error: {
+                code: 'Request_BadRequest',
+                message: 'Another object with the same value for property userPrincipalName already exists.',
+                innerError: { 'request-id': 'rid-1' },
+              },
+            },
+          }
         : { status: 201, body: {} },
     );
     const res = await runBatch(f.http, items(2));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, decideRetry, defaultRetryPolicy, parseRetryAfter, sleep } from '../../src-main/connectors/graph/retry.ts';
+import {
+  backoffDelay,
+  decideRetry,
+  defaultRetryPolicy,
+  parseRetryAfter,
+  sleep,
+} from '../../src-main/connectors/graph/retry.ts';
 
 describe('graph retry policy', () => {
   it('parses Retry-After as seconds or an HTTP date', () => {
@@ -15,7 +21,8 @@ describe('graph retry policy', () => {
 
   it('retries 429, 503 and 504 only', () => {
     for (const status of [429, 503, 504]) expect(decideRetry({ status, attempt: 1 }).retry).toBe(true);
-    for (const status of [400, 401, 403, 404, 409, 500, 502]) expect(decideRetry({ status, attempt: 1 })).toEqual({ retry: false, reason: 'not_retryable' });
+    for (const status of [400, 401, 403, 404, 409, 500, 502])
+      expect(decideRetry({ status, attempt: 1 })).toEqual({ retry: false, reason: 'not_retryable' });
   });
 
   it('honours Retry-After exactly, never shorter', () => {
@@ -35,13 +42,24 @@ describe('graph retry policy', () => {
     expect(backoffDelay(10, policy, () => 1)).toBe(1000); // capped
     const seen = new Set(Array.from({ length: 20 }, () => backoffDelay(4, policy)));
     expect(seen.size).toBeGreaterThan(1); // jitter spreads retries
-    for (const v of seen) expect(v).toBeGreaterThanOrEqual(400), expect(v).toBeLessThanOrEqual(800);
+    for (const v of seen) {
+      expect(v).toBeGreaterThanOrEqual(400);
+      expect(v).toBeLessThanOrEqual(800);
+    }
   });
 
   it('stops after the attempt budget and surfaces very long Retry-After to the outbox', () => {
     const p = { ...defaultRetryPolicy, maxAttempts: 3, maxRetryAfterMs: 60_000 };
-    expect(decideRetry({ status: 429, attempt: 3, retryAfter: '1' }, p)).toEqual({ retry: false, reason: 'attempts_exhausted', retryAfterMs: 1000 });
-    expect(decideRetry({ status: 429, attempt: 1, retryAfter: '600' }, p)).toEqual({ retry: false, reason: 'retry_after_too_long', retryAfterMs: 600_000 });
+    expect(decideRetry({ status: 429, attempt: 3, retryAfter: '1' }, p)).toEqual({
+      retry: false,
+      reason: 'attempts_exhausted',
+      retryAfterMs: 1000,
+    });
+    expect(decideRetry({ status: 429, attempt: 1, retryAfter: '600' }, p)).toEqual({
+      retry: false,
+      reason: 'retry_after_too_long',
+      retryAfterMs: 600_000,
+    });
   });
 
   it('retries network failures only when asked (idempotent requests)', () => {

@@ -65,16 +65,24 @@ export interface CertificateFacts {
  * certificate, and a key that does not belong to it, before any request is
  * made. Returns what MSAL needs (SHA-256 thumbprint, PKCS#8 key).
  */
-export function loadCertificate(certificatePem: string | undefined, keyPem: string | undefined, now: Date = new Date()): {
+export function loadCertificate(
+  certificatePem: string | undefined,
+  keyPem: string | undefined,
+  now: Date = new Date(),
+): {
   facts: CertificateFacts;
   thumbprintSha256: string;
   privateKey: string;
 } {
   if (!certificatePem?.trim()) {
-    throw new ConnectorError('invalid_value', 'The certificate (PEM) of the app registration is missing.', { transient: false });
+    throw new ConnectorError('invalid_value', 'The certificate (PEM) of the app registration is missing.', {
+      transient: false,
+    });
   }
   if (!keyPem?.trim()) {
-    throw new ConnectorError('invalid_credentials', 'The private key of the certificate is missing.', { transient: false });
+    throw new ConnectorError('invalid_credentials', 'The private key of the certificate is missing.', {
+      transient: false,
+    });
   }
   let cert: X509Certificate;
   try {
@@ -101,10 +109,14 @@ export function loadCertificate(certificatePem: string | undefined, keyPem: stri
     );
   }
   if (new Date(cert.validFrom).getTime() > now.getTime()) {
-    throw new ConnectorError('certificate_expired', `The app's certificate is not valid before ${facts.validFrom.slice(0, 10)}.`, {
-      details: { subject: facts.subject, validFrom: facts.validFrom, thumbprint: facts.thumbprint },
-      transient: false,
-    });
+    throw new ConnectorError(
+      'certificate_expired',
+      `The app's certificate is not valid before ${facts.validFrom.slice(0, 10)}.`,
+      {
+        details: { subject: facts.subject, validFrom: facts.validFrom, thumbprint: facts.thumbprint },
+        transient: false,
+      },
+    );
   }
   let privateKey: string;
   try {
@@ -120,10 +132,14 @@ export function loadCertificate(certificatePem: string | undefined, keyPem: stri
     privateKey = key.export({ type: 'pkcs8', format: 'pem' }).toString();
   } catch (err) {
     if (err instanceof ConnectorError) throw err;
-    throw new ConnectorError('invalid_credentials', 'The private key is not a readable PEM key (encrypted keys are not supported).', {
-      details: { message: (err as Error).message },
-      transient: false,
-    });
+    throw new ConnectorError(
+      'invalid_credentials',
+      'The private key is not a readable PEM key (encrypted keys are not supported).',
+      {
+        details: { message: (err as Error).message },
+        transient: false,
+      },
+    );
   }
   return { facts, thumbprintSha256: facts.thumbprintSha256, privateKey };
 }
@@ -141,21 +157,34 @@ export function decodeJwtPayload(token: string): Record<string, unknown> | undef
 }
 
 /** MSAL / token-endpoint failures → the precise failure for the admin. */
-export function tokenError(err: unknown, ctx: { credential: 'secret' | 'certificate'; tenantId: string; clientId: string }): ConnectorError {
+export function tokenError(
+  err: unknown,
+  ctx: { credential: 'secret' | 'certificate'; tenantId: string; clientId: string },
+): ConnectorError {
   if (err instanceof ConnectorError) return err;
   const e = err as { errorCode?: string; errorMessage?: string; message?: string; subError?: string };
   const text = `${e?.errorCode ?? ''} ${e?.errorMessage ?? e?.message ?? ''}`;
   const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
-  const details = { errorCode: e?.errorCode, message: (e?.errorMessage ?? e?.message ?? '').split('\n')[0]?.slice(0, 500), aadsts: aadsts ? `AADSTS${aadsts}` : undefined };
+  const details = {
+    errorCode: e?.errorCode,
+    message: (e?.errorMessage ?? e?.message ?? '').split('\n')[0]?.slice(0, 500),
+    aadsts: aadsts ? `AADSTS${aadsts}` : undefined,
+  };
   const fail = (code: ConstructorParameters<typeof ConnectorError>[0], message: string): ConnectorError =>
     new ConnectorError(code, message, { details, transient: false, cause: err });
   switch (aadsts) {
     case '90002':
     case '900023':
     case '90072':
-      return fail('tenant_not_found', `The tenant "${ctx.tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`);
+      return fail(
+        'tenant_not_found',
+        `The tenant "${ctx.tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`,
+      );
     case '7000215':
-      return fail('invalid_credentials', 'The client secret is not valid for this app registration; copy the secret value (not its ID) again.');
+      return fail(
+        'invalid_credentials',
+        'The client secret is not valid for this app registration; copy the secret value (not its ID) again.',
+      );
     case '7000222':
       return fail('invalid_credentials', 'The client secret has expired; create a new one in the app registration.');
     case '700016':
@@ -164,21 +193,37 @@ export function tokenError(err: unknown, ctx: { credential: 'secret' | 'certific
     case '700024':
     case '50012':
     case '5002723':
-      return fail('invalid_credentials', 'The certificate was not accepted; check that it is uploaded to the app registration.');
+      return fail(
+        'invalid_credentials',
+        'The certificate was not accepted; check that it is uploaded to the app registration.',
+      );
     case '7000112':
     case '70001':
       return fail('account_disabled', 'The app registration is disabled in this tenant.');
   }
   if (/invalid_tenant|tenant.*not found/i.test(text)) {
-    return fail('tenant_not_found', `The tenant "${ctx.tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`);
+    return fail(
+      'tenant_not_found',
+      `The tenant "${ctx.tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`,
+    );
   }
   if (/invalid_client|unauthorized_client/i.test(text)) {
-    return fail('invalid_credentials', ctx.credential === 'secret' ? 'The client secret was not accepted.' : 'The certificate was not accepted.');
+    return fail(
+      'invalid_credentials',
+      ctx.credential === 'secret' ? 'The client secret was not accepted.' : 'The certificate was not accepted.',
+    );
   }
   if (/network_error|Network request failed|timeout/i.test(text)) {
-    return new ConnectorError('unreachable', 'The sign-in service of Microsoft Entra ID could not be reached.', { details, cause: err });
+    return new ConnectorError('unreachable', 'The sign-in service of Microsoft Entra ID could not be reached.', {
+      details,
+      cause: err,
+    });
   }
-  return new ConnectorError('unknown', 'A token for Microsoft Graph could not be acquired.', { details, transient: false, cause: err });
+  return new ConnectorError('unknown', 'A token for Microsoft Graph could not be acquired.', {
+    details,
+    transient: false,
+    cause: err,
+  });
 }
 
 interface AppEntry {
@@ -239,18 +284,35 @@ export class GraphAuth implements TokenSource {
       result = signal ? await raceAbort(acquire, signal) : await acquire;
     } catch (err) {
       if (signal?.aborted) throw cancelled();
-      throw entry.lastNetworkError.error ?? tokenError(err, { credential: conn.credential, tenantId: conn.tenantId, clientId: conn.clientId });
+      throw (
+        entry.lastNetworkError.error ??
+        tokenError(err, { credential: conn.credential, tenantId: conn.tenantId, clientId: conn.clientId })
+      );
     }
-    if (!result?.accessToken) throw new ConnectorError('unknown', 'The sign-in service returned no access token.', { transient: false });
+    if (!result?.accessToken)
+      throw new ConnectorError('unknown', 'The sign-in service returned no access token.', { transient: false });
     this.last = { accessToken: result.accessToken, expiresOn: result.expiresOn ?? undefined };
     return result.accessToken;
   }
 
   private entry(): Promise<AppEntry> {
-    const { conn, secrets, cloud, network } = this.o;
-    const material = conn.credential === 'certificate' ? `${conn.certificatePem ?? ''}|${secrets.certificateKeyPem ?? ''}` : (secrets.clientSecret ?? '');
+    const { conn, secrets, cloud } = this.o;
+    const material =
+      conn.credential === 'certificate'
+        ? `${conn.certificatePem ?? ''}|${secrets.certificateKeyPem ?? ''}`
+        : (secrets.clientSecret ?? '');
     const key = createHash('sha256')
-      .update([cloud.authority, cloud.scope, conn.clientId, conn.credential, material, conn.proxyUrl ?? '', conn.caCertPem ?? ''].join('\u0000'))
+      .update(
+        [
+          cloud.authority,
+          cloud.scope,
+          conn.clientId,
+          conn.credential,
+          material,
+          conn.proxyUrl ?? '',
+          conn.caCertPem ?? '',
+        ].join('\u0000'),
+      )
       .digest('hex');
     let p = apps.get(key);
     if (!p) {
@@ -277,7 +339,8 @@ export class GraphAuth implements TokenSource {
       this.cert = c.facts;
       auth.clientCertificate = { thumbprintSha256: c.thumbprintSha256, privateKey: c.privateKey };
     } else {
-      if (!secrets.clientSecret) throw new ConnectorError('invalid_credentials', 'The client secret is missing.', { transient: false });
+      if (!secrets.clientSecret)
+        throw new ConnectorError('invalid_credentials', 'The client secret is missing.', { transient: false });
       auth.clientSecret = secrets.clientSecret;
     }
     const app = new ConfidentialClientApplication({
@@ -287,7 +350,10 @@ export class GraphAuth implements TokenSource {
         loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
       },
     });
-    const scope = cloud.custom && typeof metadata.msgraph_host === 'string' && metadata.msgraph_host ? `https://${metadata.msgraph_host}/.default` : cloud.scope;
+    const scope =
+      cloud.custom && typeof metadata.msgraph_host === 'string' && metadata.msgraph_host
+        ? `https://${metadata.msgraph_host}/.default`
+        : cloud.scope;
     return { app, lastNetworkError, scope };
   }
 }
@@ -318,11 +384,20 @@ export interface AuthorityMetadata {
 }
 
 /** The authority's openid-configuration, fetched once through our dispatcher. */
-export async function fetchAuthorityMetadata(cloud: CloudEndpoints, network: NetworkSetup, timeoutMs: number, tenantId: string): Promise<AuthorityMetadata> {
+export async function fetchAuthorityMetadata(
+  cloud: CloudEndpoints,
+  network: NetworkSetup,
+  timeoutMs: number,
+  tenantId: string,
+): Promise<AuthorityMetadata> {
   const url = `${cloud.authority}/v2.0/.well-known/openid-configuration`;
   let res;
   try {
-    res = await fetch(url, { dispatcher: network.dispatcher, signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    res = await fetch(url, {
+      dispatcher: network.dispatcher,
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
   } catch (err) {
     throw networkError(err, { what: 'reach the sign-in service', url, proxy: network.proxy });
   }
@@ -336,21 +411,38 @@ export async function fetchAuthorityMetadata(cloud: CloudEndpoints, network: Net
   if (!res.ok || typeof body.token_endpoint !== 'string') {
     const desc = String(body.error_description ?? body.error ?? text.slice(0, 300));
     if (res.status === 400 || res.status === 404 || /AADSTS90002|invalid_tenant/i.test(desc)) {
-      throw new ConnectorError('tenant_not_found', `The tenant "${tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`, {
-        details: { status: res.status, error: body.error, message: desc.split('\n')[0] },
-        transient: false,
-      });
+      throw new ConnectorError(
+        'tenant_not_found',
+        `The tenant "${tenantId}" was not found in this cloud; check the tenant ID and the cloud setting.`,
+        {
+          details: { status: res.status, error: body.error, message: desc.split('\n')[0] },
+          transient: false,
+        },
+      );
     }
-    throw new ConnectorError(res.status >= 500 ? 'busy' : 'unknown', 'The sign-in service did not return its configuration.', {
-      details: { status: res.status, message: desc.split('\n')[0] },
-    });
+    throw new ConnectorError(
+      res.status >= 500 ? 'busy' : 'unknown',
+      'The sign-in service did not return its configuration.',
+      {
+        details: { status: res.status, message: desc.split('\n')[0] },
+      },
+    );
   }
   return body as AuthorityMetadata;
 }
 
 /** MSAL's network module on undici with our dispatcher; remembers the precise network failure MSAL would blur. */
-function networkClient(network: NetworkSetup, timeoutMs: number, last: AppEntry['lastNetworkError']): NonNullable<NonNullable<Configuration['system']>['networkClient']> {
-  const send = async <T>(method: 'GET' | 'POST', url: string, options?: { headers?: Record<string, string>; body?: string }, timeout?: number) => {
+function networkClient(
+  network: NetworkSetup,
+  timeoutMs: number,
+  last: AppEntry['lastNetworkError'],
+): NonNullable<NonNullable<Configuration['system']>['networkClient']> {
+  const send = async <T>(
+    method: 'GET' | 'POST',
+    url: string,
+    options?: { headers?: Record<string, string>; body?: string },
+    timeout?: number,
+  ) => {
     let res;
     try {
       res = await fetch(url, {
@@ -367,7 +459,7 @@ function networkClient(network: NetworkSetup, timeoutMs: number, last: AppEntry[
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
     const text = await res.text();
-    let body: unknown = {};
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {

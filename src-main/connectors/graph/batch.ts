@@ -93,7 +93,8 @@ export function parseBatchResponse(body: unknown): Map<string, BatchSubResponse>
   for (const r of responses as Array<Record<string, unknown>>) {
     if (typeof r?.id !== 'string' || typeof r.status !== 'number') continue;
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries((r.headers as Record<string, unknown>) ?? {})) headers[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries((r.headers as Record<string, unknown>) ?? {}))
+      headers[k.toLowerCase()] = String(v);
     out.set(r.id, { id: r.id, status: r.status, headers, body: r.body });
   }
   return out;
@@ -107,7 +108,11 @@ interface Slot {
 }
 
 /** Runs the items through $batch envelopes of <= 20; results come back in the items' order. */
-export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opts: BatchOptions = {}): Promise<BatchItemResult[]> {
+export async function runBatch(
+  http: GraphHttp,
+  items: readonly BatchItem[],
+  opts: BatchOptions = {},
+): Promise<BatchItemResult[]> {
   const { signal } = opts;
   const policy = http.policy;
   const random = opts.random ?? Math.random;
@@ -125,7 +130,10 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
     const onAbort = (): void => ac.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(Math.max(1, ms), ac.signal).catch(() => undefined)]);
+      await Promise.race([
+        new Promise<void>((r) => waiters.push(r)),
+        sleep(Math.max(1, ms), ac.signal).catch(() => undefined),
+      ]);
     } finally {
       ac.abort();
       signal?.removeEventListener('abort', onAbort);
@@ -142,7 +150,11 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
   };
 
   const send = async (slots: Slot[]): Promise<void> => {
-    const entries = slots.map((s) => ({ id: String(s.index), item: items[s.index]!, clientRequestId: s.clientRequestId }));
+    const entries = slots.map((s) => ({
+      id: String(s.index),
+      item: items[s.index]!,
+      clientRequestId: s.clientRequestId,
+    }));
     for (const s of slots) s.attempts++;
     const writes = entries.filter((e) => e.item.method !== 'GET').length;
     if (opts.stats) {
@@ -162,9 +174,13 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
       });
     } catch (err) {
       if (err instanceof ConnectorError && err.code === 'cancelled') throw err;
-      const ce = err instanceof ConnectorError ? err : new ConnectorError('unknown', 'The batch request failed.', { cause: err });
+      const ce =
+        err instanceof ConnectorError
+          ? err
+          : new ConnectorError('unknown', 'The batch request failed.', { cause: err });
       for (const s of slots) {
-        if (ce.transient && s.attempts < policy.maxAttempts) requeue(s, ce.retryAfterMs ?? backoffDelay(s.attempts, policy, random));
+        if (ce.transient && s.attempts < policy.maxAttempts)
+          requeue(s, ce.retryAfterMs ?? backoffDelay(s.attempts, policy, random));
         else settle(s, { status: 0, body: undefined, headers: {}, error: ce });
       }
       return;
@@ -175,7 +191,15 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
       if (!sub) {
         // Not answered: send it again after a short backoff.
         if (s.attempts < policy.maxAttempts) requeue(s, backoffDelay(s.attempts, policy, random));
-        else settle(s, { status: 0, body: undefined, headers: {}, error: new ConnectorError('unknown', 'Microsoft Graph left a batched request unanswered.', { transient: true }) });
+        else
+          settle(s, {
+            status: 0,
+            body: undefined,
+            headers: {},
+            error: new ConnectorError('unknown', 'Microsoft Graph left a batched request unanswered.', {
+              transient: true,
+            }),
+          });
         continue;
       }
       const subHeaders = sub.headers ?? {};
@@ -194,7 +218,11 @@ export async function runBatch(http: GraphHttp, items: readonly BatchItem[], opt
         settle(s, { status: sub.status, body: sub.body, headers: subHeaders });
         continue;
       }
-      const decision = decideRetry({ status: sub.status, retryAfter: subHeaders['retry-after'], attempt: s.attempts }, policy, random);
+      const decision = decideRetry(
+        { status: sub.status, retryAfter: subHeaders['retry-after'], attempt: s.attempts },
+        policy,
+        random,
+      );
       if (decision.retry) {
         if (sub.status === 429) http.stats.throttled++;
         else http.stats.unavailable++;

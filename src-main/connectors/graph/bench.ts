@@ -33,7 +33,10 @@ export async function benchCreateUsers(
   let failed = 0;
   const size = Math.max(1, opts.chunk ?? n);
   for (let i = 0; i < n; i += size) {
-    const part = Array.from({ length: Math.min(size, n - i) }, (_, k) => ({ data: make(i + k), opts: { password: opts.password } }));
+    const part = Array.from({ length: Math.min(size, n - i) }, (_, k) => ({
+      data: make(i + k),
+      opts: { password: opts.password },
+    }));
     const results = await connector.createUsers(part);
     for (const r of results) {
       if (r instanceof Error) failed++;

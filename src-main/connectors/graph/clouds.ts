@@ -30,7 +30,9 @@ const trimSlash = (s: string): string => s.replace(/\/+$/, '');
  * the bare host (https://host:port) or already end with the tenant
  * (https://host:port/{tenant}); `graphUrl` may be the root or end in /v1.0.
  */
-export function resolveCloud(conn: Pick<EntraConnection, 'cloud' | 'tenantId' | 'authorityUrl' | 'graphUrl'>): CloudEndpoints {
+export function resolveCloud(
+  conn: Pick<EntraConnection, 'cloud' | 'tenantId' | 'authorityUrl' | 'graphUrl'>,
+): CloudEndpoints {
   const tenant = conn.tenantId.trim();
   if (conn.cloud !== 'custom') {
     const c = nationalClouds[conn.cloud];
@@ -48,9 +50,15 @@ export function resolveCloud(conn: Pick<EntraConnection, 'cloud' | 'tenantId' | 
       transient: false,
     });
   }
-  for (const [name, value] of [['authority URL', conn.authorityUrl], ['Graph URL', conn.graphUrl]] as const) {
+  for (const [name, value] of [
+    ['authority URL', conn.authorityUrl],
+    ['Graph URL', conn.graphUrl],
+  ] as const) {
     if (!/^https:\/\//i.test(value)) {
-      throw new ConnectorError('invalid_value', `The ${name} must start with https://.`, { details: { value }, transient: false });
+      throw new ConnectorError('invalid_value', `The ${name} must start with https://.`, {
+        details: { value },
+        transient: false,
+      });
     }
   }
   const authUrl = new URL(conn.authorityUrl);

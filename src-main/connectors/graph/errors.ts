@@ -51,7 +51,14 @@ function pathOf(url: string | undefined): string | undefined {
 export function graphError(
   status: number,
   body: unknown,
-  ctx: { what?: string; requestId?: string; clientRequestId?: string; method?: string; url?: string; retryAfterMs?: number },
+  ctx: {
+    what?: string;
+    requestId?: string;
+    clientRequestId?: string;
+    method?: string;
+    url?: string;
+    retryAfterMs?: number;
+  },
 ): ConnectorError {
   const e = (body as GraphErrorBody | undefined)?.error;
   const details: GraphErrorDetails = {
@@ -75,14 +82,18 @@ export function graphError(
 
 function classify(status: number, code = '', message = ''): [ConnectorErrorCode, string] {
   if (status === 429) return ['throttled', 'Microsoft Graph is throttling this app; it will be retried later'];
-  if (status === 503 || status === 502 || status === 504 || status === 500) return ['busy', 'the Microsoft Graph service is busy or unavailable'];
-  if (status === 401) return ['invalid_credentials', 'Microsoft Graph did not accept the app\'s access token'];
-  if (status === 403) return ['permission_missing', 'the app registration lacks the permission (or directory role) this needs'];
+  if (status === 503 || status === 502 || status === 504 || status === 500)
+    return ['busy', 'the Microsoft Graph service is busy or unavailable'];
+  if (status === 401) return ['invalid_credentials', "Microsoft Graph did not accept the app's access token"];
+  if (status === 403)
+    return ['permission_missing', 'the app registration lacks the permission (or directory role) this needs'];
   if (status === 404) return ['not_found', 'the object does not exist in the tenant'];
   if (status === 410) return ['not_found', 'the saved change-tracking state has expired; a full read is needed'];
-  if (isAlreadyExists(status, { error: { message } })) return ['already_exists', 'an object with the same value already exists'];
+  if (isAlreadyExists(status, { error: { message } }))
+    return ['already_exists', 'an object with the same value already exists'];
   if (/Request_UnsupportedQuery/i.test(code)) return ['filter_invalid', 'Microsoft Graph does not support this query'];
-  if (/password/i.test(message) && /complex|policy|strength|length/i.test(message)) return ['password_policy', 'the password does not meet the tenant\'s password policy'];
+  if (/password/i.test(message) && /complex|policy|strength|length/i.test(message))
+    return ['password_policy', "the password does not meet the tenant's password policy"];
   if (status === 400) return ['invalid_value', 'Microsoft Graph rejected a value'];
   if (status === 412 || status === 409) return ['constraint', 'the object changed or conflicts with another one'];
   return ['unknown', `Microsoft Graph answered HTTP ${status}`];
@@ -102,8 +113,16 @@ export function networkError(err: unknown, ctx: { what?: string; url?: string; p
   })();
   const details = { code: code || undefined, message: msg, host };
   const what = ctx.what ?? 'reach Microsoft Graph';
-  if (cause?.name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new ConnectorError('timeout', `Microsoft Entra ID did not answer in time (${what}).`, { details, cause: err });
+  if (
+    cause?.name === 'TimeoutError' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  ) {
+    return new ConnectorError('timeout', `Microsoft Entra ID did not answer in time (${what}).`, {
+      details,
+      cause: err,
+    });
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/i.test(code) || /certificate/i.test(msg)) {
     return new ConnectorError(
@@ -113,15 +132,23 @@ export function networkError(err: unknown, ctx: { what?: string; url?: string; p
     );
   }
   if (ctx.proxy) {
-    return new ConnectorError('unreachable', `Microsoft Entra ID could not be reached through the configured proxy (${what}); check the proxy address.`, {
+    return new ConnectorError(
+      'unreachable',
+      `Microsoft Entra ID could not be reached through the configured proxy (${what}); check the proxy address.`,
+      {
+        details,
+        cause: err,
+      },
+    );
+  }
+  return new ConnectorError(
+    'unreachable',
+    `Microsoft Entra ID could not be reached at ${host ?? 'its address'} (${what}); check the network and the cloud setting.`,
+    {
       details,
       cause: err,
-    });
-  }
-  return new ConnectorError('unreachable', `Microsoft Entra ID could not be reached at ${host ?? 'its address'} (${what}); check the network and the cloud setting.`, {
-    details,
-    cause: err,
-  });
+    },
+  );
 }
 
 export function cancelled(): ConnectorError {

@@ -27,7 +27,13 @@ interface Entry {
  * grants (finished ones with their time, in-flight with Infinity).
  * Returns 0 when they fit now, Infinity when only in-flight ones block.
  */
-export function governorWait(entries: readonly Entry[], n: number, limit: number, windowMs: number, now: number): number {
+export function governorWait(
+  entries: readonly Entry[],
+  n: number,
+  limit: number,
+  windowMs: number,
+  now: number,
+): number {
   let used = 0;
   const finished: Entry[] = [];
   for (const e of entries) {
@@ -64,7 +70,8 @@ export class WriteGovernor {
   readonly stats = { granted: 0, waits: 0, waitedMs: 0 };
 
   constructor(opts: GovernorOptions) {
-    if (!(opts.limit >= 1) || !(opts.windowMs >= 1)) throw new Error('write governor: limit and windowMs must be positive');
+    if (!(opts.limit >= 1) || !(opts.windowMs >= 1))
+      throw new Error('write governor: limit and windowMs must be positive');
     this.limit = Math.floor(opts.limit);
     this.windowMs = opts.windowMs;
     this.now = opts.now ?? Date.now;
@@ -106,7 +113,10 @@ export class WriteGovernor {
         const onAbort = (): void => ac.abort(signal?.reason);
         signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          await Promise.race([new Promise<void>((r) => (this.wake = r)), defaultSleep(250, ac.signal).catch(() => undefined)]);
+          await Promise.race([
+            new Promise<void>((r) => (this.wake = r)),
+            defaultSleep(250, ac.signal).catch(() => undefined),
+          ]);
         } finally {
           ac.abort();
           signal?.removeEventListener('abort', onAbort);

@@ -110,18 +110,26 @@ export class GraphHttp {
     let abs: string;
     if (/^https?:\/\//i.test(url)) {
       if (new URL(url).origin !== this.origin) {
-        throw new ConnectorError('invalid_value', 'Microsoft Graph returned a link to another host; it was not followed.', {
-          details: { host: new URL(url).host },
-          transient: false,
-        });
+        throw new ConnectorError(
+          'invalid_value',
+          'Microsoft Graph returned a link to another host; it was not followed.',
+          {
+            details: { host: new URL(url).host },
+            transient: false,
+          },
+        );
       }
       abs = url;
     } else {
       abs = `${this.graphBase}${url.startsWith('/') ? '' : '/'}${url}`;
     }
-    const q = Object.entries(query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== '');
+    const q = Object.entries(query ?? {}).filter(
+      (e): e is [string, string | number] => e[1] !== undefined && e[1] !== '',
+    );
     if (q.length === 0) return abs;
-    const qs = q.map(([k, v]) => `${k}=${encodeURIComponent(String(v)).replace(/%2C/g, ',').replace(/%24/g, '$')}`).join('&');
+    const qs = q
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v)).replace(/%2C/g, ',').replace(/%24/g, '$')}`)
+      .join('&');
     return `${abs}${abs.includes('?') ? '&' : '?'}${qs}`;
   }
 
@@ -162,7 +170,13 @@ export class GraphHttp {
         const signals = [AbortSignal.timeout(this.opts.timeoutMs)];
         if (req.signal) signals.push(req.signal);
         this.stats.requests++;
-        res = await fetch(url, { method, headers, body, signal: AbortSignal.any(signals), dispatcher: this.opts.dispatcher });
+        res = await fetch(url, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.any(signals),
+          dispatcher: this.opts.dispatcher,
+        });
         status = res.status;
       } catch (err) {
         ticket?.release();
@@ -199,7 +213,11 @@ export class GraphHttp {
           } else if (status === 503 || status === 504) {
             this.stats.unavailable++;
           }
-          const decision = decideRetry({ status, retryAfter: res.headers.get('retry-after'), attempt }, this.policy, this.opts.random);
+          const decision = decideRetry(
+            { status, retryAfter: res.headers.get('retry-after'), attempt },
+            this.policy,
+            this.opts.random,
+          );
           if (decision.retry) {
             this.stats.retries++;
             this.opts.onAttempt?.({ method, path, status, attempt, delayMs: decision.delayMs });
@@ -233,9 +251,14 @@ export class GraphHttp {
   async *pages<T>(req: GraphRequest): AsyncGenerator<ODataPage<T>> {
     let next: GraphRequest | undefined = req;
     while (next) {
-      const res: GraphResponse<{ value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }> = await this.request(next);
+      const res: GraphResponse<{ value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }> =
+        await this.request(next);
       const body = res.body ?? {};
-      const page: ODataPage<T> = { value: body.value ?? [], nextLink: body['@odata.nextLink'], deltaLink: body['@odata.deltaLink'] };
+      const page: ODataPage<T> = {
+        value: body.value ?? [],
+        nextLink: body['@odata.nextLink'],
+        deltaLink: body['@odata.deltaLink'],
+      };
       yield page;
       next = page.nextLink ? { ...req, url: page.nextLink, query: undefined } : undefined;
     }

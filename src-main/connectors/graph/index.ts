@@ -61,7 +61,10 @@ export interface GraphStats extends HttpStats {
 }
 
 export interface GraphConnector extends Connector {
-  createUsers(batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>, signal?: AbortSignal): Promise<Array<RemoteUser | ConnectorError>>;
+  createUsers(
+    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
+    signal?: AbortSignal,
+  ): Promise<Array<RemoteUser | ConnectorError>>;
   sendMail(from: string | undefined, message: GraphMailMessage, signal?: AbortSignal): Promise<void>;
   stats(): GraphStats;
 }
@@ -74,10 +77,23 @@ export function graphDefaults(): KindDefaults {
   };
 }
 
-const capabilities: Capabilities = { delta: true, passwords: true, nestedGroups: true, sendMail: true, memberBatch: 20 };
+const capabilities: Capabilities = {
+  delta: true,
+  passwords: true,
+  nestedGroups: true,
+  sendMail: true,
+  memberBatch: 20,
+};
 
-export function createGraphConnector(config: DirectoryConfig, secrets: DirectorySecrets, options: GraphConnectorOptions = {}): GraphConnector {
-  if (config.kind !== 'entra') throw new ConnectorError('invalid_value', 'This directory is not a Microsoft Entra ID directory.', { transient: false });
+export function createGraphConnector(
+  config: DirectoryConfig,
+  secrets: DirectorySecrets,
+  options: GraphConnectorOptions = {},
+): GraphConnector {
+  if (config.kind !== 'entra')
+    throw new ConnectorError('invalid_value', 'This directory is not a Microsoft Entra ID directory.', {
+      transient: false,
+    });
   const conn = config.connection;
   let ctx: GraphContext | undefined;
   let setupError: unknown;
@@ -85,7 +101,8 @@ export function createGraphConnector(config: DirectoryConfig, secrets: Directory
     const cloud = resolveCloud(conn);
     const network = buildDispatcher(conn);
     const auth = new GraphAuth({ conn, secrets, cloud, network, timeoutMs: conn.timeoutMs });
-    const governor = options.writeLimit === false ? undefined : new WriteGovernor(options.writeLimit ?? documentedWriteLimit);
+    const governor =
+      options.writeLimit === false ? undefined : new WriteGovernor(options.writeLimit ?? documentedWriteLimit);
     const http = new GraphHttp({
       graphBase: cloud.graphBase,
       tokens: auth,
@@ -111,7 +128,10 @@ export function createGraphConnector(config: DirectoryConfig, secrets: Directory
     setupError = err;
   }
   const c = (): GraphContext => {
-    if (!ctx) throw setupError instanceof Error ? setupError : new ConnectorError('invalid_value', 'The directory settings are not usable.', { transient: false });
+    if (!ctx)
+      throw setupError instanceof Error
+        ? setupError
+        : new ConnectorError('invalid_value', 'The directory settings are not usable.', { transient: false });
     return ctx;
   };
 
@@ -120,8 +140,17 @@ export function createGraphConnector(config: DirectoryConfig, secrets: Directory
     capabilities,
     async verify(signal?: AbortSignal): Promise<VerifyResult> {
       if (!ctx) {
-        const e = setupError instanceof ConnectorError ? setupError : new ConnectorError('invalid_value', 'The directory settings are not usable.');
-        return { ok: false, error: { code: e.code, message: e.message, details: e.details }, steps: [{ name: 'Settings', ok: false, detail: e.message }], facts: {}, warnings: [] };
+        const e =
+          setupError instanceof ConnectorError
+            ? setupError
+            : new ConnectorError('invalid_value', 'The directory settings are not usable.');
+        return {
+          ok: false,
+          error: { code: e.code, message: e.message, details: e.details },
+          steps: [{ name: 'Settings', ok: false, detail: e.message }],
+          facts: {},
+          warnings: [],
+        };
       }
       return verifyGraph(ctx, signal);
     },

@@ -27,10 +27,17 @@ export function mailBody(message: GraphMailMessage): Record<string, unknown> {
   };
 }
 
-export async function sendMailWith(ctx: GraphContext, from: string | undefined, message: GraphMailMessage, signal?: AbortSignal): Promise<void> {
+export async function sendMailWith(
+  ctx: GraphContext,
+  from: string | undefined,
+  message: GraphMailMessage,
+  signal?: AbortSignal,
+): Promise<void> {
   const sender = from ?? ctx.conn.mailFrom;
   if (!sender) {
-    throw new ConnectorError('invalid_value', 'No sender mailbox is set for this directory (mail from).', { transient: false });
+    throw new ConnectorError('invalid_value', 'No sender mailbox is set for this directory (mail from).', {
+      transient: false,
+    });
   }
   try {
     await ctx.http.request({
@@ -42,14 +49,22 @@ export async function sendMailWith(ctx: GraphContext, from: string | undefined, 
     });
   } catch (err) {
     if (err instanceof ConnectorError && err.code === 'permission_missing') {
-      throw new ConnectorError('permission_missing', 'The app may not send mail: grant it the Microsoft Graph application permission Mail.Send.', {
+      throw new ConnectorError(
+        'permission_missing',
+        'The app may not send mail: grant it the Microsoft Graph application permission Mail.Send.',
+        {
+          details: err.details,
+          transient: false,
+          cause: err,
+        },
+      );
+    }
+    if (err instanceof ConnectorError && err.code === 'not_found') {
+      throw new ConnectorError('not_found', `The sender mailbox ${sender} was not found in the tenant.`, {
         details: err.details,
         transient: false,
         cause: err,
       });
-    }
-    if (err instanceof ConnectorError && err.code === 'not_found') {
-      throw new ConnectorError('not_found', `The sender mailbox ${sender} was not found in the tenant.`, { details: err.details, transient: false, cause: err });
     }
     throw err;
   }

@@ -54,7 +54,10 @@ export interface UserMapper {
   /** Body of POST /users (without passwordProfile; manager left out). */
   toCreateBody(data: RemoteUserData): Record<string, unknown>;
   /** Properties whose value differs between before and after (PATCH body) and the manager change, if any. */
-  diff(before: RemoteUserData, after: RemoteUserData): { patch: Record<string, unknown>; manager?: { set: string } | { remove: true } };
+  diff(
+    before: RemoteUserData,
+    after: RemoteUserData,
+  ): { patch: Record<string, unknown>; manager?: { set: string } | { remove: true } };
   /** The Graph value of one user for a property (for $filter in findUser). */
   remoteValue(data: RemoteUserData, remote: string): unknown;
   /** The mapped Graph property for a model path (writes), if any. */
@@ -84,7 +87,8 @@ export function toUpn(value: string, upnDomain: string): string {
 }
 
 function toRemote(remote: string, value: ModelValue, upnDomain: string): unknown {
-  if (BOOLEANS.has(remote)) return typeof value === 'boolean' ? value : value === undefined ? undefined : String(value) !== 'false';
+  if (BOOLEANS.has(remote))
+    return typeof value === 'boolean' ? value : value === undefined ? undefined : String(value) !== 'false';
   if (COLLECTIONS.has(remote)) {
     if (value === undefined || value === '') return [];
     return Array.isArray(value) ? value.filter(Boolean) : [String(value)];
@@ -119,7 +123,11 @@ export function createUserMapper(rows: readonly MappingRow[] | undefined, upnDom
       if (r.remote === 'manager') continue;
       const v = toRemote(r.remote, getPath(data, r.model), upnDomain);
       // When two rows write one property (rare), the first non-empty wins.
-      if (out[r.remote] === undefined || out[r.remote] === null || (Array.isArray(out[r.remote]) && (out[r.remote] as unknown[]).length === 0)) {
+      if (
+        out[r.remote] === undefined ||
+        out[r.remote] === null ||
+        (Array.isArray(out[r.remote]) && (out[r.remote] as unknown[]).length === 0)
+      ) {
         out[r.remote] = v;
       }
     }
@@ -232,7 +240,8 @@ export function createGroupMapper(rows: readonly MappingRow[] | undefined): Grou
       // A security group: not mail-enabled; mailNickname is still required.
       body.mailEnabled = false;
       body.securityEnabled = true;
-      if (typeof body.mailNickname !== 'string') body.mailNickname = toMailNickname(data.displayName.replace(/\s+/g, '-'));
+      if (typeof body.mailNickname !== 'string')
+        body.mailNickname = toMailNickname(data.displayName.replace(/\s+/g, '-'));
       return body;
     },
   };

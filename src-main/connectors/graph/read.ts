@@ -2,7 +2,16 @@
 // properties only), group members (all pages), and delta for users and groups
 // (the deltaLinks become the connector's DeltaToken, which the engine saves
 // only after a run that succeeded).
-import type { DeltaResult, DeltaToken, ListOptions, Page, RemoteGroup, RemoteMemberRef, RemoteUser, RemoteUserData } from '../connector.ts';
+import type {
+  DeltaResult,
+  DeltaToken,
+  ListOptions,
+  Page,
+  RemoteGroup,
+  RemoteMemberRef,
+  RemoteUser,
+  RemoteUserData,
+} from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { runBatch } from './batch.ts';
 import { enc, odataString, type GraphContext } from './context.ts';
@@ -29,16 +38,27 @@ export async function* listUsers(ctx: GraphContext, opts: ListOptions = {}): Asy
 }
 
 export async function getUser(ctx: GraphContext, ref: string, signal?: AbortSignal): Promise<RemoteUser | undefined> {
-  const res = await ctx.http.request<Obj>({ url: `/users/${enc(ref)}`, query: userQuery(ctx), accept: [404], signal, what: 'read the user' });
+  const res = await ctx.http.request<Obj>({
+    url: `/users/${enc(ref)}`,
+    query: userQuery(ctx),
+    accept: [404],
+    signal,
+    what: 'read the user',
+  });
   return res.status === 404 ? undefined : ctx.users.fromGraph(res.body);
 }
 
 /** By the mapped userPrincipalName (else userName as a UPN), then by mail. */
-export async function findUser(ctx: GraphContext, data: RemoteUserData, signal?: AbortSignal): Promise<RemoteUser | undefined> {
+export async function findUser(
+  ctx: GraphContext,
+  data: RemoteUserData,
+  signal?: AbortSignal,
+): Promise<RemoteUser | undefined> {
   const tries: Array<[string, string]> = [];
   const upn = ctx.users.remoteValue(data, 'userPrincipalName');
   tries.push(['userPrincipalName', typeof upn === 'string' && upn ? upn : toUpn(data.userName, ctx.conn.upnDomain)]);
-  const mail = ctx.users.remoteValue(data, 'mail') ?? data.emails.find((e) => e.primary)?.value ?? data.emails[0]?.value;
+  const mail =
+    ctx.users.remoteValue(data, 'mail') ?? data.emails.find((e) => e.primary)?.value ?? data.emails[0]?.value;
   if (typeof mail === 'string' && mail) tries.push(['mail', mail]);
   for (const [prop, value] of tries) {
     const res = await ctx.http.request<{ value?: Obj[] }>({
@@ -54,10 +74,22 @@ export async function findUser(ctx: GraphContext, data: RemoteUserData, signal?:
 }
 
 /** Every member of a group (users and groups, as Graph lists direct members), all pages. */
-export async function listMembers(ctx: GraphContext, groupId: string, signal?: AbortSignal, firstUrl?: string): Promise<RemoteMemberRef[]> {
+export async function listMembers(
+  ctx: GraphContext,
+  groupId: string,
+  signal?: AbortSignal,
+  firstUrl?: string,
+): Promise<RemoteMemberRef[]> {
   const out: RemoteMemberRef[] = [];
   for await (const page of ctx.http.pages<Obj>(
-    firstUrl ? { url: firstUrl, signal, what: 'list the group members' } : { url: `/groups/${enc(groupId)}/members`, query: { $select: 'id', $top: 999 }, signal, what: 'list the group members' },
+    firstUrl
+      ? { url: firstUrl, signal, what: 'list the group members' }
+      : {
+          url: `/groups/${enc(groupId)}/members`,
+          query: { $select: 'id', $top: 999 },
+          signal,
+          what: 'list the group members',
+        },
   )) {
     for (const m of page.value) out.push(toMemberRef(m));
   }
@@ -68,12 +100,20 @@ export async function listMembers(ctx: GraphContext, groupId: string, signal?: A
  * Members of several groups: the first page of each through $batch (20
  * groups per envelope), further pages followed one by one.
  */
-async function membersOf(ctx: GraphContext, ids: string[], signal?: AbortSignal): Promise<Map<string, RemoteMemberRef[]>> {
+async function membersOf(
+  ctx: GraphContext,
+  ids: string[],
+  signal?: AbortSignal,
+): Promise<Map<string, RemoteMemberRef[]>> {
   const out = new Map<string, RemoteMemberRef[]>();
   if (ids.length === 0) return out;
   const results = await runBatch(
     ctx.http,
-    ids.map((id) => ({ method: 'GET' as const, url: `/groups/${enc(id)}/members?$select=id&$top=999`, what: 'list the group members' })),
+    ids.map((id) => ({
+      method: 'GET' as const,
+      url: `/groups/${enc(id)}/members?$select=id&$top=999`,
+      what: 'list the group members',
+    })),
     { signal, concurrency: ctx.concurrency, stats: ctx.batchStats },
   );
   for (let i = 0; i < ids.length; i++) {
@@ -101,7 +141,11 @@ export async function* listGroups(ctx: GraphContext, opts: ListOptions = {}): As
     signal: opts.signal,
     what: 'list the groups',
   })) {
-    const members = await membersOf(ctx, page.value.map((g) => String(g.id)), opts.signal);
+    const members = await membersOf(
+      ctx,
+      page.value.map((g) => String(g.id)),
+      opts.signal,
+    );
     yield page.value.map((g) => ctx.groups.fromGraph(g, members.get(String(g.id)) ?? []));
   }
 }
@@ -118,10 +162,18 @@ export async function getGroup(ctx: GraphContext, ref: string, signal?: AbortSig
   return ctx.groups.fromGraph(res.body, await listMembers(ctx, ref, signal));
 }
 
-export async function findGroup(ctx: GraphContext, displayName: string, signal?: AbortSignal): Promise<RemoteGroup | undefined> {
+export async function findGroup(
+  ctx: GraphContext,
+  displayName: string,
+  signal?: AbortSignal,
+): Promise<RemoteGroup | undefined> {
   const res = await ctx.http.request<{ value?: Obj[] }>({
     url: '/groups',
-    query: { $filter: `${ctx.groups.nameProperty} eq ${odataString(displayName)}`, $select: ctx.groups.select.join(','), $top: 2 },
+    query: {
+      $filter: `${ctx.groups.nameProperty} eq ${odataString(displayName)}`,
+      $select: ctx.groups.select.join(','),
+      $top: 2,
+    },
     signal,
     what: `look up the group ${displayName}`,
   });
@@ -156,26 +208,38 @@ export function decodeDeltaToken(token: DeltaToken): TokenState | undefined {
 class ResyncRequired extends Error {}
 
 /** Walks a delta round to its deltaLink; `onPage` sees every page. */
-async function walkDelta(ctx: GraphContext, first: { url: string; query?: Record<string, string | number> }, onPage: (items: Obj[]) => Promise<void> | void, signal?: AbortSignal): Promise<string> {
+async function walkDelta(
+  ctx: GraphContext,
+  first: { url: string; query?: Record<string, string | number> },
+  onPage: (items: Obj[]) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<string> {
   let url: string | undefined = first.url;
   let query = first.query;
   for (;;) {
-    const res: { status: number; body: { value?: Obj[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } } = await ctx.http.request({
-      url: url!,
-      query,
-      signal,
-      accept: [400, 404, 410],
-      what: 'read the changes since the last run',
-    });
+    const res: { status: number; body: { value?: Obj[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } } =
+      await ctx.http.request({
+        url: url!,
+        query,
+        signal,
+        accept: [400, 404, 410],
+        what: 'read the changes since the last run',
+      });
     if (res.status >= 400) {
       if (isResyncRequired(res.status, res.body) || query === undefined) throw new ResyncRequired();
-      throw new ConnectorError('invalid_value', 'Microsoft Entra ID refused the change-tracking request.', { details: (res.body as { error?: unknown })?.error, transient: false });
+      throw new ConnectorError('invalid_value', 'Microsoft Entra ID refused the change-tracking request.', {
+        details: (res.body as { error?: unknown })?.error,
+        transient: false,
+      });
     }
     await onPage(res.body?.value ?? []);
     if (res.body['@odata.deltaLink']) return res.body['@odata.deltaLink'];
     url = res.body['@odata.nextLink'];
     query = undefined;
-    if (!url) throw new ConnectorError('unknown', 'Microsoft Graph ended a change-tracking round without a delta link.', { transient: true });
+    if (!url)
+      throw new ConnectorError('unknown', 'Microsoft Graph ended a change-tracking round without a delta link.', {
+        transient: true,
+      });
   }
 }
 
@@ -187,8 +251,17 @@ const groupDeltaQuery = (ctx: GraphContext): Record<string, string | number> => 
   $select: [...new Set([...ctx.groups.select, 'members'])].join(','),
 });
 
-async function deltaRound(ctx: GraphContext, links: { users: string | undefined; groups: string | undefined }, signal?: AbortSignal): Promise<DeltaResult> {
-  const result: DeltaResult = { usable: true, users: { changed: [], removed: [] }, groups: { changed: [], removed: [] }, nextToken: '' };
+async function deltaRound(
+  ctx: GraphContext,
+  links: { users: string | undefined; groups: string | undefined },
+  signal?: AbortSignal,
+): Promise<DeltaResult> {
+  const result: DeltaResult = {
+    usable: true,
+    users: { changed: [], removed: [] },
+    groups: { changed: [], removed: [] },
+    nextToken: '',
+  };
   const usersLink = await walkDelta(
     ctx,
     links.users ? { url: links.users } : { url: '/users/delta', query: userDeltaQuery(ctx) },
@@ -232,7 +305,12 @@ async function deltaRound(ctx: GraphContext, links: { users: string | undefined;
 }
 
 /** A token for "now" without reading everything: $deltatoken=latest where Graph supports it. */
-async function latestLink(ctx: GraphContext, path: string, query: Record<string, string | number>, signal?: AbortSignal): Promise<string | undefined> {
+async function latestLink(
+  ctx: GraphContext,
+  path: string,
+  query: Record<string, string | number>,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const res = await ctx.http.request<{ '@odata.deltaLink'?: string; '@odata.nextLink'?: string; value?: unknown[] }>({
     url: path,
     query: { ...query, $deltatoken: 'latest' },
@@ -245,13 +323,22 @@ async function latestLink(ctx: GraphContext, path: string, query: Record<string,
   return undefined;
 }
 
-export async function delta(ctx: GraphContext, token: DeltaToken | undefined, opts: ListOptions = {}): Promise<DeltaResult> {
+export async function delta(
+  ctx: GraphContext,
+  token: DeltaToken | undefined,
+  opts: ListOptions = {},
+): Promise<DeltaResult> {
   const signal = opts.signal;
   if (token === undefined) {
     const u = await latestLink(ctx, '/users/delta', userDeltaQuery(ctx), signal);
     const g = u ? await latestLink(ctx, '/groups/delta', groupDeltaQuery(ctx), signal) : undefined;
     if (u && g) {
-      return { usable: true, users: { changed: [], removed: [] }, groups: { changed: [], removed: [] }, nextToken: encodeDeltaToken({ users: u, groups: g }) };
+      return {
+        usable: true,
+        users: { changed: [], removed: [] },
+        groups: { changed: [], removed: [] },
+        nextToken: encodeDeltaToken({ users: u, groups: g }),
+      };
     }
     // No "latest" support: walk a first round; what it returns is the whole directory, given as changed.
     return deltaRound(ctx, { users: undefined, groups: undefined }, signal);

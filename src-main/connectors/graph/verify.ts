@@ -41,11 +41,18 @@ export function requiredPermissions(toggles: Toggles, opts: { mailFrom?: string 
   };
   const u = toggles.users;
   const g = toggles.groups;
-  if (u.create || u.edit || u.delete || u.passwordSync) add({ permission: 'User.ReadWrite.All', for: 'creating, editing and deleting users', satisfiedBy: USER_WRITE });
+  if (u.create || u.edit || u.delete || u.passwordSync)
+    add({ permission: 'User.ReadWrite.All', for: 'creating, editing and deleting users', satisfiedBy: USER_WRITE });
   else if (u.import) add({ permission: 'User.Read.All', for: 'importing users', satisfiedBy: USER_READ });
-  if (g.create || g.delete) add({ permission: 'Group.ReadWrite.All', for: 'creating and deleting groups', satisfiedBy: GROUP_WRITE });
+  if (g.create || g.delete)
+    add({ permission: 'Group.ReadWrite.All', for: 'creating and deleting groups', satisfiedBy: GROUP_WRITE });
   else if (g.import) add({ permission: 'Group.Read.All', for: 'importing groups', satisfiedBy: GROUP_READ });
-  if (g.membership) add({ permission: 'GroupMember.ReadWrite.All', for: 'adding and removing group members', satisfiedBy: MEMBER_WRITE });
+  if (g.membership)
+    add({
+      permission: 'GroupMember.ReadWrite.All',
+      for: 'adding and removing group members',
+      satisfiedBy: MEMBER_WRITE,
+    });
   if (u.passwordSync) {
     add({
       permission: 'User-PasswordProfile.ReadWrite.All',
@@ -59,21 +66,33 @@ export function requiredPermissions(toggles: Toggles, opts: { mailFrom?: string 
 }
 
 /** The requirements the token's roles (and directory roles) do not meet. */
-export function missingPermissions(required: Requirement[], roles: readonly string[], wids: readonly string[] = []): Requirement[] {
+export function missingPermissions(
+  required: Requirement[],
+  roles: readonly string[],
+  wids: readonly string[] = [],
+): Requirement[] {
   const have = new Set(roles.map((r) => r.toLowerCase()));
   const widSet = new Set(wids.map((w) => w.toLowerCase()));
-  return required.filter((r) => !r.satisfiedBy.some((p) => have.has(p.toLowerCase())) && !(r.roles ?? []).some((id) => widSet.has(id)));
+  return required.filter(
+    (r) => !r.satisfiedBy.some((p) => have.has(p.toLowerCase())) && !(r.roles ?? []).some((id) => widSet.has(id)),
+  );
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 const HINTS: Partial<Record<string, string>> = {
-  tenant_not_found: 'Copy the Directory (tenant) ID from the app registration overview and check the cloud (global, US Government, China).',
-  invalid_credentials: 'Create a new client secret (or upload the certificate) in the app registration and enter it here.',
-  certificate_expired: 'Make a new certificate, upload its public part to the app registration, and enter it with its key here.',
-  permission_missing: 'In the app registration, add these Microsoft Graph application permissions and grant admin consent.',
-  unreachable: 'Check the network, the proxy and the cloud setting; the workstation must reach the sign-in service and Microsoft Graph.',
-  certificate_untrusted: 'Add the CA that issued the server certificate (a TLS-inspecting proxy, for instance) in the directory settings.',
+  tenant_not_found:
+    'Copy the Directory (tenant) ID from the app registration overview and check the cloud (global, US Government, China).',
+  invalid_credentials:
+    'Create a new client secret (or upload the certificate) in the app registration and enter it here.',
+  certificate_expired:
+    'Make a new certificate, upload its public part to the app registration, and enter it with its key here.',
+  permission_missing:
+    'In the app registration, add these Microsoft Graph application permissions and grant admin consent.',
+  unreachable:
+    'Check the network, the proxy and the cloud setting; the workstation must reach the sign-in service and Microsoft Graph.',
+  certificate_untrusted:
+    'Add the CA that issued the server certificate (a TLS-inspecting proxy, for instance) in the directory settings.',
   timeout: 'Check the network and the proxy, or raise the timeout.',
 };
 
@@ -81,7 +100,11 @@ function failure(err: unknown): NonNullable<VerifyResult['error']> {
   if (err instanceof ConnectorError) {
     return { code: err.code, message: err.message, details: err.details, hint: HINTS[err.code] };
   }
-  return { code: 'unknown', message: 'Verification failed for an unexpected reason.', details: err instanceof Error ? err.message : String(err) };
+  return {
+    code: 'unknown',
+    message: 'Verification failed for an unexpected reason.',
+    details: err instanceof Error ? err.message : String(err),
+  };
 }
 
 export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Promise<VerifyResult> {
@@ -107,9 +130,16 @@ export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Prom
       facts.certificateValidTo = c.certificate.validTo;
       facts.certificateThumbprint = c.certificate.thumbprint;
       const days = Math.floor((Date.parse(c.certificate.validTo) - Date.now()) / 86_400_000);
-      if (days < 30) warnings.push(`The certificate expires in ${days} day(s), on ${c.certificate.validTo.slice(0, 10)}.`);
+      if (days < 30)
+        warnings.push(`The certificate expires in ${days} day(s), on ${c.certificate.validTo.slice(0, 10)}.`);
     }
-    steps.push({ name: 'Credential', ok: true, detail: c.certificate ? `Certificate ${c.certificate.thumbprint}, valid until ${c.certificate.validTo.slice(0, 10)}` : 'Client secret present' });
+    steps.push({
+      name: 'Credential',
+      ok: true,
+      detail: c.certificate
+        ? `Certificate ${c.certificate.thumbprint}, valid until ${c.certificate.validTo.slice(0, 10)}`
+        : 'Client secret present',
+    });
   } catch (err) {
     return fail('Credential', err);
   }
@@ -126,13 +156,24 @@ export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Prom
   const wids = strings(claims.wids);
   facts.roles = roles;
   if (typeof claims.tid === 'string') facts.tenantId = claims.tid;
-  if (typeof claims.appid === 'string' || typeof claims.azp === 'string') facts.appId = String(claims.appid ?? claims.azp);
+  if (typeof claims.appid === 'string' || typeof claims.azp === 'string')
+    facts.appId = String(claims.appid ?? claims.azp);
   if (typeof claims.exp === 'number') facts.tokenExpires = new Date(claims.exp * 1000).toISOString();
-  steps.push({ name: 'Sign-in', ok: true, detail: `Token acquired${token ? '' : ''} with ${roles.length} application permission(s)` });
+  steps.push({
+    name: 'Sign-in',
+    ok: true,
+    detail: `Token acquired${token ? '' : ''} with ${roles.length} application permission(s)`,
+  });
 
   // 3. The organization.
   try {
-    const res = await ctx.http.request<{ value?: Array<{ id?: string; displayName?: string; verifiedDomains?: Array<{ name?: string; isDefault?: boolean }> }> }>({
+    const res = await ctx.http.request<{
+      value?: Array<{
+        id?: string;
+        displayName?: string;
+        verifiedDomains?: Array<{ name?: string; isDefault?: boolean }>;
+      }>;
+    }>({
       url: '/organization',
       query: { $select: 'id,displayName,verifiedDomains' },
       accept: [403],
@@ -140,7 +181,9 @@ export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Prom
       what: 'read the organization',
     });
     if (res.status === 403) {
-      warnings.push('The organization could not be read (Organization.Read.All is not granted); the tenant name and domains are not shown.');
+      warnings.push(
+        'The organization could not be read (Organization.Read.All is not granted); the tenant name and domains are not shown.',
+      );
       steps.push({ name: 'Organization', ok: true, detail: 'Not readable with the granted permissions' });
     } else {
       const org = res.body?.value?.[0];
@@ -149,7 +192,9 @@ export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Prom
       facts.verifiedDomains = domains;
       const upnDomain = ctx.conn.upnDomain.replace(/^@/, '').toLowerCase();
       if (upnDomain && domains.length && !domains.some((d) => d.toLowerCase() === upnDomain)) {
-        warnings.push(`The default UPN domain "${ctx.conn.upnDomain}" is not a verified domain of the tenant (${domains.join(', ')}); creating users will fail.`);
+        warnings.push(
+          `The default UPN domain "${ctx.conn.upnDomain}" is not a verified domain of the tenant (${domains.join(', ')}); creating users will fail.`,
+        );
       }
       steps.push({ name: 'Organization', ok: true, detail: org?.displayName ? `Tenant "${org.displayName}"` : 'Read' });
     }
@@ -172,6 +217,12 @@ export async function verifyGraph(ctx: GraphContext, signal?: AbortSignal): Prom
       ),
     );
   }
-  steps.push({ name: 'Permissions', ok: true, detail: required.length ? `All needed: ${required.map((r) => r.permission).join(', ')}` : 'No operation is switched on yet' });
+  steps.push({
+    name: 'Permissions',
+    ok: true,
+    detail: required.length
+      ? `All needed: ${required.map((r) => r.permission).join(', ')}`
+      : 'No operation is switched on yet',
+  });
   return { ok: true, steps, facts, warnings };
 }

@@ -37,14 +37,24 @@ function createBody(ctx: GraphContext, data: RemoteUserData, opts: CreateUserOpt
 
 const upnOf = (body: Obj): string => String(body.userPrincipalName ?? '');
 
-async function linkExisting(ctx: GraphContext, data: RemoteUserData, err: ConnectorError, signal?: AbortSignal): Promise<RemoteUser> {
+async function linkExisting(
+  ctx: GraphContext,
+  data: RemoteUserData,
+  err: ConnectorError,
+  signal?: AbortSignal,
+): Promise<RemoteUser> {
   const existing = await findUser(ctx, data, signal);
   if (existing) return existing;
   // The clash is on another property (e.g. mailNickname / proxy address): report it as it is.
   throw err;
 }
 
-async function setManager(ctx: GraphContext, ref: string, managerRef: string | undefined, signal?: AbortSignal): Promise<void> {
+async function setManager(
+  ctx: GraphContext,
+  ref: string,
+  managerRef: string | undefined,
+  signal?: AbortSignal,
+): Promise<void> {
   if (managerRef) {
     await ctx.http.request({
       method: 'PUT',
@@ -54,11 +64,22 @@ async function setManager(ctx: GraphContext, ref: string, managerRef: string | u
       what: 'set the manager of the user',
     });
   } else {
-    await ctx.http.request({ method: 'DELETE', url: `/users/${enc(ref)}/manager/$ref`, accept: [404], signal, what: 'remove the manager of the user' });
+    await ctx.http.request({
+      method: 'DELETE',
+      url: `/users/${enc(ref)}/manager/$ref`,
+      accept: [404],
+      signal,
+      what: 'remove the manager of the user',
+    });
   }
 }
 
-export async function createUser(ctx: GraphContext, data: RemoteUserData, opts: CreateUserOptions = {}, signal?: AbortSignal): Promise<RemoteUser> {
+export async function createUser(
+  ctx: GraphContext,
+  data: RemoteUserData,
+  opts: CreateUserOptions = {},
+  signal?: AbortSignal,
+): Promise<RemoteUser> {
   const body = createBody(ctx, data, opts);
   const res = await ctx.http.request<Obj>({
     method: 'POST',
@@ -71,7 +92,13 @@ export async function createUser(ctx: GraphContext, data: RemoteUserData, opts: 
     what: `create the user ${upnOf(body)}`,
   });
   if (res.status >= 400) {
-    const err = graphError(res.status, res.body, { what: `create the user ${upnOf(body)}`, requestId: res.requestId, clientRequestId: res.clientRequestId, method: 'POST', url: '/users' });
+    const err = graphError(res.status, res.body, {
+      what: `create the user ${upnOf(body)}`,
+      requestId: res.requestId,
+      clientRequestId: res.clientRequestId,
+      method: 'POST',
+      url: '/users',
+    });
     if (isAlreadyExists(res.status, res.body)) return linkExisting(ctx, data, err, signal);
     throw err;
   }
@@ -95,7 +122,12 @@ export async function createUsers(
   signal?: AbortSignal,
 ): Promise<Array<RemoteUser | ConnectorError>> {
   const bodies = batch.map((b) => createBody(ctx, b.data, b.opts));
-  const items: BatchItem[] = bodies.map((body) => ({ method: 'POST', url: '/users', body, what: `create the user ${upnOf(body)}` }));
+  const items: BatchItem[] = bodies.map((body) => ({
+    method: 'POST',
+    url: '/users',
+    body,
+    what: `create the user ${upnOf(body)}`,
+  }));
   const results = await runBatch(ctx.http, items, { signal, concurrency: ctx.concurrency, stats: ctx.batchStats });
   const out: Array<RemoteUser | ConnectorError> = [];
   const managers: Array<{ index: number; ref: string; managerRef: string }> = [];
@@ -122,7 +154,12 @@ export async function createUsers(
   if (managers.length > 0) {
     const mres = await runBatch(
       ctx.http,
-      managers.map((m) => ({ method: 'PUT' as const, url: `/users/${enc(m.ref)}/manager/$ref`, body: { '@odata.id': ctx.http.objectUrl(m.managerRef) }, what: 'set the manager of the user' })),
+      managers.map((m) => ({
+        method: 'PUT' as const,
+        url: `/users/${enc(m.ref)}/manager/$ref`,
+        body: { '@odata.id': ctx.http.objectUrl(m.managerRef) },
+        what: 'set the manager of the user',
+      })),
       { signal, concurrency: ctx.concurrency, stats: ctx.batchStats },
     );
     managers.forEach((m, k) => {
@@ -135,16 +172,33 @@ export async function createUsers(
   return out;
 }
 
-export async function updateUser(ctx: GraphContext, ref: string, before: RemoteUserData, after: RemoteUserData, signal?: AbortSignal): Promise<RemoteUser> {
+export async function updateUser(
+  ctx: GraphContext,
+  ref: string,
+  before: RemoteUserData,
+  after: RemoteUserData,
+  signal?: AbortSignal,
+): Promise<RemoteUser> {
   const { patch, manager } = ctx.users.diff(before, after);
   if (Object.keys(patch).length > 0) {
-    await ctx.http.request({ method: 'PATCH', url: `/users/${enc(ref)}`, body: patch, signal, what: 'update the user' });
+    await ctx.http.request({
+      method: 'PATCH',
+      url: `/users/${enc(ref)}`,
+      body: patch,
+      signal,
+      what: 'update the user',
+    });
   }
   if (manager) await setManager(ctx, ref, 'set' in manager ? manager.set : undefined, signal);
   return { anchor: ref, ref, data: structuredClone(after) };
 }
 
-export async function setUserEnabled(ctx: GraphContext, ref: string, enabled: boolean, signal?: AbortSignal): Promise<void> {
+export async function setUserEnabled(
+  ctx: GraphContext,
+  ref: string,
+  enabled: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
   await ctx.http.request({
     method: 'PATCH',
     url: `/users/${enc(ref)}`,
@@ -155,10 +209,22 @@ export async function setUserEnabled(ctx: GraphContext, ref: string, enabled: bo
 }
 
 export async function deleteUser(ctx: GraphContext, ref: string, signal?: AbortSignal): Promise<void> {
-  await ctx.http.request({ method: 'DELETE', url: `/users/${enc(ref)}`, accept: [404], signal, what: 'delete the user' });
+  await ctx.http.request({
+    method: 'DELETE',
+    url: `/users/${enc(ref)}`,
+    accept: [404],
+    signal,
+    what: 'delete the user',
+  });
 }
 
-export async function setPassword(ctx: GraphContext, ref: string, password: string, mustChange = false, signal?: AbortSignal): Promise<void> {
+export async function setPassword(
+  ctx: GraphContext,
+  ref: string,
+  password: string,
+  mustChange = false,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     await ctx.http.request({
       method: 'PATCH',
@@ -181,7 +247,12 @@ export async function setPassword(ctx: GraphContext, ref: string, password: stri
 
 // ---- groups ----
 
-export async function createGroup(ctx: GraphContext, data: RemoteGroupData, initialMembers: string[] = [], signal?: AbortSignal): Promise<RemoteGroup> {
+export async function createGroup(
+  ctx: GraphContext,
+  data: RemoteGroupData,
+  initialMembers: string[] = [],
+  signal?: AbortSignal,
+): Promise<RemoteGroup> {
   const members = [...new Set(initialMembers)];
   const first = members.slice(0, 20);
   const body: Obj = ctx.groups.toCreateBody(data);
@@ -195,17 +266,32 @@ export async function createGroup(ctx: GraphContext, data: RemoteGroupData, init
     what: `create the group ${data.displayName}`,
   });
   if (res.status >= 400) {
-    const err = graphError(res.status, res.body, { what: `create the group ${data.displayName}`, requestId: res.requestId, clientRequestId: res.clientRequestId, method: 'POST', url: '/groups' });
+    const err = graphError(res.status, res.body, {
+      what: `create the group ${data.displayName}`,
+      requestId: res.requestId,
+      clientRequestId: res.clientRequestId,
+      method: 'POST',
+      url: '/groups',
+    });
     if (isAlreadyExists(res.status, res.body)) {
       const existing = await findGroup(ctx, data.displayName, signal);
       if (existing) {
         await addMembers(ctx, existing.ref, members, signal);
-        return { ...existing, members: mergeMembers(existing.members.map((m) => m.ref), members) };
+        return {
+          ...existing,
+          members: mergeMembers(
+            existing.members.map((m) => m.ref),
+            members,
+          ),
+        };
       }
     }
     throw err;
   }
-  const group = ctx.groups.fromGraph(res.body, first.map((ref) => ({ ref })));
+  const group = ctx.groups.fromGraph(
+    res.body,
+    first.map((ref) => ({ ref })),
+  );
   if (members.length > 20) await addMembers(ctx, group.ref, members.slice(20), signal);
   group.members = members.map((ref) => ({ ref }));
   return group;
@@ -216,7 +302,13 @@ function mergeMembers(a: string[], b: string[]): Array<{ ref: string }> {
 }
 
 export async function deleteGroup(ctx: GraphContext, ref: string, signal?: AbortSignal): Promise<void> {
-  await ctx.http.request({ method: 'DELETE', url: `/groups/${enc(ref)}`, accept: [404], signal, what: 'delete the group' });
+  await ctx.http.request({
+    method: 'DELETE',
+    url: `/groups/${enc(ref)}`,
+    accept: [404],
+    signal,
+    what: 'delete the group',
+  });
 }
 
 /** Graph's replication delay: a group made seconds ago may answer 404 for references. */
@@ -227,7 +319,12 @@ const REPLICATION_WAITS = [1000, 2000, 4000];
  * one of them is already a member is redone member by member ($batch of
  * POST members/$ref) where "already exists" counts as success.
  */
-export async function addMembers(ctx: GraphContext, groupRef: string, memberRefs: string[], signal?: AbortSignal): Promise<void> {
+export async function addMembers(
+  ctx: GraphContext,
+  groupRef: string,
+  memberRefs: string[],
+  signal?: AbortSignal,
+): Promise<void> {
   const refs = [...new Set(memberRefs)];
   for (const part of chunk(refs, 20)) {
     for (let attempt = 0; ; attempt++) {
@@ -248,7 +345,13 @@ export async function addMembers(ctx: GraphContext, groupRef: string, memberRefs
         await sleep(REPLICATION_WAITS[attempt]!, signal);
         continue;
       }
-      throw graphError(res.status, res.body, { what: 'add members to the group', requestId: res.requestId, clientRequestId: res.clientRequestId, method: 'PATCH', url: `/groups/${groupRef}` });
+      throw graphError(res.status, res.body, {
+        what: 'add members to the group',
+        requestId: res.requestId,
+        clientRequestId: res.clientRequestId,
+        method: 'PATCH',
+        url: `/groups/${groupRef}`,
+      });
     }
   }
 }
@@ -269,12 +372,21 @@ async function addOneByOne(ctx: GraphContext, groupRef: string, refs: string[], 
 }
 
 /** Removes members ($batch of DELETE members/{id}/$ref); ones not there count as success. */
-export async function removeMembers(ctx: GraphContext, groupRef: string, memberRefs: string[], signal?: AbortSignal): Promise<void> {
+export async function removeMembers(
+  ctx: GraphContext,
+  groupRef: string,
+  memberRefs: string[],
+  signal?: AbortSignal,
+): Promise<void> {
   const refs = [...new Set(memberRefs)];
   if (refs.length === 0) return;
   const results = await runBatch(
     ctx.http,
-    refs.map((id) => ({ method: 'DELETE' as const, url: `/groups/${enc(groupRef)}/members/${enc(id)}/$ref`, what: `remove ${id} from the group` })),
+    refs.map((id) => ({
+      method: 'DELETE' as const,
+      url: `/groups/${enc(groupRef)}/members/${enc(id)}/$ref`,
+      what: `remove ${id} from the group`,
+    })),
     { signal, concurrency: 1, stats: ctx.batchStats },
   );
   const failed = results.find((r) => r.error && r.status !== 404);
