@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test';
 // End-to-end tests drive browser mode in Debian's Chromium; no browser download.
 export default defineConfig({
   testDir: 'test/e2e',
+  globalSetup: './test/e2e/global-setup.ts',
   outputDir: 'test-results/e2e-artifacts',
   timeout: 120_000,
   expect: { timeout: 15_000 },

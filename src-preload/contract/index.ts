@@ -5,6 +5,7 @@ import { usersContract } from './users.ts';
 import { groupsContract } from './groups.ts';
 import { directoriesContract } from './directories.ts';
 import { syncContract } from './sync.ts';
+import { dashboardContract } from './dashboard.ts';
 import { onboardingContract } from './onboarding.ts';
 import { reportsContract } from './reports.ts';
 import type { Channel } from './channel.ts';
@@ -16,6 +17,7 @@ export const contract = {
   ...groupsContract,
   ...directoriesContract,
   ...syncContract,
+  ...dashboardContract,
   ...reportsContract,
   ...onboardingContract,
 };
@@ -38,5 +40,6 @@ export * from './users.ts';
 export * from './groups.ts';
 export * from './directories.ts';
 export * from './sync.ts';
+export * from './dashboard.ts';
 export * from './onboarding.ts';
 export * from './reports.ts';

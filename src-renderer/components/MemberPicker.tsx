@@ -12,6 +12,7 @@ export interface Candidate {
 
 export function MemberPicker(props: { label: string; candidates: Candidate[]; onPick: (c: Candidate) => void; disabled?: boolean }) {
   const [query, setQuery] = useState('');
+  const [open, setOpen] = useState(false);
   const matches = useMemo(() => {
     const q = query.trim().toLowerCase();
     if (!q) return [];
@@ -33,11 +34,17 @@ export function MemberPicker(props: { label: string; candidates: Candidate[]; on
         placeholder="Search users and groups"
         value={query}
         selectedOptions={[]}
-        onChange={(e) => setQuery(e.target.value)}
+        open={open && query.trim() !== ''}
+        onOpenChange={(_, d) => setOpen(d.open)}
+        onChange={(e) => {
+          setQuery(e.target.value);
+          setOpen(true);
+        }}
         onOptionSelect={(_, d) => {
           const c = matches.find((m) => `${m.type}:${m.id}` === d.optionValue);
           if (c) props.onPick(c);
           setQuery('');
+          setOpen(false);
         }}
       >
         {query.trim() !== '' && matches.length === 0 && (

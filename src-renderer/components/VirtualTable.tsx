@@ -78,7 +78,13 @@ export function VirtualTable<T>(props: {
         </div>
       </div>
       <div ref={parentRef} className={styles.scroller} role="rowgroup">
-        {props.rows.length === 0 && <div className={styles.empty}>{props.empty ?? 'Nothing to show.'}</div>}
+        {props.rows.length === 0 && (
+          <div role="row">
+            <div role="cell" className={styles.empty}>
+              {props.empty ?? 'Nothing to show.'}
+            </div>
+          </div>
+        )}
         <div style={{ height: v.getTotalSize() }}>
           {v.getVirtualItems().map((item) => {
             const row = props.rows[item.index]!;

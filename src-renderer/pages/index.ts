@@ -4,17 +4,20 @@ import type { PageId } from '../store/ui.ts';
 import { UsersPage } from './users/UsersPage.tsx';
 import { DirectoriesPage } from './directories/DirectoriesPage.tsx';
 import { GroupsPage } from './groups/GroupsPage.tsx';
+import { ImportPage } from './import/ImportPage.tsx';
+import { DashboardPage } from './dashboard/DashboardPage.tsx';
+import { ReportsPage } from './reports/ReportsPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
 import { NotBuiltYet } from './Placeholder.tsx';
 
 const notYet = (title: string, issue: string) => () => createElement(NotBuiltYet, { title, issue });
 
 export const pageComponents: Record<PageId, ComponentType> = {
-  dashboard: notYet('Dashboard', 'the admin screens (issue 6)'),
+  dashboard: DashboardPage,
   directories: DirectoriesPage,
-  import: notYet('Import', 'the admin screens (issue 6)'),
+  import: ImportPage,
   users: UsersPage,
   groups: GroupsPage,
-  reports: notYet('Reports', 'the reports issue (issue 8)'),
+  reports: ReportsPage,
   settings: SettingsPage,
 };

@@ -1,5 +1,5 @@
 // Accessibility scan with axe-core: no serious or critical violations.
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
@@ -10,4 +10,19 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ') + ' — ' + n.failureSummary).join('\n  ')}`);
   expect(bad, `accessibility violations on ${screen}`).toEqual([]);
+}
+
+/**
+ * A screenshot of the whole screen: the app scrolls inside <main>, so the
+ * viewport is made as tall as the content for the picture, then restored.
+ */
+export async function screenshot(page: Page, path: string): Promise<void> {
+  const size = page.viewportSize() ?? { width: 1366, height: 860 };
+  // A string, so this file type-checks without the DOM library.
+  const height = (await page.evaluate(
+    "(() => { const m = document.querySelector('main'); return m ? m.scrollHeight + 40 : document.documentElement.scrollHeight; })()",
+  )) as number;
+  if (height > size.height) await page.setViewportSize({ width: size.width, height: Math.min(height, 6000) });
+  await page.screenshot({ path, fullPage: true });
+  await page.setViewportSize(size);
 }

@@ -5,6 +5,7 @@ import type { ChannelName } from '../../../src-preload/contract.ts';
 import type { Handlers } from './types.ts';
 import { coreHandlers } from './core.ts';
 import { syncHandlers } from './sync.ts';
+import { dashboardHandlers } from './dashboard.ts';
 import { onboardingHandlers } from './onboarding.ts';
 import { reportHandlers } from './reports.ts';
 
@@ -13,7 +14,7 @@ const cache = new WeakMap<App, Handlers<ChannelName>>();
 export function handlers(app: App): Handlers<ChannelName> {
   let h = cache.get(app);
   if (!h) {
-    h = { ...coreHandlers(app), ...syncHandlers(app), ...reportHandlers(app), ...onboardingHandlers(app) };
+    h = { ...coreHandlers(app), ...syncHandlers(app), ...dashboardHandlers(app), ...reportHandlers(app), ...onboardingHandlers(app) };
     cache.set(app, h);
   }
   return h;

@@ -117,7 +117,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   }, [kind, props.existing]);
 
   const value = (path: string) => getPath(form, path);
-  const set = (path: string, v: unknown) => setForm((f) => setPath(f, path, v));
+  const set = (path: string, v: unknown) => {
+    setForm((f) => setPath(f, path, v));
+    setErrors((e) => (Object.keys(e).some((k) => k === path || k.startsWith(`${path}.`)) ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== path && !k.startsWith(`${path}.`))) : e));
+  };
   const err = (path: string) => errors[path];
 
   const text = (path: string, label: string, opts: { placeholder?: string; hint?: string; required?: boolean; type?: 'text' | 'number' | 'url' } = {}) => (
@@ -239,6 +242,7 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
       <form
         className={styles.page}
         aria-label="Directory settings"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           void save();

@@ -1,35 +1,40 @@
 // Users: the virtualised list with search, add, edit, delete with confirmation.
-import { Badge, Button, Input, Text, makeStyles, tokens } from '@fluentui/react-components';
-import { AddRegular, DeleteRegular, EditRegular, SearchRegular } from '@fluentui/react-icons';
+import { Badge, Button, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { AddRegular, ArrowClockwiseRegular, DeleteRegular, EditRegular, SearchRegular } from '@fluentui/react-icons';
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
-import type { User, UserRow } from '../../../src-preload/contract.ts';
+import type { OnboardingStatus, ProvisioningState, User, UserRow } from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
-import { filterUsers, useUsers } from '../../store/users.ts';
+import { filterUsers, useUsers, type UserFilters } from '../../store/users.ts';
+import { useDirectories } from '../../store/directories.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { UserEditor } from './UserEditor.tsx';
+import { UserDetailPanel, onboardingLabel } from './UserDetailPanel.tsx';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0, gap: '12px' },
-  toolbar: { display: 'flex', gap: '8px', alignItems: 'center' },
+  toolbar: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
+  body: { display: 'flex', gap: '16px', flexGrow: 1, minHeight: 0 },
+  list: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0 },
   count: { color: tokens.colorNeutralForeground3 },
 });
 
 const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger' } as const;
 
 const columns: Column<UserRow>[] = [
-  { key: 'userName', header: 'User name', width: '20%', render: (r) => r.userName },
-  { key: 'displayName', header: 'Display name', width: '20%', render: (r) => r.displayName },
-  { key: 'email', header: 'E-mail', width: '24%', render: (r) => r.email },
-  { key: 'department', header: 'Department', width: '14%', render: (r) => r.department },
+  { key: 'userName', header: 'User name', width: '17%', render: (r) => r.userName },
+  { key: 'displayName', header: 'Display name', width: '18%', render: (r) => r.displayName },
+  { key: 'email', header: 'E-mail', width: '21%', render: (r) => r.email },
+  { key: 'department', header: 'Department', width: '12%', render: (r) => r.department },
   {
     key: 'active',
     header: 'Account',
     width: '9%',
     render: (r) => (r.active ? 'Enabled' : 'Disabled'),
   },
+  { key: 'onboarding', header: 'Onboarding', width: '10%', render: (r) => onboardingLabel[r.onboarding] },
   {
     key: 'states',
     header: 'Directories',
@@ -55,7 +60,10 @@ export function UsersPage() {
   const { rows, loaded, load } = useUsers();
   const [query, setQuery] = useState('');
   const deferred = useDeferredValue(query);
-  const filtered = useMemo(() => filterUsers(rows, deferred), [rows, deferred]);
+  const [filters, setFilters] = useState<UserFilters>({});
+  const dirs = useDirectories();
+  const filtered = useMemo(() => filterUsers(rows, deferred, filters), [rows, deferred, filters]);
+  const anyFailed = useMemo(() => rows.some((r) => r.states.some(([, st]) => st === 'failed')), [rows]);
   const [selected, setSelected] = useState<UserRow | undefined>();
   const [editing, setEditing] = useState<{ user?: User } | undefined>();
   const [deleting, setDeleting] = useState<UserRow | undefined>();
@@ -63,6 +71,18 @@ export function UsersPage() {
   useEffect(() => {
     if (!loaded) void load();
   }, [loaded, load]);
+  useEffect(() => {
+    if (!dirs.loaded) void dirs.load();
+  }, [dirs]);
+
+  const retryAll = async () => {
+    try {
+      const { queued } = await call('provision.retryFailed', filters.directory && filters.directory !== 'none' ? { directoryId: filters.directory } : {});
+      notifySuccess(queued ? `Queued ${queued} failed operations again.` : 'No failed operation is waiting.');
+    } catch (err) {
+      notifyError(err, 'Could not retry.');
+    }
+  };
 
   const edit = async (row: UserRow) => {
     try {
@@ -109,20 +129,73 @@ export function UsersPage() {
         <Button icon={<DeleteRegular />} disabled={!selected} onClick={() => setDeleting(selected)}>
           Delete
         </Button>
-        <Text className={styles.count} aria-live="polite">
+        <Select
+          aria-label="Directory"
+          value={filters.directory ?? ''}
+          onChange={(_, d) => setFilters((f) => ({ ...f, directory: d.value || undefined }))}
+        >
+          <option value="">All directories</option>
+          {dirs.list.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.config.name}
+            </option>
+          ))}
+          <option value="none">In no directory</option>
+        </Select>
+        <Select
+          aria-label="Provisioning state"
+          value={filters.state ?? ''}
+          disabled={filters.directory === 'none'}
+          onChange={(_, d) => setFilters((f) => ({ ...f, state: (d.value || undefined) as ProvisioningState['state'] | undefined }))}
+        >
+          <option value="">Any state</option>
+          <option value="provisioned">Provisioned</option>
+          <option value="pending">Pending</option>
+          <option value="failed">Failed</option>
+        </Select>
+        <Select
+          aria-label="Onboarding status"
+          value={filters.onboarding ?? ''}
+          onChange={(_, d) => setFilters((f) => ({ ...f, onboarding: (d.value || undefined) as OnboardingStatus | undefined }))}
+        >
+          <option value="">Any onboarding status</option>
+          {(Object.keys(onboardingLabel) as OnboardingStatus[]).map((o) => (
+            <option key={o} value={o}>
+              {onboardingLabel[o]}
+            </option>
+          ))}
+        </Select>
+        {anyFailed && (
+          <Button icon={<ArrowClockwiseRegular />} onClick={() => void retryAll()}>
+            Retry failed
+          </Button>
+        )}
+        <Text className={styles.count} aria-live="polite" data-testid="users-count">
           {filtered.length === rows.length ? `${rows.length} users` : `${filtered.length} of ${rows.length} users`}
         </Text>
       </div>
-      <VirtualTable
-        label="Users"
-        rows={filtered}
-        columns={columns}
-        rowKey={(r) => r.id}
-        selectedKey={selected?.id}
-        onOpen={setSelected}
-        onActivate={(r) => void edit(r)}
-        empty={loaded ? 'No users yet. Add one, or import them from a directory.' : 'Loading…'}
-      />
+      <div className={styles.body}>
+        <div className={styles.list}>
+          <VirtualTable
+            label="Users"
+            rows={filtered}
+            columns={columns}
+            rowKey={(r) => r.id}
+            selectedKey={selected?.id}
+            onOpen={setSelected}
+            onActivate={(r) => void edit(r)}
+            empty={loaded ? (rows.length ? 'No user matches.' : 'No users yet. Add one, or import them from a directory.') : 'Loading…'}
+          />
+        </div>
+        {selected && (
+          <UserDetailPanel
+            userId={selected.id}
+            onClose={() => setSelected(undefined)}
+            onEdit={(d) => setEditing({ user: d.user })}
+            onDelete={() => setDeleting(selected)}
+          />
+        )}
+      </div>
       {editing && (
         <UserEditor
           user={editing.user}
