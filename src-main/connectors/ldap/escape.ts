@@ -46,6 +46,7 @@ export function escapeDnValue(value: string): string {
 
 /** Reverses escapeDnValue (and any other RFC 4514 escaping, `\XX` hex pairs forming UTF-8). */
 export function unescapeDnValue(escaped: string): string {
+  if (!escaped.includes('\\')) return escaped;
   const bytes: number[] = [];
   const push = (s: string) => {
     for (const b of Buffer.from(s, 'utf8')) bytes.push(b);
@@ -180,6 +181,8 @@ export function formatDn(rdns: Rdn[]): string {
  * AD `\,`); the connector hands out canonical DNs so refs compare as strings.
  */
 export function canonicalDn(dn: string): string {
+  // Fast path: nothing escaped, quoted, multi-valued or spaced around separators.
+  if (!/[\\"+;#<>]|\s,|,\s|=\s|\s=|^\s|\s$/.test(dn)) return dn;
   try {
     return formatDn(parseDn(dn));
   } catch {

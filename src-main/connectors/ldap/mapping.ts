@@ -85,14 +85,20 @@ export type AttrMap = Map<string, string[]>;
 
 export function attrMap(entry: LdapEntry): AttrMap {
   const m: AttrMap = new Map();
-  for (const [k, v] of Object.entries(entry)) {
+  for (const k in entry) {
     if (k === 'dn') continue;
-    const list = Array.isArray(v) ? v : [v];
-    const values = list
-      .filter((x) => x !== undefined && x !== null)
-      .map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x)));
+    const v = entry[k];
     const key = k.toLowerCase();
-    m.set(key, [...(m.get(key) ?? []), ...values]);
+    let list = m.get(key);
+    if (!list) {
+      list = [];
+      m.set(key, list);
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== undefined && x !== null) list.push(Buffer.isBuffer(x) ? x.toString('utf8') : String(x));
+    } else if (v !== undefined && v !== null) {
+      list.push(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+    }
   }
   return m;
 }

@@ -117,6 +117,14 @@ export function anchorOf(s: LdapSettings, entry: LdapEntry): string | undefined 
 // ---------------------------------------------------------------------------
 // Users
 
+function rdnFallback(dn: string): string {
+  try {
+    return rdnValue(dn) ?? '';
+  } catch {
+    return ''; // odd DN: keep ''
+  }
+}
+
 export function userAttributes(s: LdapSettings): string[] {
   const extra = s.isAd ? ['userAccountControl', 'sAMAccountName', 'userPrincipalName'] : [];
   return dedupe([...userReadAttributes(s.userMapping), s.anchorAttribute, 'objectClass', ...extra]);
@@ -132,13 +140,8 @@ export function entryToRemoteUser(s: LdapSettings, entry: LdapEntry): RemoteUser
   const anchor = anchorOf(s, entry);
   if (!anchor) return undefined;
   const m = attrMap(entry);
-  let fallback = '';
-  try {
-    fallback = rdnValue(entry.dn) ?? '';
-  } catch {
-    /* odd DN: keep '' */
-  }
-  const data = entryToUserData(m, s.userMapping, fallback);
+  const data = entryToUserData(m, s.userMapping, '');
+  if (!data.userName) data.userName = rdnFallback(entry.dn);
   if (data.managerRef) data.managerRef = canonicalDn(data.managerRef);
   return { anchor, ref: canonicalDn(entry.dn), data };
 }
