@@ -82,20 +82,24 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
         if (!toggleOn(d.config, op)) continue;
         const item = itemFor(change, d.id);
         if (!item) continue;
+        // Edits, passwords, deletes and membership changes apply only to objects that are (or are
+        // about to be) provisioned in that directory: an object it never held is left alone there.
+        const creates = op === 'user.create' || op === 'group.create';
+        const linkType = item.objectType === 'membership' ? 'group' : item.objectType;
+        if (!creates && !known(d.id, linkType, item.localId)) continue;
         deps.outbox.add({ directoryId: d.id, ...item });
-        if (item.objectType !== 'membership') {
-          const linkType = item.objectType;
-          const link = deps.links.get(d.id, linkType, item.localId);
-          // Edits and passwords of objects never provisioned there wait for a create that may not come.
-          if (op === 'user.create' || op === 'group.create' || link)
-            deps.links.setState(d.id, linkType, item.localId, 'pending');
-        }
+        if (item.objectType !== 'membership') deps.links.setState(d.id, item.objectType, item.localId, 'pending');
         queued++;
       }
       if (queued > 0) deps.onQueued?.();
       return queued;
     },
   };
+
+  function known(directoryId: string, type: 'user' | 'group', localId: string): boolean {
+    if (deps.links.get(directoryId, type, localId)?.anchor) return true;
+    return deps.outbox.unfinishedFor(localId, directoryId).some((i) => i.op === 'user.create' || i.op === 'group.create');
+  }
 
   function itemFor(
     change: LocalChange,

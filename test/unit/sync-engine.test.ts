@@ -276,6 +276,16 @@ describe('outbox', () => {
     expect(app.repos.links.get(on.id, 'user', b.id)?.state).toBe('provisioned');
   });
 
+  it('an edit or password for a user never provisioned in a directory is not queued there', async () => {
+    const editOnly = source('EditOnly', { toggles: { users: { import: false, create: false, edit: true, delete: true, passwordSync: true }, groups: { import: false, create: false, delete: false, membership: true } } } as Partial<DirectoryConfig>);
+    const u = app.users.create({ userName: 'local-only', name: {}, emails: [], phoneNumbers: [], active: true });
+    app.users.update(u.id, { ...u, title: 'x' });
+    expect(app.users.setPassword(u.id, 'Pw-123456!', false)).toBe(0);
+    app.users.delete(u.id);
+    expect(app.repos.outbox.counts(editOnly.id)).toEqual({ pending: 0, running: 0, done: 0, failed: 0 });
+    expect(app.repos.links.forDirectory(editOnly.id, 'user')).toEqual([]);
+  });
+
   it('resumes items a crash left running', async () => {
     const on = source('On', { toggles: { users: { import: false, create: true, edit: false, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
     app.users.create({ userName: 'r1', name: {}, emails: [], phoneNumbers: [], active: true });
