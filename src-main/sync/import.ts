@@ -176,10 +176,15 @@ class Planner {
   private readonly userNames = new Map<string, string>();
   private readonly seenUsers = new Set<string>();
   /** local id → seq of the row that claimed it (two claims = conflict). */
-  private readonly claimed = new Map<string, { seq: number; row: RowRecord | undefined; action: string }>();
-  private readonly createNames = new Map<string, { seq: number; row: RowRecord | undefined }>();
+  private readonly claimed = new Map<string, { seq: number; action: string; unlisted?: { anchor: string; display: string } }>();
+  /** local id → ref of its link in this directory. */
+  private readonly linkRefs = new Map<string, string | null>();
+  /** lower-cased userName → seq of the create row that uses it (two creates with one name = conflict). */
+  private readonly createNames = new Map<string, number>();
   private linkedUsers = 0;
   private linkedGroups = 0;
+  /** An empty store (a first import) needs no matching lookups at all. */
+  private readonly localUsers: number;
 
   constructor(deps: SyncDeps, runId: string, dirId: string, config: DirectoryConfig) {
     this.deps = deps;
@@ -187,10 +192,12 @@ class Planner {
     this.dirId = dirId;
     this.config = config;
     this.paths = importPaths(config);
+    this.localUsers = deps.repos.users.count();
     for (const l of deps.repos.links.forDirectory(dirId, 'user')) {
       if (!l.anchor) continue;
       this.userAnchorToLocal.set(l.anchor, l.localId);
       this.localToUserAnchor.set(l.localId, l.anchor);
+      this.linkRefs.set(l.localId, l.ref);
       this.linkedUsers++;
     }
   }
@@ -208,20 +215,25 @@ class Planner {
     this.deps.repos.runs.addRows(rows);
   }
 
-  /** Turns an already-written (or buffered) row into a conflict. */
-  private toConflict(seq: number, row: RowRecord | undefined, from: string, reason: string): void {
-    const buffered = this.buffer.find((r) => r.seq === seq) ?? row;
-    const data = { ...((buffered?.data as object) ?? {}), reason };
-    if (buffered && this.buffer.includes(buffered)) {
+  /** Turns an already-written (or still buffered) row into a conflict. */
+  private toConflict(seq: number, from: string, reason: string, unlisted?: { anchor: string; display: string; localId: string }): void {
+    const buffered = this.buffer.find((r) => r.seq === seq);
+    if (unlisted) {
+      this.buffer.push({ runId: this.runId, seq, objectType: 'user', action: 'conflict', localId: unlisted.localId, anchor: unlisted.anchor, display: unlisted.display, changes: null, data: { reason } });
+    } else if (buffered) {
       buffered.action = 'conflict';
-      buffered.data = data;
-    } else this.deps.repos.runs.setRowAction(this.runId, seq, 'conflict', data);
+      buffered.data = { ...((buffered.data as object) ?? {}), reason };
+    } else {
+      const written = this.deps.repos.runs.row(this.runId, seq);
+      this.deps.repos.runs.setRowAction(this.runId, seq, 'conflict', { ...((written?.data as object) ?? {}), reason });
+    }
     const c = this.counts.users as unknown as Record<string, number>;
     c[from] = (c[from] ?? 1) - 1;
     this.counts.users.conflict++;
   }
 
   private matchByRules(remote: RemoteUser): { localId?: string; candidates: string[]; rule?: string } {
+    if (this.localUsers === 0) return { candidates: [] };
     const db = this.deps.db;
     for (const rule of this.config.matching) {
       let ids: string[] = [];
@@ -282,8 +294,10 @@ class Planner {
       const localData = toRemoteData(user, this.managerRefOf(user.managerId));
       const remoteData = this.withKnownManager(remote.data);
       const changes = diff(localData, remoteData, this.paths);
-      const applied = applyRemote(localData, remoteData, this.paths);
-      let action: 'update' | 'unchanged' | 'conflict' = Object.keys(changes).length > 0 ? 'update' : 'unchanged';
+      const changed = Object.keys(changes).length > 0;
+      // Only a change needs validating (unchanged values are the store's own).
+      const applied = changed ? applyRemote(localData, remoteData, this.paths) : ({ ok: true } as const);
+      let action: 'update' | 'unchanged' | 'conflict' = changed ? 'update' : 'unchanged';
       let reason: string | undefined;
       if (!applied.ok) {
         action = 'conflict';
@@ -296,14 +310,19 @@ class Planner {
         }
       }
       if (prior) {
-        this.toConflict(prior.seq, prior.row, prior.action, 'Another object in the directory matches the same local user.');
+        this.toConflict(prior.seq, prior.action, 'Another object in the directory matches the same local user.', prior.unlisted && { ...prior.unlisted, localId });
         action = 'conflict';
         reason = 'Another object in the directory matches the same local user.';
       }
       this.counts.users[action]++;
       this.localToUserAnchor.set(localId, remote.anchor);
       this.userAnchorToLocal.set(remote.anchor, localId);
-      const link = !linked || this.deps.repos.links.get(this.dirId, 'user', localId)?.ref !== remote.ref;
+      const link = !linked || this.linkRefs.get(localId) !== remote.ref;
+      if (action === 'unchanged' && !link) {
+        // Counted, not listed: a steady-state import of 100,000 users writes no rows for them.
+        this.claimed.set(localId, { seq: ++this.seq, action, unlisted: { anchor: remote.anchor, display } });
+        return;
+      }
       const row = this.push({
         objectType: 'user',
         action,
@@ -313,24 +332,22 @@ class Planner {
         changes: action === 'unchanged' ? null : changes,
         data:
           action === 'unchanged'
-            ? link
-              ? ({ ...base, link: true } satisfies UserRowData)
-              : null
+            ? ({ ...base, link: true } satisfies UserRowData)
             : ({ ...base, remote: remote.data, reason, link: link || undefined } satisfies UserRowData),
       });
-      this.claimed.set(localId, { seq: row.seq, row, action });
+      this.claimed.set(localId, { seq: row.seq, action });
       return;
     }
     // New here.
     const applied = applyRemote(undefined, remote.data, this.paths);
     let reason: string | undefined;
     if (!applied.ok) reason = `The directory's values are not valid here: ${applied.problems.join('; ')}`;
-    else if (this.deps.repos.users.byUserName(applied.input.userName))
+    else if (this.localUsers > 0 && this.deps.repos.users.byUserName(applied.input.userName))
       reason = `A local user named "${applied.input.userName}" exists but is linked to another object in this directory.`;
     const key = remote.data.userName.toLowerCase();
     const dup = this.createNames.get(key);
-    if (!reason && dup) {
-      this.toConflict(dup.seq, dup.row, 'create', `Two objects in the directory have the user name "${remote.data.userName}".`);
+    if (!reason && dup !== undefined) {
+      this.toConflict(dup, 'create', `Two objects in the directory have the user name "${remote.data.userName}".`);
       reason = `Two objects in the directory have the user name "${remote.data.userName}".`;
     }
     const action = reason ? 'conflict' : 'create';
@@ -346,7 +363,7 @@ class Planner {
       changes,
       data: { ...base, remote: remote.data, reason } satisfies UserRowData,
     });
-    if (action === 'create') this.createNames.set(key, { seq: row.seq, row });
+    if (action === 'create') this.createNames.set(key, row.seq);
     this.userNames.set(remote.anchor, remote.data.userName);
   }
 
@@ -461,6 +478,10 @@ class Planner {
         const action = Object.keys(changes).length > 0 ? 'update' : 'unchanged';
         const link = !linked || links.get(dirId, 'group', local.id)?.ref !== g.ref;
         this.counts.groups[action]++;
+        if (action === 'unchanged' && !link) {
+          planned.push({ g, localId: local.id });
+          continue;
+        }
         this.push({
           objectType: 'group',
           action,

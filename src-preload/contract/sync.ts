@@ -8,6 +8,8 @@
 //      'app.cancel' { operationId }. A failed read rejects with code 'source_failed' (or 'empty_source'),
 //      and the run is kept with status 'failed' and no rows: nobody is ever marked missing by a failed read.
 //   2. 'import.rows' { runId, objectType?, actions?, text?, offset, limit } → RowsPage (filterable table).
+//      Unchanged objects are counted in the summary but listed only when the commit would link them
+//      (matched by a rule, or their DN moved): a steady-state run of 100,000 users lists what changes.
 //      'import.exportCsv' { runId, ... same filter } → { filename, csv } of the (filtered) plan.
 //   3. 'import.commit' { runId, seqs?, allowDeletes? } → CommitResult. seqs = the selected rows (omit = all).
 //      Errors: 'stale_plan' ("preview again": the store changed, or a newer preview exists, or it was
