@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Attribute, Change, Client, SizeLimitExceededError, StrongAuthRequiredError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sambaInfo } from '../services/inject.ts';
+import { loadLdifIntoSamba } from '../services/samba.ts';
 import { writeUsersLdif, type UsersLdifResult } from '../services/seed-ldif.ts';
 import { pidAlive, startSlapd, type SlapdServer } from '../services/slapd.ts';
 
@@ -175,6 +176,48 @@ describe('Samba AD DC (globalSetup)', () => {
       await expect(client.bind(dc.adminDn, dc.adminPassword)).rejects.toBeInstanceOf(StrongAuthRequiredError);
     } finally {
       await client.unbind();
+    }
+  });
+
+  it('loads an AD-shaped seed LDIF into the running DC', async () => {
+    const dc = sambaInfo();
+    const tag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+    const work = mkdtempSync(join(tmpdir(), 'pd-smoke-ad-'));
+    const peopleDn = `OU=Smoke People ${tag},${dc.baseDn}`;
+    const groupsDn = `OU=Smoke Groups ${tag},${dc.baseDn}`;
+    const client = new Client({ url: dc.ldapsUrl, tlsOptions: { ca: dc.caCertPem }, timeout: 0 });
+    try {
+      const seed = await writeUsersLdif(join(work, 'ad.ldif'), {
+        baseDn: dc.baseDn,
+        count: 30,
+        groups: [25],
+        ad: true,
+        containers: true,
+        peopleDn,
+        groupsDn,
+        mailDomain: `${tag}.${dc.dnsDomain}`,
+        seed: Date.now() % 100_000,
+      });
+      // sAMAccountName must be unique in the domain: suffix them with the tag.
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const text = readFileSync(seed.path, 'utf8').replace(/^sAMAccountName: (.*)$/gm, (_m, v: string) => {
+        return `sAMAccountName: ${`${v.slice(0, 8)}${tag}`.slice(0, 20)}`;
+      });
+      writeFileSync(seed.path, text);
+      await loadLdifIntoSamba(dc, seed.path);
+
+      await client.bind(dc.adminDn, dc.adminPassword);
+      const users = await client.search(peopleDn, { filter: '(objectClass=user)', attributes: ['objectGUID'] });
+      expect(users.searchEntries).toHaveLength(30);
+      const group = await client.search(seed.groupDns[0] as string, { scope: 'base', attributes: ['member'] });
+      expect(group.searchEntries[0]?.member).toHaveLength(25);
+      for (const e of users.searchEntries) await client.del(e.dn);
+      await client.del(seed.groupDns[0] as string);
+      await client.del(peopleDn);
+      await client.del(groupsDn);
+    } finally {
+      await client.unbind();
+      rmSync(work, { recursive: true, force: true });
     }
   });
 

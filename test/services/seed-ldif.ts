@@ -89,6 +89,15 @@ export function escapeDnValue(value: string): string {
   return out;
 }
 
+/** The unescaped value of a DN's first RDN (`OU=Smoke\\, People,DC=x` → `Smoke, People`). */
+function firstRdnValue(dn: string): string {
+  const m = /^[^=]+=((?:\\.|[^,\\])*)/.exec(dn);
+  const raw = m?.[1] ?? dn;
+  return raw.replace(/\\([0-9a-fA-F]{2}|.)/g, (_m, c: string) =>
+    c.length === 2 ? String.fromCharCode(parseInt(c, 16)) : c,
+  );
+}
+
 /** `attr: value`, or `attr:: base64` when the value is not an LDIF SAFE-STRING. */
 function line(attr: string, value: string): string {
   // SAFE-STRING: ASCII without NUL/LF/CR, not starting with space, ':' or '<'; we also avoid a trailing space.
@@ -422,8 +431,8 @@ export async function writeUsersLdif(path: string, opts: UsersLdifOptions): Prom
   try {
     if (opts.containers) {
       const containers: Array<[string, string]> = [
-        [peopleDn, 'People'],
-        [groupsDn, 'Groups'],
+        [peopleDn, firstRdnValue(peopleDn)],
+        [groupsDn, firstRdnValue(groupsDn)],
       ];
       for (const [dn, ou] of containers) {
         buf += line('dn', dn) + 'objectClass: top\nobjectClass: organizationalUnit\n' + line('ou', ou) + '\n';
