@@ -420,7 +420,14 @@ describe('Writing to Samba AD', () => {
     const c = connector();
     const made: string[] = [];
     try {
-      const names = ['Smith, John + "Q" \\ <x> ; = #1', '#Leading hash', ' leading and trailing spaces ', 'Zoë Ångström 山田 Łukasz'];
+      const names = [
+        'Smith, John + "Q" \\ <x> ; = #1',
+        '#Leading hash',
+        ' leading and trailing spaces ',
+        'Zoë Ångström 山田 Łukasz',
+        'trailing backslash\\',
+        'nul\u0000and\ttab',
+      ];
       for (const [i, name] of names.entries()) {
         const u = await c.createUser(user(`pdh${i}${TAG}`, { displayName: name, name: { familyName: name } }), { password: pw() });
         made.push(u.ref);

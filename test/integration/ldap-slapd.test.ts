@@ -359,6 +359,7 @@ describe('Writing to slapd', () => {
       ' leading and trailing spaces ',
       'Zoë Ångström 山田 Łukasz',
       'trailing backslash\\',
+      'nul\u0000and\ttab',
     ];
     const made: string[] = [];
     try {

@@ -182,7 +182,7 @@ export function formatDn(rdns: Rdn[]): string {
  */
 export function canonicalDn(dn: string): string {
   // Fast path: nothing escaped, quoted, multi-valued or spaced around separators.
-  if (!/[\\"+;#<>]|\s,|,\s|=\s|\s=|^\s|\s$/.test(dn)) return dn;
+  if (!/[\\"+;#<>\u0000-\u001f\u007f]|\s,|,\s|=\s|\s=|^\s|\s$/.test(dn)) return dn;
   try {
     return formatDn(parseDn(dn));
   } catch {

@@ -199,7 +199,6 @@ export function ldapDefaults(kind: 'activeDirectory' | 'ldap'): KindDefaults {
     userMapping: defaultUserMapping(kind),
     groupMapping: defaultGroupMapping(kind),
     connection: {
-      urls: [kind === 'activeDirectory' ? 'ldaps://dc.example.com:636' : 'ldaps://ldap.example.com:636'],
       startTls: false,
       verifyCertificate: true,
       scope: 'sub',
