@@ -130,7 +130,7 @@ export function UsersPage() {
           Delete
         </Button>
         <Select
-          aria-label="Directory"
+          aria-label="Filter by directory"
           value={filters.directory ?? ''}
           onChange={(_, d) => setFilters((f) => ({ ...f, directory: d.value || undefined }))}
         >
@@ -143,7 +143,7 @@ export function UsersPage() {
           <option value="none">In no directory</option>
         </Select>
         <Select
-          aria-label="Provisioning state"
+          aria-label="Filter by provisioning state"
           value={filters.state ?? ''}
           disabled={filters.directory === 'none'}
           onChange={(_, d) => setFilters((f) => ({ ...f, state: (d.value || undefined) as ProvisioningState['state'] | undefined }))}
@@ -154,7 +154,7 @@ export function UsersPage() {
           <option value="failed">Failed</option>
         </Select>
         <Select
-          aria-label="Onboarding status"
+          aria-label="Filter by onboarding status"
           value={filters.onboarding ?? ''}
           onChange={(_, d) => setFilters((f) => ({ ...f, onboarding: (d.value || undefined) as OnboardingStatus | undefined }))}
         >
