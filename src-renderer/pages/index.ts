@@ -8,7 +8,6 @@ import { ImportPage } from './import/ImportPage.tsx';
 import { DashboardPage } from './dashboard/DashboardPage.tsx';
 import { ReportsPage } from './reports/ReportsPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
-import { ReportsPage } from './reports/ReportsPage.tsx';
 import { NotBuiltYet } from './Placeholder.tsx';
 
 const notYet = (title: string, issue: string) => () => createElement(NotBuiltYet, { title, issue });
