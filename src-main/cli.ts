@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createApp, type App } from './app.ts';
 import { argValue, defaultDataDir } from './paths.ts';
+import { reportsMain } from './reports/cli.ts';
 import { AppError, toBridgeError } from './errors.ts';
 import { directoryConfigSchema, directorySecretsSchema, type DirectorySecrets } from '../src-preload/directory.ts';
 import type { RunSummary } from '../src-preload/contract/sync.ts';
@@ -145,6 +146,7 @@ async function drain(app: App, p: Parsed, out: Out) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'reports') return reportsMain(argv); // reports export/purge parse their own options
   let p: Parsed;
   try {
     p = parseArgs(argv);

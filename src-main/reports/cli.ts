@@ -10,7 +10,9 @@
 // --out -) the export goes to standard output. CSV carries a byte-order mark
 // for Excel unless --no-bom. Exit codes: 0 done, 1 failed, 2 wrong usage.
 import { pipeline } from 'node:stream/promises';
-import type { App } from '../app.ts';
+import { resolve } from 'node:path';
+import { createApp, type App } from '../app.ts';
+import { argValue, defaultDataDir } from '../paths.ts';
 import type { ReportExportFormat, ResolvedReportFilter } from '../../src-preload/contract/reports.ts';
 import { AppError } from '../errors.ts';
 import { isReportStatus, normalizeResolved, parseAdminTime } from './filter.ts';
@@ -118,7 +120,19 @@ export async function runReportsCommand(
       io.stderr.write(`${err.message}${err.details ? ` (${typeof err.details === 'string' ? err.details : JSON.stringify(err.details)})` : ''}\n`);
       return err.code === 'validation' ? 2 : 1;
     }
+    // The reader went away (e.g. `| head`): not a failure of the export.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     io.stderr.write(`The export failed: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
+  }
+}
+
+/** `provision-desk reports …` from the program's own argv: opens the data folder (--data-dir), runs, closes. */
+export async function reportsMain(argv: string[]): Promise<number> {
+  const app = createApp({ dataDir: resolve(argValue(argv, 'data-dir') ?? defaultDataDir()), shell: 'cli' });
+  try {
+    return await runReportsCommand(app, argv);
+  } finally {
+    await app.close();
   }
 }
