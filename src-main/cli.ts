@@ -28,6 +28,9 @@ Usage: provision-desk <command> [options]   (every command takes --data-dir DIR)
   outbox [--retry-failed] [--json]                 run pending provisioning work until none is due
   user add --file user.json                        add a user (JSON: the user, optional "password") and provision it
   user delete <userName>                           delete a user and deprovision it
+  reports export [--from --to --user --app --action --status] --format csv|json --out FILE
+                                                   export matching report entries (streamed)
+  reports purge [--days N]                         delete report entries older than the retention
 
 Options:
   --data-dir DIR    data folder (default: ${defaultDataDir()})

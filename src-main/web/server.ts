@@ -138,7 +138,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     async close() {
       unsubscribe();
       for (const res of sse) res.end();
-      await new Promise<void>((r) => server.close(() => r()));
+      // Open pages keep event streams and keep-alive sockets: close them all,
+      // or close() would wait for the admin to shut the browser tab.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
