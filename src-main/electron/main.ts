@@ -8,6 +8,7 @@ import { argValue } from '../paths.ts';
 import { applyCsp, isTrustedSender, lockDown, windowOptions } from './window.ts';
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
+import { rememberBounds, savedBounds } from './preferences.ts';
 
 const devUrl = process.env['ELECTRON_RENDERER_URL'];
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
@@ -17,7 +18,8 @@ let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow(windowOptions(join(import.meta.dirname, '../preload/index.cjs')));
+  const win = new BrowserWindow({ ...windowOptions(join(import.meta.dirname, '../preload/index.cjs')), ...savedBounds() });
+  rememberBounds(win);
   lockDown(win.webContents, (url) => void shell.openExternal(url));
   win.once('ready-to-show', () => win.show());
   if (devUrl) void win.loadURL(devUrl);
