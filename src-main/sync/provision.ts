@@ -4,7 +4,7 @@
 // attempt writes a report entry; links carry the per-directory state.
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { User } from '../../src-preload/model.ts';
-import type { Connector, RemoteUser, RemoteUserData } from '../connectors/connector.ts';
+import type { Connector, CreateUserOptions, RemoteUser, RemoteUserData } from '../connectors/connector.ts';
 import { ConnectorError } from '../connectors/connector.ts';
 import type { Db } from '../store/db.ts';
 import type { LinksRepo } from '../store/links.ts';
@@ -158,6 +158,90 @@ export async function upsertUser(
   return { remote: created, action: 'create', changes };
 }
 
+type UpsertResult = Awaited<ReturnType<typeof upsertUser>>;
+
+/** A connector that creates many users per round trip (Graph: `$batch` of 20). Duck-typed. */
+export interface BulkUserCreator {
+  createUsers(batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>, signal?: AbortSignal): Promise<Array<RemoteUser | ConnectorError>>;
+}
+
+export function bulkCreator(c: Connector): (Connector & BulkUserCreator) | undefined {
+  return 'createUsers' in c && typeof (c as Partial<BulkUserCreator>).createUsers === 'function' ? (c as Connector & BulkUserCreator) : undefined;
+}
+
+/**
+ * Runs many `user.create` items through the connector's bulk create: one
+ * result per item, in order (an outcome, or the error for that item alone).
+ * Items already linked take the one-by-one path (re-check, update). The bulk
+ * create links a user that already exists by user name (a resend after a lost
+ * answer, or one made meanwhile) instead of creating it twice; one found with
+ * other values is brought in line, as upsertUser does.
+ */
+export async function runUserCreates(
+  ctx: ProvisionContext,
+  items: OutboxItem[],
+): Promise<Array<{ outcome: Outcome } | { error: unknown }>> {
+  const settle = (p: Promise<Outcome>) => p.then((outcome) => ({ outcome }), (error: unknown) => ({ error }));
+  const bulk = bulkCreator(ctx.connector);
+  const out: Array<Promise<{ outcome: Outcome } | { error: unknown }>> = [];
+  const todo: Array<{ k: number; item: OutboxItem; data: RemoteUserData; password?: string; mustChange?: boolean }> = [];
+  for (const item of items) {
+    const link = ctx.links.get(ctx.directory.id, 'user', item.localId);
+    if (!bulk || item.op !== 'user.create' || link?.ref) {
+      out.push(settle(runItem(ctx, item)));
+      continue;
+    }
+    try {
+      const p = JSON.parse(item.payload) as Payloads['user.create'];
+      const user = ctx.users.get(item.localId) ?? p.user;
+      const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
+      todo.push({ k: out.length, item, data: remoteOf(ctx, user), password, mustChange: p.mustChange });
+      out.push(Promise.resolve({ error: undefined })); // replaced below
+    } catch (error) {
+      out.push(Promise.resolve({ error }));
+    }
+  }
+  if (bulk && todo.length > 0) {
+    let results: Array<RemoteUser | ConnectorError> | undefined;
+    let batchError: unknown;
+    try {
+      results = await bulk.createUsers(todo.map((x) => ({ data: x.data, opts: { password: x.password, mustChangePassword: x.mustChange } })));
+    } catch (err) {
+      batchError = err;
+    }
+    const paths = exportPaths(ctx.directory.config);
+    for (const [j, x] of todo.entries()) {
+      const r = results?.[j];
+      if (!r || r instanceof Error) {
+        out[x.k] = Promise.resolve({ error: r ?? batchError ?? new Error('The directory gave no answer for this user.') });
+        continue;
+      }
+      out[x.k] = settle(
+        (async () => {
+          // Graph answers a create with its default properties only: values it did return that differ
+          // from ours mean an existing object was linked; bring it in line.
+          // (The user name is the key the create matched on; the directory may spell it in full.)
+          const before = { ...r.data, userName: x.data.userName };
+          const returned = diff(before, x.data, paths);
+          const differs = Object.values(returned).some(([was]) => was !== null);
+          let result: UpsertResult;
+          if (differs) {
+            const remote = await ctx.connector.updateUser(r.ref, before, x.data);
+            result = { remote, action: 'link', changes: returned };
+          } else {
+            const changes: Record<string, [unknown, unknown]> = {};
+            for (const [key, [, v]] of Object.entries(diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, x.data, paths)))
+              changes[key] = [null, v];
+            result = { remote: r, action: 'create', changes };
+          }
+          return runItem(ctx, x.item, result);
+        })(),
+      );
+    }
+  }
+  return Promise.all(out);
+}
+
 const opLabel: Record<OutboxItem['op'], string> = {
   'user.create': 'create',
   'user.update': 'update',
@@ -215,7 +299,7 @@ export function scrubbed(item: OutboxItem): string | undefined {
  * Runs one outbox item. Throws on failure (the worker classifies the error);
  * returns done (state + report written here, in one transaction) or defer.
  */
-export async function runItem(ctx: ProvisionContext, item: OutboxItem): Promise<Outcome> {
+export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?: UpsertResult): Promise<Outcome> {
   const dirId = ctx.directory.id;
   let after: (() => void) | undefined;
   const finish = (message: string, extra: { status?: ReportEntryInput['status']; changes?: Record<string, [unknown, unknown]>; action?: string } = {}) => {
@@ -245,7 +329,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem): Promise<
       // The freshest local copy wins over the snapshot (later edits are queued after us anyway).
       const user = ctx.users.get(item.localId) ?? p.user;
       const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
-      const r = await upsertUser(ctx, user, { password, mustChange: p.mustChange });
+      const r = created ?? (await upsertUser(ctx, user, { password, mustChange: p.mustChange }));
       after = () => linkUser(ctx, item.localId, r.remote);
       return finish(
         r.action === 'create' ? `Created ${r.remote.ref}.` : `An existing object was linked: ${r.remote.ref}.`,

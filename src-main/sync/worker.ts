@@ -6,7 +6,10 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
 import type { OutboxItem } from '../store/outbox.ts';
-import { describeError, errorText, itemIdentifier, reportObjectType, runItem, scrubbed, type ProvisionContext } from './provision.ts';
+import { bulkCreator, describeError, errorText, itemIdentifier, reportObjectType, runItem, runUserCreates, scrubbed, type Outcome, type ProvisionContext } from './provision.ts';
+
+/** User creates sent together to a connector that creates in bulk (Graph's $batch holds 20). */
+const BULK_CREATES = 20;
 
 export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId'> {
   directoryRecord(id: string): DirectoryRecord | undefined;
@@ -174,17 +177,18 @@ export class OutboxWorker {
           for (const dirId of directories) {
             const q = this.queued.get(dirId) ?? [];
             if (q.length < this.o.concurrency) {
-              q.push(...this.d.outbox.claim(dirId, this.o.concurrency * 4 - q.length));
+              const want = this.bulk(dirId) ? this.o.concurrency * BULK_CREATES : this.o.concurrency * 4;
+              q.push(...this.d.outbox.claim(dirId, want - q.length));
               this.queued.set(dirId, q);
             }
           }
         }
         for (const [dirId, q] of this.queued) {
           while (q.length > 0 && (this.inflight.get(dirId) ?? 0) < this.o.concurrency) {
-            const item = q.shift()!;
+            const items = this.take(dirId, q);
             started++;
             this.inflight.set(dirId, (this.inflight.get(dirId) ?? 0) + 1);
-            void this.execute(item).finally(() => {
+            void (items.length > 1 ? this.executeCreates(items) : this.execute(items[0]!)).finally(() => {
               this.inflight.set(dirId, (this.inflight.get(dirId) ?? 1) - 1);
               this.wake();
             });
@@ -249,20 +253,42 @@ export class OutboxWorker {
     return dir;
   }
 
-  private async execute(item: OutboxItem): Promise<void> {
-    const dir = this.directory(item.directoryId);
-    if (!dir) return; // the directory was removed; its items went with it (cascade)
-    let ctx: ProvisionContext | undefined;
+  /** Whether the directory's connector creates users in bulk (decides how many items to claim). */
+  private bulk(dirId: string): boolean {
     try {
-      ctx = {
-        ...this.d,
-        directory: { id: dir.id, config: dir.config },
-        connector: this.connector(dir),
-        commit: (fn) => this.write(fn),
-      };
-      const outcome = await runItem(ctx, item);
-      if (outcome.kind === 'defer') {
-        this.d.outbox.markRetry(item.id, new Date(Date.now() + outcome.delayMs).toISOString(), outcome.reason, false);
+      const dir = this.directory(dirId);
+      return !!dir && !!bulkCreator(this.connector(dir));
+    } catch {
+      return false;
+    }
+  }
+
+  /** The next unit of work: one item, or up to BULK_CREATES user creates for a bulk connector. */
+  private take(dirId: string, q: OutboxItem[]): OutboxItem[] {
+    const first = q.shift()!;
+    if (first.op !== 'user.create' || !this.bulk(dirId)) return [first];
+    const items = [first];
+    for (let k = 0; k < q.length && items.length < BULK_CREATES; ) {
+      if (q[k]!.op === 'user.create') items.push(q.splice(k, 1)[0]!);
+      else k++;
+    }
+    return items;
+  }
+
+  private context(dir: DirectoryRecord): ProvisionContext {
+    return {
+      ...this.d,
+      directory: { id: dir.id, config: dir.config },
+      connector: this.connector(dir),
+      commit: (fn) => this.write(fn),
+    };
+  }
+
+  private settle(item: OutboxItem, dir: DirectoryRecord, r: { outcome: Outcome } | { error: unknown }): void {
+    if ('error' in r) return this.fail(item, dir, r.error);
+    try {
+      if (r.outcome.kind === 'defer') {
+        this.d.outbox.markRetry(item.id, new Date(Date.now() + r.outcome.delayMs).toISOString(), r.outcome.reason, false);
       } else {
         this.stats.done++;
         this.d.onChanged?.();
@@ -270,6 +296,31 @@ export class OutboxWorker {
     } catch (err) {
       this.fail(item, dir, err);
     }
+  }
+
+  private async execute(item: OutboxItem): Promise<void> {
+    const dir = this.directory(item.directoryId);
+    if (!dir) return; // the directory was removed; its items went with it (cascade)
+    let r: { outcome: Outcome } | { error: unknown };
+    try {
+      r = { outcome: await runItem(this.context(dir), item) };
+    } catch (error) {
+      r = { error };
+    }
+    this.settle(item, dir, r);
+  }
+
+  /** User creates of one directory through the connector's bulk create; each item ends on its own. */
+  private async executeCreates(items: OutboxItem[]): Promise<void> {
+    const dir = this.directory(items[0]!.directoryId);
+    if (!dir) return;
+    let results: Array<{ outcome: Outcome } | { error: unknown }>;
+    try {
+      results = await runUserCreates(this.context(dir), items);
+    } catch (error) {
+      results = items.map(() => ({ error }));
+    }
+    items.forEach((item, k) => this.settle(item, dir, results[k] ?? { error: new Error('No result for this item.') }));
   }
 
   private fail(item: OutboxItem, dir: DirectoryRecord, err: unknown): void {
