@@ -38,5 +38,7 @@ export interface DashboardSummary {
 }
 
 export const dashboardContract = {
-  'dashboard.summary': channel<DashboardSummary>()(z.object({ days: z.number().int().min(1).max(366).default(30) }).strict()),
+  'dashboard.summary': channel<DashboardSummary>()(
+    z.object({ days: z.number().int().min(1).max(366).default(30) }).strict(),
+  ),
 };

@@ -42,8 +42,21 @@ export function ActivityChart(props: { days: ActivityDay[]; label: string }) {
       <svg className={styles.svg} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary}>
         {[0, 0.25, 0.5, 0.75, 1].map((f) => (
           <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} stroke={tokens.colorNeutralStroke2} strokeWidth={1} />
-            <text x={PAD.left - 6} y={y(max * f) + 4} textAnchor="end" fontSize={10} fill={tokens.colorNeutralForeground3}>
+            <line
+              x1={PAD.left}
+              x2={W - PAD.right}
+              y1={y(max * f)}
+              y2={y(max * f)}
+              stroke={tokens.colorNeutralStroke2}
+              strokeWidth={1}
+            />
+            <text
+              x={PAD.left - 6}
+              y={y(max * f) + 4}
+              textAnchor="end"
+              fontSize={10}
+              fill={tokens.colorNeutralForeground3}
+            >
               {Math.round(max * f).toLocaleString()}
             </text>
           </g>

@@ -10,7 +10,12 @@ export interface Candidate {
   secondary?: string;
 }
 
-export function MemberPicker(props: { label: string; candidates: Candidate[]; onPick: (c: Candidate) => void; disabled?: boolean }) {
+export function MemberPicker(props: {
+  label: string;
+  candidates: Candidate[];
+  onPick: (c: Candidate) => void;
+  disabled?: boolean;
+}) {
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState(false);
   const matches = useMemo(() => {

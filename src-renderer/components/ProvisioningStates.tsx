@@ -1,5 +1,15 @@
 // Per-directory provisioning state of one object, with the failure reason.
-import { Badge, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, tokens } from '@fluentui/react-components';
+import {
+  Badge,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  tokens,
+} from '@fluentui/react-components';
 import type { ProvisioningState } from '../../src-preload/contract.ts';
 import { when } from './format.ts';
 

@@ -4,5 +4,7 @@ import { useUi } from '../store/ui.ts';
 
 export function ThemeToggle() {
   const { theme, setTheme } = useUi();
-  return <Switch label="Dark theme" checked={theme === 'dark'} onChange={(_, d) => setTheme(d.checked ? 'dark' : 'light')} />;
+  return (
+    <Switch label="Dark theme" checked={theme === 'dark'} onChange={(_, d) => setTheme(d.checked ? 'dark' : 'light')} />
+  );
 }

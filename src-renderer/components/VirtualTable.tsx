@@ -14,8 +14,20 @@ export interface Column<T> {
 
 const ROW = 36;
 const useStyles = makeStyles({
-  table: { border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium, display: 'flex', flexDirection: 'column', minHeight: '200px', flexGrow: 1 },
-  head: { display: 'flex', backgroundColor: tokens.colorNeutralBackground3, fontWeight: tokens.fontWeightSemibold, borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  table: {
+    border: `1px solid ${tokens.colorNeutralStroke2}`,
+    borderRadius: tokens.borderRadiusMedium,
+    display: 'flex',
+    flexDirection: 'column',
+    minHeight: '200px',
+    flexGrow: 1,
+  },
+  head: {
+    display: 'flex',
+    backgroundColor: tokens.colorNeutralBackground3,
+    fontWeight: tokens.fontWeightSemibold,
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
   scroller: { overflow: 'auto', flexGrow: 1, position: 'relative' },
   row: {
     display: 'flex',
@@ -50,7 +62,12 @@ export function VirtualTable<T>(props: {
 }) {
   const styles = useStyles();
   const parentRef = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({ count: props.rows.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW, overscan: 12 });
+  const v = useVirtualizer({
+    count: props.rows.length,
+    getScrollElement: () => parentRef.current,
+    estimateSize: () => ROW,
+    overscan: 12,
+  });
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>, index: number) => {
     const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : -1;
@@ -67,7 +84,13 @@ export function VirtualTable<T>(props: {
   };
 
   return (
-    <div className={styles.table} role="table" aria-label={props.label} aria-rowcount={props.rows.length + 1} style={{ height: props.height }}>
+    <div
+      className={styles.table}
+      role="table"
+      aria-label={props.label}
+      aria-rowcount={props.rows.length + 1}
+      style={{ height: props.height }}
+    >
       <div role="rowgroup">
         <div className={styles.head} role="row" aria-rowindex={1}>
           {props.columns.map((c) => (

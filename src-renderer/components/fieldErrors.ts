@@ -4,8 +4,7 @@ import { BridgeFailure } from '../api.ts';
 export function fieldErrors(err: unknown, stripPrefix = ''): Record<string, string> {
   if (!(err instanceof BridgeFailure)) return {};
   const d = err.error.details as
-    | { fields?: Array<{ path: string | Array<string | number>; message: string }>; field?: string }
-    | undefined;
+    { fields?: Array<{ path: string | Array<string | number>; message: string }>; field?: string } | undefined;
   const out: Record<string, string> = {};
   if (d?.field) out[d.field] = err.error.message;
   for (const f of d?.fields ?? []) {

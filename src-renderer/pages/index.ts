@@ -1,5 +1,5 @@
 // One component per page; areas replace their entry when their screen lands.
-import { createElement, type ComponentType } from 'react';
+import type { ComponentType } from 'react';
 import type { PageId } from '../store/ui.ts';
 import { UsersPage } from './users/UsersPage.tsx';
 import { DirectoriesPage } from './directories/DirectoriesPage.tsx';
@@ -8,9 +8,6 @@ import { ImportPage } from './import/ImportPage.tsx';
 import { DashboardPage } from './dashboard/DashboardPage.tsx';
 import { ReportsPage } from './reports/ReportsPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
-import { NotBuiltYet } from './Placeholder.tsx';
-
-const notYet = (title: string, issue: string) => () => createElement(NotBuiltYet, { title, issue });
 
 export const pageComponents: Record<PageId, ComponentType> = {
   dashboard: DashboardPage,

@@ -2,7 +2,14 @@
 // (objects read, rate, operation id for Cancel), the plan's summary, the
 // rows of the current filter and which rows are left out of the commit.
 import { create } from 'zustand';
-import type { CommittedCounts, PlanRow, Progress, RowAction, RowObjectType, RunSummary } from '../../src-preload/contract.ts';
+import type {
+  CommittedCounts,
+  PlanRow,
+  Progress,
+  RowAction,
+  RowObjectType,
+  RunSummary,
+} from '../../src-preload/contract.ts';
 import { BridgeFailure, call, on } from '../api.ts';
 import { detailsText, notifyError, useNotices } from './notices.ts';
 
@@ -57,22 +64,54 @@ export const useImport = create<ImportState>((set, get) => ({
 
   choose(directoryId) {
     if (get().phase === 'previewing' || get().phase === 'committing') return;
-    set({ directoryId, phase: 'idle', run: undefined, rows: [], total: 0, excluded: new Set(), known: new Map(), committed: undefined, thresholdError: undefined });
+    set({
+      directoryId,
+      phase: 'idle',
+      run: undefined,
+      rows: [],
+      total: 0,
+      excluded: new Set(),
+      known: new Map(),
+      committed: undefined,
+      thresholdError: undefined,
+    });
   },
 
   reset() {
-    set({ phase: 'idle', run: undefined, rows: [], total: 0, excluded: new Set(), known: new Map(), committed: undefined, thresholdError: undefined, progress: undefined });
+    set({
+      phase: 'idle',
+      run: undefined,
+      rows: [],
+      total: 0,
+      excluded: new Set(),
+      known: new Map(),
+      committed: undefined,
+      thresholdError: undefined,
+      progress: undefined,
+    });
   },
 
   async preview() {
     const directoryId = get().directoryId;
     if (!directoryId || get().phase === 'previewing') return;
     const startedAt = Date.now();
-    set({ phase: 'previewing', progress: { operationId: '', phase: 'starting', done: 0, startedAt }, run: undefined, rows: [], total: 0, excluded: new Set(), known: new Map(), committed: undefined, thresholdError: undefined });
+    set({
+      phase: 'previewing',
+      progress: { operationId: '', phase: 'starting', done: 0, startedAt },
+      run: undefined,
+      rows: [],
+      total: 0,
+      excluded: new Set(),
+      known: new Map(),
+      committed: undefined,
+      thresholdError: undefined,
+    });
     // The estimate: what the last good preview of this directory read.
     void call('runs.list', { directoryId, kind: 'import' })
       .then((runs) => {
-        const last = runs.find((r) => r.status !== 'failed' && r.status !== 'cancelled' && r.read.users + r.read.groups > 0);
+        const last = runs.find(
+          (r) => r.status !== 'failed' && r.status !== 'cancelled' && r.read.users + r.read.groups > 0,
+        );
         set({ expected: last ? last.read.users + last.read.groups : undefined });
       })
       .catch(() => undefined);
@@ -116,7 +155,12 @@ export const useImport = create<ImportState>((set, get) => ({
     if (!run) return;
     const token = ++rowsToken;
     const { objectType, action, text } = get().filter;
-    const base = { runId: run.runId, objectType, actions: action ? [action] : undefined, text: text.trim() || undefined };
+    const base = {
+      runId: run.runId,
+      objectType,
+      actions: action ? [action] : undefined,
+      text: text.trim() || undefined,
+    };
     set({ rowsLoading: true });
     try {
       let offset = 0;
@@ -163,7 +207,7 @@ export const useImport = create<ImportState>((set, get) => ({
       if (excluded.size > 0) {
         // Every row of the plan but the unticked ones.
         seqs = [];
-        for (let offset = 0; ; ) {
+        for (let offset = 0; ;) {
           const page = await call('import.rows', { runId: run.runId, offset, limit: CHUNK });
           for (const r of page.rows) if (!excluded.has(r.seq)) seqs.push(r.seq);
           offset += page.rows.length;

@@ -43,7 +43,9 @@ export function seedUsers(dataDir: string, count = BENCH_LIST_USERS): { ms: numb
 }
 
 async function startWeb(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['src-main/web/main.ts', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src-main/web/main.ts', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`browser mode did not start:\n${out}`)), 60_000);
@@ -75,9 +77,12 @@ const countIs = (n: number) => `document.querySelector('[data-testid="users-coun
 /** Queries typed one key at a time; every keystroke changes the number of matches. */
 const QUERIES = ['12345', '98', '4321', '777', '60606', '2468'];
 
-export async function measureUsersFilter(opts: { users?: number; log?: (m: string) => void } = {}): Promise<{ ms: number[]; users: number; seedMs: number; loadMs: number }> {
+export async function measureUsersFilter(
+  opts: { users?: number; log?: (m: string) => void } = {},
+): Promise<{ ms: number[]; users: number; seedMs: number; loadMs: number }> {
   const users = opts.users ?? BENCH_LIST_USERS;
-  if (!existsSync('out/renderer/index.html')) throw new Error('out/renderer is missing: run `npx electron-vite build` first');
+  if (!existsSync('out/renderer/index.html'))
+    throw new Error('out/renderer is missing: run `npx electron-vite build` first');
   const dataDir = mkdtempSync(join(tmpdir(), 'pd-bench-users-'));
   let web: Awaited<ReturnType<typeof startWeb>> | undefined;
   const browser = await chromium.launch({
@@ -123,7 +128,10 @@ export async function measureUsersFilter(opts: { users?: number; log?: (m: strin
         // A keystroke that leaves the count as it was has nothing to show: not measured.
         const changed = await page
           .waitForFunction(`window.__lat.length > ${before}`, undefined, { timeout: 5_000 })
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         if (!changed) {
           opts.log?.(`"${ch}" in "${q}" did not change the count; not measured`);
           continue;

@@ -30,7 +30,12 @@ export async function addOu(c: Client, dn: string): Promise<void> {
 }
 
 /** An enabled AD user with a password (LDAPS: unicodePwd). */
-export async function addAdUser(c: Client, ou: string, u: { sam: string; given: string; sn: string; mail: string; title?: string }, dnsDomain: string) {
+export async function addAdUser(
+  c: Client,
+  ou: string,
+  u: { sam: string; given: string; sn: string; mail: string; title?: string },
+  dnsDomain: string,
+) {
   const dn = `CN=${u.given} ${u.sn},${ou}`;
   await c.add(dn, {
     objectClass: ['top', 'person', 'organizationalPerson', 'user'],
@@ -54,13 +59,27 @@ export async function findBySam(c: Client, base: string, sam: string) {
   const { searchEntries } = await c.search(base, {
     scope: 'sub',
     filter: `(sAMAccountName=${sam.replace(/[\\*()\u0000]/g, (ch) => `\\${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)})`,
-    attributes: ['dn', 'displayName', 'givenName', 'sn', 'mail', 'title', 'department', 'userAccountControl', 'memberOf'],
+    attributes: [
+      'dn',
+      'displayName',
+      'givenName',
+      'sn',
+      'mail',
+      'title',
+      'department',
+      'userAccountControl',
+      'memberOf',
+    ],
   });
   return searchEntries[0];
 }
 
 export async function membersOf(c: Client, groupDn: string): Promise<string[]> {
-  const { searchEntries } = await c.search(groupDn, { scope: 'base', filter: '(objectClass=group)', attributes: ['member'] });
+  const { searchEntries } = await c.search(groupDn, {
+    scope: 'base',
+    filter: '(objectClass=group)',
+    attributes: ['member'],
+  });
   const m = searchEntries[0]?.member;
   return (Array.isArray(m) ? m : m ? [m] : []).map(String);
 }

@@ -33,10 +33,29 @@ test.beforeAll(async ({ browser }) => {
     await addOu(c, root);
     await addOu(c, people);
     await addOu(c, groupsOu);
-    const anna = await addAdUser(c, people, { sam: sam('anna'), given: 'Anna', sn: 'Berg', mail: `anna.${tag}@example.test`, title: 'Engineer' }, info.dnsDomain);
-    const bob = await addAdUser(c, people, { sam: sam('bob'), given: 'Bob', sn: 'Stone', mail: `bob.${tag}@example.test`, title: 'Analyst' }, info.dnsDomain);
-    await addAdUser(c, people, { sam: sam('carl'), given: 'Carl', sn: 'Lind', mail: `carl.${tag}@example.test` }, info.dnsDomain);
-    await c.add(`CN=Team ${tag},${groupsOu}`, { objectClass: ['top', 'group'], sAMAccountName: `team-${tag}`, member: [anna, bob] });
+    const anna = await addAdUser(
+      c,
+      people,
+      { sam: sam('anna'), given: 'Anna', sn: 'Berg', mail: `anna.${tag}@example.test`, title: 'Engineer' },
+      info.dnsDomain,
+    );
+    const bob = await addAdUser(
+      c,
+      people,
+      { sam: sam('bob'), given: 'Bob', sn: 'Stone', mail: `bob.${tag}@example.test`, title: 'Analyst' },
+      info.dnsDomain,
+    );
+    await addAdUser(
+      c,
+      people,
+      { sam: sam('carl'), given: 'Carl', sn: 'Lind', mail: `carl.${tag}@example.test` },
+      info.dnsDomain,
+    );
+    await c.add(`CN=Team ${tag},${groupsOu}`, {
+      objectClass: ['top', 'group'],
+      sAMAccountName: `team-${tag}`,
+      member: [anna, bob],
+    });
   });
   app = await startBrowserApp();
   // Its own context (axe needs one made with browser.newContext()).
@@ -104,7 +123,17 @@ test('an Active Directory directory is added, verified, and a previewed selectio
   await page.getByLabel('Bind password').fill(info.adminPassword);
 
   // Every toggle on, deletes as disable.
-  for (const t of ['Import users', 'Create users', 'Edit users', 'Delete users (disable or delete)', 'Password Sync', 'Import groups', 'Create groups', 'Delete groups', 'Add/Remove membership'])
+  for (const t of [
+    'Import users',
+    'Create users',
+    'Edit users',
+    'Delete users (disable or delete)',
+    'Password Sync',
+    'Import groups',
+    'Create groups',
+    'Delete groups',
+    'Add/Remove membership',
+  ])
     await page.getByRole('switch', { name: t }).check();
   await page.getByRole('button', { name: 'Add directory' }).click();
   await expect(page.getByText(`Added Samba ${tag}.`)).toBeVisible();
@@ -126,7 +155,10 @@ test('an Active Directory directory is added, verified, and a previewed selectio
   await summary.getByRole('button', { name: 'Users changed: 1' }).click();
   const table = page.getByRole('table', { name: 'Preview rows' });
   await expect(table.getByRole('row')).toHaveCount(2); // header + Bob
-  await table.getByRole('cell', { name: new RegExp(sam('bob')) }).first().click();
+  await table
+    .getByRole('cell', { name: new RegExp(sam('bob')) })
+    .first()
+    .click();
   const diff = page.getByRole('region', { name: 'Row details' }).getByLabel('Attribute changes');
   await expect(diff).toContainText('Bobby');
   await expect(diff).toContainText('Bob Stone');
@@ -178,10 +210,14 @@ test('a user created, edited and deleted in the UI is created, changed and disab
   await page.getByLabel('Search users').fill(sam('dana'));
   await page.getByRole('cell', { name: sam('dana'), exact: true }).click();
   const panel = page.getByRole('region', { name: `User ${sam('dana')}` });
-  await expect(panel.getByRole('table', { name: /Provisioning state/ })).toContainText('Provisioned', { timeout: 60_000 });
+  await expect(panel.getByRole('table', { name: /Provisioning state/ })).toContainText('Provisioned', {
+    timeout: 60_000,
+  });
   await panel.getByRole('button', { name: 'Provision now' }).click();
   const trace = panel.getByRole('region', { name: 'Provisioning trace' });
-  await expect(trace.getByRole('list', { name: 'Steps' }).getByRole('listitem').first()).toBeVisible({ timeout: 60_000 });
+  await expect(trace.getByRole('list', { name: 'Steps' }).getByRole('listitem').first()).toBeVisible({
+    timeout: 60_000,
+  });
   await expect(trace).toContainText(/Match/);
   await screenshot(page, screenshotPath('user-detail'));
   await expectAccessible(page, 'users with the detail panel');
@@ -223,14 +259,20 @@ test('a group made in the UI gets members added and removed in Samba', async () 
   for (const who of ['anna', 'bob']) {
     await picker.fill(sam(who));
     await page.getByRole('option', { name: new RegExp(sam(who)) }).click();
-    await expect(panel.getByRole('list', { name: 'Members' })).toContainText(sam(who) === sam('anna') ? 'Anna Berg' : 'Bob Stone');
+    await expect(panel.getByRole('list', { name: 'Members' })).toContainText(
+      sam(who) === sam('anna') ? 'Anna Berg' : 'Bob Stone',
+    );
   }
   const groupDn = `CN=${groupName},${groupsOu}`;
   const members = () => sambaAdmin(info, (c) => membersOf(c, groupDn).catch(() => [] as string[]));
   const annaDn = `CN=Anna Berg,${people}`.toLowerCase();
   const bobDn = `CN=Bob Stone,${people}`.toLowerCase();
-  await expect.poll(async () => (await members()).map((m) => m.toLowerCase()).sort(), { timeout: 90_000 }).toEqual([annaDn, bobDn].sort());
-  await expect(panel.getByRole('table', { name: /Provisioning state/ })).toContainText('Provisioned', { timeout: 60_000 });
+  await expect
+    .poll(async () => (await members()).map((m) => m.toLowerCase()).sort(), { timeout: 90_000 })
+    .toEqual([annaDn, bobDn].sort());
+  await expect(panel.getByRole('table', { name: /Provisioning state/ })).toContainText('Provisioned', {
+    timeout: 60_000,
+  });
   await screenshot(page, screenshotPath('group-detail'));
   await expectAccessible(page, 'groups with a provisioned group');
 
@@ -241,7 +283,9 @@ test('a group made in the UI gets members added and removed in Samba', async () 
   // The imported group shows its members too, and the dashboard counts it all.
   await page.getByLabel('Search groups').fill(`Team ${tag}`);
   await page.getByRole('cell', { name: `Team ${tag}` }).click();
-  await expect(page.getByRole('region', { name: `Group Team ${tag}` }).getByRole('list', { name: 'Members' })).toContainText('Bob Stone');
+  await expect(
+    page.getByRole('region', { name: `Group Team ${tag}` }).getByRole('list', { name: 'Members' }),
+  ).toContainText('Bob Stone');
 
   await page.getByRole('tab', { name: 'Dashboard' }).click();
   const dirs = page.getByRole('region', { name: 'Directories' });

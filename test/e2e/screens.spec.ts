@@ -14,9 +14,29 @@ test('directories: the guided form per kind, saved with a write-only password', 
   await page.getByRole('button', { name: 'Add directory' }).click();
   await page.getByRole('menuitem', { name: 'Active Directory' }).click();
   await expect(page.getByRole('heading', { name: 'Add Active Directory directory' })).toBeVisible();
-  for (const section of ['Connection', 'Credentials', 'Scope', 'Where new objects go', 'Attribute mapping', 'Matching rules', 'Provisioning', 'Deletion threshold', 'Verify Credentials'])
+  for (const section of [
+    'Connection',
+    'Credentials',
+    'Scope',
+    'Where new objects go',
+    'Attribute mapping',
+    'Matching rules',
+    'Provisioning',
+    'Deletion threshold',
+    'Verify Credentials',
+  ])
     await expect(page.getByRole('region', { name: section, exact: true })).toBeVisible();
-  for (const t of ['Import users', 'Create users', 'Edit users', 'Delete users (disable or delete)', 'Password Sync', 'Import groups', 'Create groups', 'Delete groups', 'Add/Remove membership'])
+  for (const t of [
+    'Import users',
+    'Create users',
+    'Edit users',
+    'Delete users (disable or delete)',
+    'Password Sync',
+    'Import groups',
+    'Create groups',
+    'Delete groups',
+    'Add/Remove membership',
+  ])
     await expect(page.getByRole('switch', { name: t })).not.toBeChecked();
 
   // Saving an incomplete form shows the field's own error.
@@ -78,7 +98,10 @@ test('groups: members added and removed by search, nested groups shown, both the
   const errors = watchConsole(page);
   await page.goto(app.url);
   // Two users to add.
-  for (const [u, n] of [['ada', 'Ada Lovelace'], ['alan', 'Alan Turing']]) {
+  for (const [u, n] of [
+    ['ada', 'Ada Lovelace'],
+    ['alan', 'Alan Turing'],
+  ]) {
     await page.getByRole('tab', { name: 'Users' }).click();
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByRole('dialog').getByLabel('User name').fill(u!);

@@ -28,7 +28,11 @@ describe('dashboard.summary', () => {
     add(day(40), 'success'); // outside the window
     const d = app.directories.save(
       undefined,
-      { kind: 'ldap', name: 'Lab', connection: { urls: ['ldap://127.0.0.1:1'], bindDn: 'cn=a', baseDn: 'dc=x' } } as never,
+      {
+        kind: 'ldap',
+        name: 'Lab',
+        connection: { urls: ['ldap://127.0.0.1:1'], bindDn: 'cn=a', baseDn: 'dc=x' },
+      } as never,
       {},
     );
     const u = app.users.create({ userName: 'ann', name: {}, emails: [], phoneNumbers: [], active: true });
@@ -48,7 +52,12 @@ describe('dashboard.summary', () => {
     expect(s.activity.reduce((a, x) => a + x.success + x.failure, 0)).toBe(4);
     expect(s.users).toBe(1);
     expect(s.directories).toEqual([
-      expect.objectContaining({ name: 'Lab', kind: 'ldap', users: { provisioned: 0, pending: 0, failed: 1 }, groups: { provisioned: 0, pending: 0, failed: 0 } }),
+      expect.objectContaining({
+        name: 'Lab',
+        kind: 'ldap',
+        users: { provisioned: 0, pending: 0, failed: 1 },
+        groups: { provisioned: 0, pending: 0, failed: 0 },
+      }),
     ]);
   });
 });

@@ -26,7 +26,9 @@ export function dashboardSummary(app: App, days: number): DashboardSummary {
       .map((r) => [r.directory_id, r]),
   );
   const directories = db
-    .all<{ id: string; name: string; kind: DashboardSummary['directories'][number]['kind'] }>('SELECT id, name, kind FROM directories ORDER BY name')
+    .all<{ id: string; name: string; kind: DashboardSummary['directories'][number]['kind'] }>(
+      'SELECT id, name, kind FROM directories ORDER BY name',
+    )
     .map((d) => ({
       directoryId: d.id,
       name: d.name,

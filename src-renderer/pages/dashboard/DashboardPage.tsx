@@ -16,7 +16,12 @@ import {
 } from '@fluentui/react-components';
 import { ArrowClockwiseRegular } from '@fluentui/react-icons';
 import { useCallback, useEffect, useState } from 'react';
-import { directoryKindLabel, type DashboardSummary, type RunSummary, type StateCounts } from '../../../src-preload/contract.ts';
+import {
+  directoryKindLabel,
+  type DashboardSummary,
+  type RunSummary,
+  type StateCounts,
+} from '../../../src-preload/contract.ts';
 import { call, on } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { ActivityChart } from '../../components/ActivityChart.tsx';
@@ -28,7 +33,11 @@ const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: '16px' },
   tiles: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(150px, 1fr))', gap: '12px' },
   tile: { padding: '12px 16px' },
-  tileValue: { fontSize: tokens.fontSizeHero700, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightHero700 },
+  tileValue: {
+    fontSize: tokens.fontSizeHero700,
+    fontWeight: tokens.fontWeightSemibold,
+    lineHeight: tokens.lineHeightHero700,
+  },
   card: { padding: '16px', display: 'flex', flexDirection: 'column', gap: '8px' },
   h2: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold },
   muted: { color: tokens.colorNeutralForeground3 },
@@ -59,7 +68,13 @@ function States(props: { c: StateCounts }) {
 }
 
 const runColor = (s: RunSummary['status']) =>
-  s === 'committed' ? 'success' : s === 'failed' ? 'danger' : s === 'cancelled' || s === 'stale' ? 'warning' : 'informative';
+  s === 'committed'
+    ? 'success'
+    : s === 'failed'
+      ? 'danger'
+      : s === 'cancelled' || s === 'stale'
+        ? 'warning'
+        : 'informative';
 
 export function DashboardPage() {
   const styles = useStyles();
@@ -67,22 +82,22 @@ export function DashboardPage() {
   const [summary, setSummary] = useState<DashboardSummary | undefined>();
   const [runs, setRuns] = useState<RunSummary[]>([]);
 
-  const load = useCallback(async () => {
-    try {
-      const [s, r] = await Promise.all([call('dashboard.summary', { days: 30 }), call('runs.list', {})]);
-      setSummary(s);
-      setRuns(r.slice(0, 8));
-    } catch (err) {
-      notifyError(err, 'Could not load the dashboard.');
-    }
+  const load = useCallback(() => {
+    Promise.all([call('dashboard.summary', { days: 30 }), call('runs.list', {})]).then(
+      ([sum, r]) => {
+        setSummary(sum);
+        setRuns(r.slice(0, 8));
+      },
+      (err) => notifyError(err, 'Could not load the dashboard.'),
+    );
   }, []);
 
   useEffect(() => {
-    void load();
+    load();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const off = on('app.changed', () => {
       clearTimeout(timer);
-      timer = setTimeout(() => void load(), 500);
+      timer = setTimeout(load, 500);
     });
     return () => {
       off();
@@ -103,7 +118,7 @@ export function DashboardPage() {
   return (
     <div className={styles.page}>
       <PageHeader title="Dashboard">
-        <Button icon={<ArrowClockwiseRegular />} onClick={() => void load()}>
+        <Button icon={<ArrowClockwiseRegular />} onClick={load}>
           Refresh
         </Button>
       </PageHeader>
@@ -111,7 +126,10 @@ export function DashboardPage() {
         {tiles.map(([label, n]) => (
           <Card key={label} className={styles.tile} role="listitem">
             <Text className={styles.muted}>{label}</Text>
-            <span className={styles.tileValue} style={label === 'Failed work' && n ? { color: tokens.colorPaletteRedForeground1 } : undefined}>
+            <span
+              className={styles.tileValue}
+              style={label === 'Failed work' && n ? { color: tokens.colorPaletteRedForeground1 } : undefined}
+            >
               {n === undefined ? '—' : n.toLocaleString()}
             </span>
           </Card>

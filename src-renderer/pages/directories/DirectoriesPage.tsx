@@ -21,7 +21,12 @@ import {
 } from '@fluentui/react-components';
 import { AddRegular, ArrowDownloadRegular, DeleteRegular, EditRegular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
-import { directoryKindLabel, directoryKinds, type DirectoryKind, type DirectoryView } from '../../../src-preload/contract.ts';
+import {
+  directoryKindLabel,
+  directoryKinds,
+  type DirectoryKind,
+  type DirectoryView,
+} from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
@@ -40,7 +45,13 @@ const useStyles = makeStyles({
 });
 
 function runBadge(status: string) {
-  const color = /fail|error/i.test(status) ? 'danger' : /stop|threshold|cancel/i.test(status) ? 'warning' : /commit|done|success|complete/i.test(status) ? 'success' : 'informative';
+  const color = /fail|error/i.test(status)
+    ? 'danger'
+    : /stop|threshold|cancel/i.test(status)
+      ? 'warning'
+      : /commit|done|success|complete/i.test(status)
+        ? 'success'
+        : 'informative';
   return (
     <Badge appearance="tint" color={color}>
       {status}
@@ -106,7 +117,9 @@ export function DirectoriesPage() {
         </Menu>
       </PageHeader>
       {loaded && list.length === 0 ? (
-        <Text className={styles.empty}>No directory yet. Add your Active Directory, an LDAP server or a Microsoft Entra ID tenant.</Text>
+        <Text className={styles.empty}>
+          No directory yet. Add your Active Directory, an LDAP server or a Microsoft Entra ID tenant.
+        </Text>
       ) : (
         <Table aria-label="Directories">
           <TableHeader>
@@ -153,11 +166,32 @@ export function DirectoriesPage() {
                     <Text className={styles.muted}>Never run</Text>
                   )}
                 </TableCell>
-                <TableCell>{d.pending > 0 ? <Badge appearance="tint" color="warning">{d.pending}</Badge> : '0'}</TableCell>
-                <TableCell>{d.failed > 0 ? <Badge appearance="tint" color="danger">{d.failed}</Badge> : '0'}</TableCell>
+                <TableCell>
+                  {d.pending > 0 ? (
+                    <Badge appearance="tint" color="warning">
+                      {d.pending}
+                    </Badge>
+                  ) : (
+                    '0'
+                  )}
+                </TableCell>
+                <TableCell>
+                  {d.failed > 0 ? (
+                    <Badge appearance="tint" color="danger">
+                      {d.failed}
+                    </Badge>
+                  ) : (
+                    '0'
+                  )}
+                </TableCell>
                 <TableCell>
                   <span className={styles.actions}>
-                    <Button size="small" icon={<EditRegular />} aria-label={`Edit ${d.config.name}`} onClick={() => setEditing({ existing: d, kind: d.config.kind })} />
+                    <Button
+                      size="small"
+                      icon={<EditRegular />}
+                      aria-label={`Edit ${d.config.name}`}
+                      onClick={() => setEditing({ existing: d, kind: d.config.kind })}
+                    />
                     <Button
                       size="small"
                       icon={<ArrowDownloadRegular />}
@@ -167,7 +201,12 @@ export function DirectoriesPage() {
                         go('import');
                       }}
                     />
-                    <Button size="small" icon={<DeleteRegular />} aria-label={`Remove ${d.config.name}`} onClick={() => setDeleting(d)} />
+                    <Button
+                      size="small"
+                      icon={<DeleteRegular />}
+                      aria-label={`Remove ${d.config.name}`}
+                      onClick={() => setDeleting(d)}
+                    />
                   </span>
                 </TableCell>
               </TableRow>

@@ -6,7 +6,6 @@ import {
   Badge,
   Button,
   Card,
-  Checkbox,
   Field,
   Input,
   MessageBar,
@@ -59,7 +58,14 @@ const useStyles = makeStyles({
   toggles: { display: 'grid', gridTemplateColumns: '1fr 1fr', gap: '16px' },
   toggleGroup: { display: 'flex', flexDirection: 'column', gap: '4px', border: 'none', padding: 0, margin: 0 },
   legend: { fontWeight: tokens.fontWeightSemibold, marginBottom: '4px', padding: 0 },
-  matchList: { listStyle: 'decimal', paddingLeft: '24px', margin: 0, display: 'flex', flexDirection: 'column', gap: '4px' },
+  matchList: {
+    listStyle: 'decimal',
+    paddingLeft: '24px',
+    margin: 0,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '4px',
+  },
   matchItem: { display: 'flex', alignItems: 'center', gap: '8px' },
   footer: {
     display: 'flex',
@@ -91,7 +97,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   const kind = props.existing?.config.kind ?? props.kind;
   const [id, setId] = useState(props.existing?.id);
   const [form, setForm] = useState<FormConfig>(() => props.existing?.config ?? blankConfig(kind));
-  const [defaults, setDefaults] = useState<{ userMapping: MappingRow[]; groupMapping: MappingRow[] }>({ userMapping: [], groupMapping: [] });
+  const [defaults, setDefaults] = useState<{ userMapping: MappingRow[]; groupMapping: MappingRow[] }>({
+    userMapping: [],
+    groupMapping: [],
+  });
   const [mappingEdited, setMappingEdited] = useState({
     users: (props.existing?.config.userMapping.length ?? 0) > 0,
     groups: (props.existing?.config.groupMapping.length ?? 0) > 0,
@@ -108,7 +117,8 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
       .then((d) => {
         if (!live) return;
         setDefaults({ userMapping: d.userMapping as MappingRow[], groupMapping: d.groupMapping as MappingRow[] });
-        if (!props.existing) setForm((f) => ({ ...blankConfig(kind, d.connection as Record<string, unknown>), name: f.name }));
+        if (!props.existing)
+          setForm((f) => ({ ...blankConfig(kind, d.connection as Record<string, unknown>), name: f.name }));
       })
       .catch((err) => notifyError(err, 'Could not load the defaults for this kind of directory.'));
     return () => {
@@ -119,11 +129,19 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   const value = (path: string) => getPath(form, path);
   const set = (path: string, v: unknown) => {
     setForm((f) => setPath(f, path, v));
-    setErrors((e) => (Object.keys(e).some((k) => k === path || k.startsWith(`${path}.`)) ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== path && !k.startsWith(`${path}.`))) : e));
+    setErrors((e) =>
+      Object.keys(e).some((k) => k === path || k.startsWith(`${path}.`))
+        ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== path && !k.startsWith(`${path}.`)))
+        : e,
+    );
   };
   const err = (path: string) => errors[path];
 
-  const text = (path: string, label: string, opts: { placeholder?: string; hint?: string; required?: boolean; type?: 'text' | 'number' | 'url' } = {}) => (
+  const text = (
+    path: string,
+    label: string,
+    opts: { placeholder?: string; hint?: string; required?: boolean; type?: 'text' | 'number' | 'url' } = {},
+  ) => (
     <Field
       label={label}
       required={opts.required}
@@ -139,10 +157,19 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
       />
     </Field>
   );
-  const area = (path: string, label: string, opts: { placeholder?: string; hint?: string; lines?: boolean; rows?: number } = {}) => {
+  const area = (
+    path: string,
+    label: string,
+    opts: { placeholder?: string; hint?: string; lines?: boolean; rows?: number } = {},
+  ) => {
     const v = value(path);
     return (
-      <Field label={label} hint={opts.hint} validationMessage={err(path) ?? (opts.lines ? errorUnder(path) : undefined)} validationState={err(path) || (opts.lines && errorUnder(path)) ? 'error' : 'none'}>
+      <Field
+        label={label}
+        hint={opts.hint}
+        validationMessage={err(path) ?? (opts.lines ? errorUnder(path) : undefined)}
+        validationState={err(path) || (opts.lines && errorUnder(path)) ? 'error' : 'none'}
+      >
         <Textarea
           className={styles.mono}
           rows={opts.rows ?? 3}
@@ -199,7 +226,9 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   const userRows = mappingEdited.users ? form.userMapping : defaults.userMapping;
   const groupRows = mappingEdited.groups ? form.groupMapping : defaults.groupMapping;
   const matching = form.matching;
-  const unusedMatching = (Object.keys(matchingLabels) as Array<keyof typeof matchingLabels>).filter((m) => !matching.includes(m));
+  const unusedMatching = (Object.keys(matchingLabels) as Array<keyof typeof matchingLabels>).filter(
+    (m) => !matching.includes(m),
+  );
 
   const moveMatch = (i: number, by: number) => {
     const next = [...matching];
@@ -211,7 +240,11 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   const secretField = (key: keyof DirectorySecrets, label: string, multiline = false) => (
     <Field
       label={hasSecret ? `Replace the ${label.toLowerCase()}` : label}
-      hint={hasSecret ? `Leave empty to keep the saved ${label.toLowerCase()}.` : 'Stored encrypted on this computer; never shown again.'}
+      hint={
+        hasSecret
+          ? `Leave empty to keep the saved ${label.toLowerCase()}.`
+          : 'Stored encrypted on this computer; never shown again.'
+      }
       required={!hasSecret}
     >
       {multiline ? (
@@ -234,7 +267,9 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
 
   return (
     <div className={styles.page}>
-      <PageHeader title={id ? `Edit ${props.existing?.config.name ?? form.name}` : `Add ${directoryKindLabel[kind]} directory`}>
+      <PageHeader
+        title={id ? `Edit ${props.existing?.config.name ?? form.name}` : `Add ${directoryKindLabel[kind]} directory`}
+      >
         <Button icon={<ArrowLeftRegular />} onClick={props.onClose}>
           Back to directories
         </Button>
@@ -248,8 +283,19 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           void save();
         }}
       >
-        <Section id="connection" title="Connection" hint={isLdap ? 'How Provision Desk reaches the directory servers.' : 'The Entra ID tenant and the app registration Provision Desk signs in as.'}>
-          {text('name', 'Name', { required: true, placeholder: isAd ? 'Corporate AD' : isLdap ? 'Staff LDAP' : 'Contoso Entra ID' })}
+        <Section
+          id="connection"
+          title="Connection"
+          hint={
+            isLdap
+              ? 'How Provision Desk reaches the directory servers.'
+              : 'The Entra ID tenant and the app registration Provision Desk signs in as.'
+          }
+        >
+          {text('name', 'Name', {
+            required: true,
+            placeholder: isAd ? 'Corporate AD' : isLdap ? 'Staff LDAP' : 'Contoso Entra ID',
+          })}
           {isLdap ? (
             <>
               {area('connection.urls', 'Server URLs', {
@@ -264,7 +310,9 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
               </div>
               {value('connection.verifyCertificate') === false && (
                 <MessageBar intent="warning">
-                  <MessageBarBody>The server's certificate is not checked: anyone on the network path could read the bind password.</MessageBarBody>
+                  <MessageBarBody>
+                    The server's certificate is not checked: anyone on the network path could read the bind password.
+                  </MessageBarBody>
                 </MessageBar>
               )}
               {area('connection.caCertPem', 'Trusted CA certificate (PEM)', {
@@ -279,7 +327,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           ) : (
             <>
               <div className={styles.grid}>
-                {text('connection.tenantId', 'Tenant ID', { required: true, placeholder: '00000000-0000-0000-0000-000000000000' })}
+                {text('connection.tenantId', 'Tenant ID', {
+                  required: true,
+                  placeholder: '00000000-0000-0000-0000-000000000000',
+                })}
                 {text('connection.clientId', 'Client (application) ID', { required: true })}
               </div>
               <Field label="Cloud">
@@ -292,7 +343,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
               </Field>
               {value('connection.cloud') === 'custom' && (
                 <div className={styles.grid}>
-                  {text('connection.authorityUrl', 'Authority URL', { type: 'url', placeholder: 'https://login.example/' })}
+                  {text('connection.authorityUrl', 'Authority URL', {
+                    type: 'url',
+                    placeholder: 'https://login.example/',
+                  })}
                   {text('connection.graphUrl', 'Graph URL', { type: 'url', placeholder: 'https://graph.example/' })}
                 </div>
               )}
@@ -300,12 +354,18 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
                 {text('connection.proxyUrl', 'Proxy URL', { placeholder: 'http://proxy.example.com:8080' })}
                 {text('connection.timeoutMs', 'Request timeout (ms)', { type: 'number' })}
               </div>
-              {area('connection.caCertPem', 'Trusted CA certificate (PEM)', { hint: 'Only if a proxy re-signs TLS with your own CA.' })}
+              {area('connection.caCertPem', 'Trusted CA certificate (PEM)', {
+                hint: 'Only if a proxy re-signs TLS with your own CA.',
+              })}
             </>
           )}
         </Section>
 
-        <Section id="credentials" title="Credentials" hint="Secrets are write-only: they are kept encrypted and are never shown again.">
+        <Section
+          id="credentials"
+          title="Credentials"
+          hint="Secrets are write-only: they are kept encrypted and are never shown again."
+        >
           {hasSecret && (
             <div className={styles.row}>
               <Badge appearance="tint" color="success" icon={<KeyRegular />}>
@@ -324,7 +384,11 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           ) : (
             <>
               <Field label="Sign in with">
-                <RadioGroup layout="horizontal" value={String(value('connection.credential'))} onChange={(_, d) => set('connection.credential', d.value)}>
+                <RadioGroup
+                  layout="horizontal"
+                  value={String(value('connection.credential'))}
+                  onChange={(_, d) => set('connection.credential', d.value)}
+                >
                   <Radio value="secret" label="Client secret" />
                   <Radio value="certificate" label="Certificate" />
                 </RadioGroup>
@@ -342,22 +406,42 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
         </Section>
 
         {isLdap && (
-          <Section id="scope" title="Scope" hint="Which entries are read on import. Leave a search base empty to use the base DN.">
-            {text('connection.baseDn', 'Base DN', { required: true, placeholder: isAd ? 'DC=example,DC=com' : 'dc=example,dc=com' })}
+          <Section
+            id="scope"
+            title="Scope"
+            hint="Which entries are read on import. Leave a search base empty to use the base DN."
+          >
+            {text('connection.baseDn', 'Base DN', {
+              required: true,
+              placeholder: isAd ? 'DC=example,DC=com' : 'dc=example,dc=com',
+            })}
             <div className={styles.grid}>
-              {text('connection.userSearchBase', 'User search base', { placeholder: isAd ? 'OU=Staff,DC=example,DC=com' : 'ou=people,dc=example,dc=com' })}
-              {text('connection.userFilter', 'User filter', { placeholder: isAd ? '(&(objectCategory=person)(objectClass=user))' : '(objectClass=inetOrgPerson)' })}
+              {text('connection.userSearchBase', 'User search base', {
+                placeholder: isAd ? 'OU=Staff,DC=example,DC=com' : 'ou=people,dc=example,dc=com',
+              })}
+              {text('connection.userFilter', 'User filter', {
+                placeholder: isAd ? '(&(objectCategory=person)(objectClass=user))' : '(objectClass=inetOrgPerson)',
+              })}
               {text('connection.groupSearchBase', 'Group search base')}
-              {text('connection.groupFilter', 'Group filter', { placeholder: isAd ? '(objectClass=group)' : '(objectClass=groupOfNames)' })}
+              {text('connection.groupFilter', 'Group filter', {
+                placeholder: isAd ? '(objectClass=group)' : '(objectClass=groupOfNames)',
+              })}
             </div>
             <Field label="Search depth">
-              <RadioGroup layout="horizontal" value={String(value('connection.scope'))} onChange={(_, d) => set('connection.scope', d.value)}>
+              <RadioGroup
+                layout="horizontal"
+                value={String(value('connection.scope'))}
+                onChange={(_, d) => set('connection.scope', d.value)}
+              >
                 <Radio value="sub" label="The base and everything below it" />
                 <Radio value="one" label="Only entries directly under the base" />
               </RadioGroup>
             </Field>
             {area('connection.exclusions', 'Leave out these DNs (and everything below them)', { lines: true, rows: 2 })}
-            {text('connection.pageSize', 'Page size', { type: 'number', hint: 'Entries per page when reading (paged results).' })}
+            {text('connection.pageSize', 'Page size', {
+              type: 'number',
+              hint: 'Entries per page when reading (paged results).',
+            })}
           </Section>
         )}
 
@@ -365,9 +449,14 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           {isLdap ? (
             <>
               <div className={styles.grid}>
-                {text('connection.userTargetOu', 'Container for new users', { placeholder: isAd ? 'OU=Staff,DC=example,DC=com' : 'ou=people,dc=example,dc=com' })}
+                {text('connection.userTargetOu', 'Container for new users', {
+                  placeholder: isAd ? 'OU=Staff,DC=example,DC=com' : 'ou=people,dc=example,dc=com',
+                })}
                 {text('connection.groupTargetOu', 'Container for new groups')}
-                {text('connection.userRdnTemplate', 'Name of a new user entry', { placeholder: isAd ? 'cn={displayName}' : 'uid={userName}', hint: 'Placeholders in braces: {userName}, {displayName}.' })}
+                {text('connection.userRdnTemplate', 'Name of a new user entry', {
+                  placeholder: isAd ? 'cn={displayName}' : 'uid={userName}',
+                  hint: 'Placeholders in braces: {userName}, {displayName}.',
+                })}
                 {text('connection.groupRdnTemplate', 'Name of a new group entry', { placeholder: 'cn={displayName}' })}
               </div>
               {isAd && text('connection.upnSuffix', 'UPN suffix for new users', { placeholder: 'example.com' })}
@@ -375,12 +464,22 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           ) : (
             <div className={styles.grid}>
               {text('connection.upnDomain', 'Domain for new users (UPN)', { placeholder: 'contoso.onmicrosoft.com' })}
-              {text('connection.mailFrom', 'Send activation mail from (mailbox)', { placeholder: 'it-desk@contoso.com' })}
+              {text('connection.mailFrom', 'Send activation mail from (mailbox)', {
+                placeholder: 'it-desk@contoso.com',
+              })}
             </div>
           )}
         </Section>
 
-        <Section id="mapping" title="Attribute mapping" hint={mappingEdited.users || mappingEdited.groups ? undefined : 'These are the defaults for this kind of directory; edit any row to make your own.'}>
+        <Section
+          id="mapping"
+          title="Attribute mapping"
+          hint={
+            mappingEdited.users || mappingEdited.groups
+              ? undefined
+              : 'These are the defaults for this kind of directory; edit any row to make your own.'
+          }
+        >
           <Text weight="semibold">Users</Text>
           <MappingTable
             label="User mapping"
@@ -414,20 +513,51 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           {errorUnder('userMapping') && <Text className={styles.hint}>{errorUnder('userMapping')}</Text>}
         </Section>
 
-        <Section id="matching" title="Matching rules" hint="How an entry in the directory is matched to a user already in Provision Desk, tried in this order.">
+        <Section
+          id="matching"
+          title="Matching rules"
+          hint="How an entry in the directory is matched to a user already in Provision Desk, tried in this order."
+        >
           <ol className={styles.matchList} aria-label="Matching rules in order">
             {matching.map((m, i) => (
               <li key={m}>
                 <span className={styles.matchItem}>
                   <Text style={{ minWidth: 140 }}>{matchingLabels[m]}</Text>
-                  <Button size="small" appearance="subtle" icon={<ArrowUpRegular />} aria-label={`Move ${matchingLabels[m]} up`} disabled={i === 0} onClick={() => moveMatch(i, -1)} />
-                  <Button size="small" appearance="subtle" icon={<ArrowDownRegular />} aria-label={`Move ${matchingLabels[m]} down`} disabled={i === matching.length - 1} onClick={() => moveMatch(i, 1)} />
-                  <Button size="small" appearance="subtle" icon={<DeleteRegular />} aria-label={`Remove ${matchingLabels[m]}`} onClick={() => set('matching', matching.filter((x) => x !== m))} />
+                  <Button
+                    size="small"
+                    appearance="subtle"
+                    icon={<ArrowUpRegular />}
+                    aria-label={`Move ${matchingLabels[m]} up`}
+                    disabled={i === 0}
+                    onClick={() => moveMatch(i, -1)}
+                  />
+                  <Button
+                    size="small"
+                    appearance="subtle"
+                    icon={<ArrowDownRegular />}
+                    aria-label={`Move ${matchingLabels[m]} down`}
+                    disabled={i === matching.length - 1}
+                    onClick={() => moveMatch(i, 1)}
+                  />
+                  <Button
+                    size="small"
+                    appearance="subtle"
+                    icon={<DeleteRegular />}
+                    aria-label={`Remove ${matchingLabels[m]}`}
+                    onClick={() =>
+                      set(
+                        'matching',
+                        matching.filter((x) => x !== m),
+                      )
+                    }
+                  />
                 </span>
               </li>
             ))}
           </ol>
-          {matching.length === 0 && <Text className={styles.hint}>No rule: entries are only matched when already linked.</Text>}
+          {matching.length === 0 && (
+            <Text className={styles.hint}>No rule: entries are only matched when already linked.</Text>
+          )}
           {unusedMatching.length > 0 && (
             <div className={styles.row}>
               {unusedMatching.map((m) => (
@@ -439,7 +569,11 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           )}
         </Section>
 
-        <Section id="provisioning" title="Provisioning" hint="What Provision Desk may do in this directory. Everything is off until you switch it on.">
+        <Section
+          id="provisioning"
+          title="Provisioning"
+          hint="What Provision Desk may do in this directory. Everything is off until you switch it on."
+        >
           <div className={styles.toggles}>
             <fieldset className={styles.toggleGroup}>
               <legend className={styles.legend}>Users</legend>
@@ -449,7 +583,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
               {toggle('toggles.users.delete', 'Delete users (disable or delete)')}
               {value('toggles.users.delete') === true && (
                 <Field label="When a user is deleted in Provision Desk">
-                  <Select value={String(value('safety.deprovision'))} onChange={(_, d) => set('safety.deprovision', d.value)}>
+                  <Select
+                    value={String(value('safety.deprovision'))}
+                    onChange={(_, d) => set('safety.deprovision', d.value)}
+                  >
                     <option value="disable">Disable the account in the directory</option>
                     <option value="delete">Delete the account from the directory</option>
                   </Select>
@@ -467,14 +604,22 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           </div>
         </Section>
 
-        <Section id="safety" title="Deletion threshold" hint="A run that would delete or disable more than this stops and asks you first. Disables count too.">
+        <Section
+          id="safety"
+          title="Deletion threshold"
+          hint="A run that would delete or disable more than this stops and asks you first. Disables count too."
+        >
           <div className={styles.grid}>
             {text('safety.deleteThresholdCount', 'Stop above this many objects', { type: 'number' })}
             {text('safety.deleteThresholdPercent', 'Or above this percentage of linked objects', { type: 'number' })}
           </div>
         </Section>
 
-        <Section id="verify" title="Verify Credentials" hint="Checks the settings above as they are now, without saving them.">
+        <Section
+          id="verify"
+          title="Verify Credentials"
+          hint="Checks the settings above as they are now, without saving them."
+        >
           <div className={styles.row}>
             <Button icon={<PlugConnectedRegular />} onClick={() => void runVerify()} disabled={busy !== undefined}>
               Verify Credentials

@@ -88,7 +88,10 @@ export function MappingTable(props: {
         </TableBody>
       </Table>
       <div className={styles.actions}>
-        <Button icon={<AddRegular />} onClick={() => props.onChange([...props.rows, { model: '', remote: '', direction: 'both' }])}>
+        <Button
+          icon={<AddRegular />}
+          onClick={() => props.onChange([...props.rows, { model: '', remote: '', direction: 'both' }])}
+        >
           Add mapping row
         </Button>
         <Button icon={<ArrowResetRegular />} disabled={props.usingDefaults} onClick={props.onReset}>

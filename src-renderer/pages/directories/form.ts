@@ -91,7 +91,8 @@ export function toSaveConfig(form: FormConfig, mappingEdited: { users: boolean; 
   if (!mappingEdited.groups) c.groupMapping = [];
   if (c.kind === 'entra') {
     const conn = c.connection as Record<string, unknown>;
-    for (const k of ['certificatePem', 'authorityUrl', 'graphUrl', 'caCertPem', 'mailFrom']) conn[k] = emptyToUndefined(conn[k]);
+    for (const k of ['certificatePem', 'authorityUrl', 'graphUrl', 'caCertPem', 'mailFrom'])
+      conn[k] = emptyToUndefined(conn[k]);
     if (c.connection.credential === 'secret') delete conn.certificatePem;
     if (c.connection.cloud !== 'custom') {
       delete conn.authorityUrl;

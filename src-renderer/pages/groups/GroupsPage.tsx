@@ -18,7 +18,15 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { AddRegular, DeleteRegular, DismissRegular, EditRegular, PeopleTeamRegular, PersonRegular, SearchRegular } from '@fluentui/react-icons';
+import {
+  AddRegular,
+  DeleteRegular,
+  DismissRegular,
+  EditRegular,
+  PeopleTeamRegular,
+  PersonRegular,
+  SearchRegular,
+} from '@fluentui/react-icons';
 import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { Group, GroupDetail, GroupRow } from '../../../src-preload/contract.ts';
 import { call, on } from '../../api.ts';
@@ -36,7 +44,15 @@ const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0, gap: '12px' },
   body: { display: 'flex', gap: '16px', flexGrow: 1, minHeight: 0 },
   list: { display: 'flex', flexDirection: 'column', gap: '8px', flexGrow: 1, minWidth: 0 },
-  panel: { width: '420px', flexShrink: 0, overflow: 'auto', padding: '16px', display: 'flex', flexDirection: 'column', gap: '12px' },
+  panel: {
+    width: '420px',
+    flexShrink: 0,
+    overflow: 'auto',
+    padding: '16px',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '12px',
+  },
   h2: { margin: 0, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold, wordBreak: 'break-word' },
   h3: { margin: '8px 0 0', fontSize: tokens.fontSizeBase300, fontWeight: tokens.fontWeightSemibold },
   muted: { color: tokens.colorNeutralForeground3 },
@@ -81,7 +97,9 @@ function GroupEditor(props: { group?: Group; onClose: (saved?: Group) => void })
     setBusy(true);
     try {
       const input = { displayName, description: description.trim() === '' ? undefined : description };
-      const saved = props.group ? await call('groups.update', { id: props.group.id, group: input }) : await call('groups.create', { group: input });
+      const saved = props.group
+        ? await call('groups.update', { id: props.group.id, group: input })
+        : await call('groups.create', { group: input });
       notifySuccess(props.group ? `Saved ${saved.displayName}.` : `Added ${saved.displayName}.`);
       props.onClose(saved);
     } catch (err) {
@@ -104,10 +122,19 @@ function GroupEditor(props: { group?: Group; onClose: (saved?: Group) => void })
           <DialogBody>
             <DialogTitle>{props.group ? `Edit ${props.group.displayName}` : 'Add group'}</DialogTitle>
             <DialogContent style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
-              <Field label="Group name" required validationMessage={errors.displayName} validationState={errors.displayName ? 'error' : 'none'}>
+              <Field
+                label="Group name"
+                required
+                validationMessage={errors.displayName}
+                validationState={errors.displayName ? 'error' : 'none'}
+              >
                 <Input value={displayName} onChange={(_, d) => setName(d.value)} />
               </Field>
-              <Field label="Description" validationMessage={errors.description} validationState={errors.description ? 'error' : 'none'}>
+              <Field
+                label="Description"
+                validationMessage={errors.description}
+                validationState={errors.description ? 'error' : 'none'}
+              >
                 <Textarea value={description} onChange={(_, d) => setDescription(d.value)} />
               </Field>
             </DialogContent>
@@ -165,8 +192,11 @@ export function GroupsPage() {
   const candidates = useMemo<Candidate[]>(() => {
     const present = new Set(detail?.group.members.map((m) => m.value) ?? []);
     const out: Candidate[] = [];
-    for (const g of rows) if (g.id !== detail?.group.id && !present.has(g.id)) out.push({ id: g.id, type: 'Group', label: g.displayName });
-    for (const u of users.rows) if (!present.has(u.id)) out.push({ id: u.id, type: 'User', label: u.displayName || u.userName, secondary: u.userName });
+    for (const g of rows)
+      if (g.id !== detail?.group.id && !present.has(g.id)) out.push({ id: g.id, type: 'Group', label: g.displayName });
+    for (const u of users.rows)
+      if (!present.has(u.id))
+        out.push({ id: u.id, type: 'User', label: u.displayName || u.userName, secondary: u.userName });
     return out;
   }, [rows, users.rows, detail]);
 
@@ -236,7 +266,9 @@ export function GroupsPage() {
               style={{ width: 320 }}
             />
             <Text className={styles.muted} aria-live="polite">
-              {filtered.length === rows.length ? `${rows.length} groups` : `${filtered.length} of ${rows.length} groups`}
+              {filtered.length === rows.length
+                ? `${rows.length} groups`
+                : `${filtered.length} of ${rows.length} groups`}
             </Text>
           </div>
           <VirtualTable
@@ -261,12 +293,23 @@ export function GroupsPage() {
               <Button size="small" icon={<DeleteRegular />} onClick={() => setDeleting(g)}>
                 Delete
               </Button>
-              <Button size="small" appearance="subtle" icon={<DismissRegular />} aria-label="Close group details" onClick={() => void open(undefined)} />
+              <Button
+                size="small"
+                appearance="subtle"
+                icon={<DismissRegular />}
+                aria-label="Close group details"
+                onClick={() => void open(undefined)}
+              />
             </div>
             {g.description && <Text className={styles.muted}>{g.description}</Text>}
 
             <h3 className={styles.h3}>Members ({g.members.length})</h3>
-            <MemberPicker label="Add a member" candidates={candidates} onPick={(c) => void addMember(c)} disabled={busy} />
+            <MemberPicker
+              label="Add a member"
+              candidates={candidates}
+              onPick={(c) => void addMember(c)}
+              disabled={busy}
+            />
             {g.members.length === 0 ? (
               <Text className={styles.muted}>No members.</Text>
             ) : (
@@ -278,7 +321,12 @@ export function GroupsPage() {
                       {m.type === 'Group' ? <PeopleTeamRegular aria-hidden /> : <PersonRegular aria-hidden />}
                       <span className={styles.memberName}>
                         {m.type === 'Group' ? (
-                          <Button appearance="transparent" size="small" style={{ padding: 0, minWidth: 0 }} onClick={() => void open(m.value)}>
+                          <Button
+                            appearance="transparent"
+                            size="small"
+                            style={{ padding: 0, minWidth: 0 }}
+                            onClick={() => void open(m.value)}
+                          >
                             {name}
                           </Button>
                         ) : (
@@ -312,7 +360,12 @@ export function GroupsPage() {
                 {detail.memberOf.map((p) => (
                   <li key={p.id} className={styles.member}>
                     <PeopleTeamRegular aria-hidden />
-                    <Button appearance="transparent" size="small" style={{ padding: 0, minWidth: 0 }} onClick={() => void open(p.id)}>
+                    <Button
+                      appearance="transparent"
+                      size="small"
+                      style={{ padding: 0, minWidth: 0 }}
+                      onClick={() => void open(p.id)}
+                    >
                       {p.displayName}
                     </Button>
                   </li>

@@ -21,7 +21,13 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { ArrowDownloadRegular, CheckmarkRegular, DismissRegular, EyeRegular, SearchRegular } from '@fluentui/react-icons';
+import {
+  ArrowDownloadRegular,
+  CheckmarkRegular,
+  DismissRegular,
+  EyeRegular,
+  SearchRegular,
+} from '@fluentui/react-icons';
 import { useEffect, useMemo, useState } from 'react';
 import type { PlanRow, RowAction, RowObjectType, RunSummary } from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
@@ -45,7 +51,15 @@ const useStyles = makeStyles({
   muted: { color: tokens.colorNeutralForeground3 },
   body: { display: 'flex', gap: '12px', flexGrow: 1, minHeight: '320px' },
   table: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0, gap: '6px' },
-  detail: { width: '380px', flexShrink: 0, overflow: 'auto', padding: '12px 16px', display: 'flex', flexDirection: 'column', gap: '8px' },
+  detail: {
+    width: '380px',
+    flexShrink: 0,
+    overflow: 'auto',
+    padding: '12px 16px',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '8px',
+  },
   h2: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold, wordBreak: 'break-word' },
   diff: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 12px', margin: 0 },
   old: { color: tokens.colorPaletteRedForeground1, textDecorationLine: 'line-through', wordBreak: 'break-word' },
@@ -76,6 +90,8 @@ const actionColor: Record<RowAction, 'success' | 'brand' | 'informative' | 'warn
 };
 const typeLabel: Record<RowObjectType, string> = { user: 'User', group: 'Group', membership: 'Membership' };
 
+const isEmpty = (v: unknown) => v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+
 export function valueText(v: unknown): string {
   if (v === null || v === undefined || v === '') return '(empty)';
   if (Array.isArray(v)) return v.length ? v.map(valueText).join(', ') : '(empty)';
@@ -104,7 +120,10 @@ function restate(run: RunSummary, excluded: Set<number>, known: Map<number, Plan
   const add = (count: number, text: string) => count > 0 && lines.push(`${text.replace('#', count.toLocaleString())}`);
   add(n('user.create', u.users.create), 'Add # new users to Provision Desk');
   add(n('user.update', u.users.update), 'Update # users with the directory’s values');
-  add(n('user.missing', u.users.missing), `${deprovision === 'delete' ? 'Delete' : 'Disable'} # users that are no longer in the directory`);
+  add(
+    n('user.missing', u.users.missing),
+    `${deprovision === 'delete' ? 'Delete' : 'Disable'} # users that are no longer in the directory`,
+  );
   add(n('group.create', u.groups.create), 'Add # new groups');
   add(n('group.update', u.groups.update), 'Update # groups');
   add(n('group.missing', u.groups.missing), 'Delete # groups that are no longer in the directory');
@@ -136,11 +155,17 @@ function ProgressView() {
         validationMessage={
           `${plural(progress.done, 'object')} read` +
           (rate > 0 ? ` · ${Math.round(rate).toLocaleString()} per second` : '') +
-          (left !== undefined ? ` · about ${duration(left)} left` : ' · estimate after the first preview of this directory') +
+          (left !== undefined
+            ? ` · about ${duration(left)} left`
+            : ' · estimate after the first preview of this directory') +
           ` · ${duration(secs)} so far`
         }
       >
-        <ProgressBar value={total ? Math.min(1, progress.done / total) : undefined} thickness="large" aria-label="Objects read" />
+        <ProgressBar
+          value={total ? Math.min(1, progress.done / total) : undefined}
+          thickness="large"
+          aria-label="Objects read"
+        />
       </Field>
       <div>
         <Button icon={<DismissRegular />} onClick={() => void cancel()} disabled={!progress.operationId}>
@@ -159,7 +184,13 @@ function CountButton(props: { objectType: RowObjectType; action: RowAction; n: n
       size="small"
       checked={checked}
       aria-label={`${typeLabel[props.objectType]}s ${(props.label ?? actionLabel[props.action]).toLowerCase()}: ${props.n}`}
-      onClick={() => setFilter(checked ? { objectType: undefined, action: undefined } : { objectType: props.objectType, action: props.action })}
+      onClick={() =>
+        setFilter(
+          checked
+            ? { objectType: undefined, action: undefined }
+            : { objectType: props.objectType, action: props.action },
+        )
+      }
     >
       {props.label ?? actionLabel[props.action]} <b style={{ marginLeft: 6 }}>{props.n.toLocaleString()}</b>
     </ToggleButton>
@@ -174,7 +205,8 @@ function Summary(props: { run: RunSummary }) {
   return (
     <Card className={styles.card} role="region" aria-label="Preview summary">
       <Text>
-        Read {plural(c.read.users, 'user')} and {plural(c.read.groups, 'group')} from {c.directoryName}. Nothing has changed yet.
+        Read {plural(c.read.users, 'user')} and {plural(c.read.groups, 'group')} from {c.directoryName}. Nothing has
+        changed yet.
       </Text>
       <div className={styles.counts}>
         <fieldset className={styles.countGroup}>
@@ -237,7 +269,11 @@ function RowDetail(props: { row: PlanRow }) {
               <dd className={styles.dd}>
                 {r.action !== 'create' && (
                   <>
-                    <span className={styles.old}>{valueText(a)}</span>
+                    {isEmpty(a) ? (
+                      <span className={styles.muted}>(empty)</span>
+                    ) : (
+                      <span className={styles.old}>{valueText(a)}</span>
+                    )}
                     {' → '}
                   </>
                 )}
@@ -260,7 +296,8 @@ export function ImportPage() {
   const go = useUi((u) => u.go);
   const [focused, setFocused] = useState<PlanRow | undefined>();
   const [confirming, setConfirming] = useState(false);
-  const [allowDeletes, setAllowDeletes] = useState(false);
+  // The explicit allow belongs to one preview: a new preview asks again.
+  const [allow, setAllow] = useState<{ runId?: string; on: boolean }>({ on: false });
   const [search, setSearch] = useState('');
 
   useEffect(() => {
@@ -269,7 +306,6 @@ export function ImportPage() {
   useEffect(() => {
     if (!s.directoryId && dirs.list.length > 0) s.choose(dirs.list[0]!.id);
   }, [dirs.list, s]);
-  useEffect(() => setAllowDeletes(false), [s.run?.runId]);
   useEffect(() => {
     const t = setTimeout(() => {
       if (useImport.getState().filter.text !== search) useImport.getState().setFilter({ text: search });
@@ -279,6 +315,8 @@ export function ImportPage() {
 
   const dir = dirs.list.find((d) => d.id === s.directoryId);
   const run = s.run;
+  const allowDeletes = allow.on && allow.runId === run?.runId;
+  const setAllowDeletes = (on: boolean) => setAllow({ runId: run?.runId, on });
   const exceeded = run?.threshold.exceeded ?? false;
 
   const columns = useMemo<Column<PlanRow>[]>(
@@ -286,7 +324,7 @@ export function ImportPage() {
       {
         key: 'sel',
         header: 'Include',
-        width: '80px',
+        width: '72px',
         render: (r) => (
           <Checkbox
             aria-label={`Include ${r.display}`}
@@ -297,19 +335,19 @@ export function ImportPage() {
           />
         ),
       },
-      { key: 'type', header: 'Type', width: '110px', render: (r) => typeLabel[r.objectType] },
+      { key: 'type', header: 'Type', width: '96px', render: (r) => typeLabel[r.objectType] },
       {
         key: 'action',
         header: 'Action',
-        width: '130px',
+        width: '120px',
         render: (r) => (
           <Badge appearance="tint" color={actionColor[r.action]}>
             {actionLabel[r.action]}
           </Badge>
         ),
       },
-      { key: 'display', header: 'Name', width: '26%', render: (r) => r.display },
-      { key: 'changes', header: 'Old → new', width: 'calc(74% - 320px)', render: (r) => changesSummary(r) },
+      { key: 'display', header: 'Name', width: '24%', render: (r) => r.display },
+      { key: 'changes', header: 'Old → new', width: 'calc(76% - 290px)', render: (r) => changesSummary(r) },
     ],
     [s],
   );
@@ -357,7 +395,11 @@ export function ImportPage() {
       <PageHeader title="Import" />
       <div className={styles.toolbar}>
         <Field label="Directory">
-          <Select value={s.directoryId ?? ''} onChange={(_, d) => s.choose(d.value || undefined)} disabled={s.phase === 'previewing' || s.phase === 'committing'}>
+          <Select
+            value={s.directoryId ?? ''}
+            onChange={(_, d) => s.choose(d.value || undefined)}
+            disabled={s.phase === 'previewing' || s.phase === 'committing'}
+          >
             {dirs.list.length === 0 && <option value="">No directory yet</option>}
             {dirs.list.map((d) => (
               <option key={d.id} value={d.id}>
@@ -366,7 +408,12 @@ export function ImportPage() {
             ))}
           </Select>
         </Field>
-        <Button appearance="primary" icon={<EyeRegular />} disabled={!s.directoryId || s.phase === 'previewing' || s.phase === 'committing'} onClick={() => void s.preview()}>
+        <Button
+          appearance="primary"
+          icon={<EyeRegular />}
+          disabled={!s.directoryId || s.phase === 'previewing' || s.phase === 'committing'}
+          onClick={() => void s.preview()}
+        >
           Preview
         </Button>
         {run && (
@@ -395,7 +442,9 @@ export function ImportPage() {
       )}
       {dir && s.phase === 'idle' && !dir.config.toggles.users.import && !dir.config.toggles.groups.import && (
         <MessageBar intent="info">
-          <MessageBarBody>Import is switched off for {dir.config.name}: turn on “Import users” or “Import groups” in its settings.</MessageBarBody>
+          <MessageBarBody>
+            Import is switched off for {dir.config.name}: turn on “Import users” or “Import groups” in its settings.
+          </MessageBarBody>
         </MessageBar>
       )}
       {s.phase === 'previewing' && <ProgressView />}
@@ -404,8 +453,9 @@ export function ImportPage() {
           <MessageBarBody>
             <MessageBarTitle>The import is committed</MessageBarTitle>
             {s.committed.users.create} users added, {s.committed.users.update} updated, {s.committed.users.link} linked,{' '}
-            {s.committed.users.disable} disabled, {s.committed.users.delete} deleted; {s.committed.groups.create} groups added,{' '}
-            {s.committed.groups.update} updated; {s.committed.memberships.add} memberships added, {s.committed.memberships.remove} removed
+            {s.committed.users.disable} disabled, {s.committed.users.delete} deleted; {s.committed.groups.create} groups
+            added, {s.committed.groups.update} updated; {s.committed.memberships.add} memberships added,{' '}
+            {s.committed.memberships.remove} removed
             {s.committed.skipped ? `; ${s.committed.skipped} rows skipped` : ''}
             {s.committed.queued ? `; ${s.committed.queued} changes queued for other directories` : ''}.{' '}
             <Button appearance="transparent" size="small" onClick={() => go('users')}>
@@ -418,10 +468,11 @@ export function ImportPage() {
         <MessageBar intent="warning" layout="multiline">
           <MessageBarBody>
             <MessageBarTitle>This import stops at the deletion threshold</MessageBarTitle>
-            It would {dir?.config.safety.deprovision === 'delete' ? 'delete' : 'disable or delete'} {plural(run.threshold.deletions, 'object')} (
-            {run.threshold.percent.toFixed(1)}% of those linked to {run.directoryName}); the limit is {run.threshold.limitCount.toLocaleString()}{' '}
-            objects or {run.threshold.limitPercent}%. This protects against reading an incomplete directory as “everyone left”. Check the
-            Missing rows first.
+            It would {dir?.config.safety.deprovision === 'delete' ? 'delete' : 'disable or delete'}{' '}
+            {plural(run.threshold.deletions, 'object')} ({run.threshold.percent.toFixed(1)}% of those linked to{' '}
+            {run.directoryName}); the limit is {run.threshold.limitCount.toLocaleString()} objects or{' '}
+            {run.threshold.limitPercent}%. This protects against reading an incomplete directory as “everyone left”.
+            Check the Missing rows first.
             <div style={{ marginTop: 6 }}>
               <Checkbox
                 checked={allowDeletes}
@@ -438,7 +489,11 @@ export function ImportPage() {
             <MessageBarTitle>{s.thresholdError.message}</MessageBarTitle>
             Tick “Allow deletions” to commit anyway, or untick some Missing rows.
             <div style={{ marginTop: 6 }}>
-              <Checkbox checked={allowDeletes} onChange={(_, d) => setAllowDeletes(d.checked === true)} label="Allow deletions in this commit" />
+              <Checkbox
+                checked={allowDeletes}
+                onChange={(_, d) => setAllowDeletes(d.checked === true)}
+                label="Allow deletions in this commit"
+              />
             </div>
           </MessageBarBody>
         </MessageBar>
@@ -463,7 +518,8 @@ export function ImportPage() {
               />
               <Text className={styles.muted} aria-live="polite">
                 {s.rowsLoading ? 'Loading rows… ' : ''}
-                {plural(s.total, 'row')} shown · {plural(selectedTotal, 'row')} selected of {totalRows(run).toLocaleString()}
+                {plural(s.total, 'row')} shown · {plural(selectedTotal, 'row')} selected of{' '}
+                {totalRows(run).toLocaleString()}
               </Text>
             </div>
             <VirtualTable
@@ -497,8 +553,8 @@ export function ImportPage() {
             ))}
           </ul>
           <Text as="p" block>
-            Unticked and unchanged rows are left alone. If the store has changed since this preview, nothing is applied and you are asked to
-            preview again.
+            Unticked and unchanged rows are left alone. If the store has changed since this preview, nothing is applied
+            and you are asked to preview again.
           </Text>
         </ConfirmDialog>
       )}

@@ -58,7 +58,10 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
   const run = async (action: Action) => {
     setBusy(true);
     try {
-      const result = await call(action === 'activation' ? 'onboarding.sendActivation' : 'onboarding.sendTemporaryPassword', { userIds });
+      const result = await call(
+        action === 'activation' ? 'onboarding.sendActivation' : 'onboarding.sendTemporaryPassword',
+        { userIds },
+      );
       const what = action === 'activation' ? 'Activation mail' : 'Temporary password';
       if (result.failed === 0) notifySuccess(`${what} sent to ${n(result.sent)}.`);
       else {
@@ -81,10 +84,20 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
   return (
     <>
       <div className={styles.row}>
-        <Button icon={<MailRegular />} disabled={count === 0 || busy} onClick={() => setAsking('activation')} title="Send activation mail with password reset link">
+        <Button
+          icon={<MailRegular />}
+          disabled={count === 0 || busy}
+          onClick={() => setAsking('activation')}
+          title="Send activation mail with password reset link"
+        >
           {compact ? undefined : 'Send activation mail'}
         </Button>
-        <Button icon={<KeyRegular />} disabled={count === 0 || busy} onClick={() => setAsking('temporary')} title="Mail a temporary password">
+        <Button
+          icon={<KeyRegular />}
+          disabled={count === 0 || busy}
+          onClick={() => setAsking('temporary')}
+          title="Mail a temporary password"
+        >
           {compact ? undefined : 'Mail temporary password'}
         </Button>
       </div>
@@ -96,8 +109,8 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         onConfirm={() => void run('activation')}
         onCancel={() => !busy && setAsking(undefined)}
       >
-        Each user gets a mail with a link to choose their password on the reset portal. The password is then set in every
-        directory where Password Sync is on. A link works once and expires; a new mail replaces any earlier link.
+        Each user gets a mail with a link to choose their password on the reset portal. The password is then set in
+        every directory where Password Sync is on. A link works once and expires; a new mail replaces any earlier link.
       </ConfirmDialog>
       <ConfirmDialog
         open={asking === 'temporary'}
@@ -114,8 +127,8 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         <DialogSurface>
           <DialogBody>
             <DialogTitle>
-              {summary?.action === 'activation' ? 'Activation mail' : 'Temporary passwords'}: {summary?.result.sent} sent,{' '}
-              {summary?.result.failed} failed
+              {summary?.action === 'activation' ? 'Activation mail' : 'Temporary passwords'}: {summary?.result.sent}{' '}
+              sent, {summary?.result.failed} failed
             </DialogTitle>
             <DialogContent>
               <div className={styles.table}>

@@ -1,20 +1,54 @@
 // One user's details: onboarding status, provisioning state per directory
 // with the failure reason, provision on demand with its step trace, and
 // retry of failed work.
-import { Badge, Button, Card, MessageBar, MessageBarBody, MessageBarTitle, Select, Spinner, Text, makeStyles, tokens } from '@fluentui/react-components';
-import { ArrowClockwiseRegular, CheckmarkCircleFilled, DismissCircleFilled, DismissRegular, EditRegular, DeleteRegular, SendRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState } from 'react';
+import {
+  Badge,
+  Button,
+  Card,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Select,
+  Spinner,
+  Text,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import {
+  ArrowClockwiseRegular,
+  CheckmarkCircleFilled,
+  DismissCircleFilled,
+  DismissRegular,
+  EditRegular,
+  DeleteRegular,
+  SendRegular,
+} from '@fluentui/react-icons';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { OnDemandResult, OnboardingStatus, UserDetail } from '../../../src-preload/contract.ts';
-import { call, on } from '../../api.ts';
+import { BridgeFailure, call, on } from '../../api.ts';
 import { ProvisioningStates } from '../../components/ProvisioningStates.tsx';
 import { when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { detailsText, notifyError, notifySuccess } from '../../store/notices.ts';
 
 const useStyles = makeStyles({
-  panel: { width: '400px', flexShrink: 0, overflow: 'auto', padding: '16px', display: 'flex', flexDirection: 'column', gap: '10px' },
+  panel: {
+    width: '400px',
+    flexShrink: 0,
+    overflow: 'auto',
+    padding: '16px',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '10px',
+  },
   head: { display: 'flex', gap: '6px', alignItems: 'center' },
-  h2: { margin: 0, flexGrow: 1, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold, wordBreak: 'break-word' },
+  h2: {
+    margin: 0,
+    flexGrow: 1,
+    fontSize: tokens.fontSizeBase500,
+    fontWeight: tokens.fontWeightSemibold,
+    wordBreak: 'break-word',
+  },
   h3: { margin: '8px 0 0', fontSize: tokens.fontSizeBase300, fontWeight: tokens.fontWeightSemibold },
   facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '2px 12px', margin: 0 },
   dt: { color: tokens.colorNeutralForeground3 },
@@ -36,35 +70,41 @@ export const onboardingLabel: Record<OnboardingStatus, string> = {
 };
 const stepLabel = { scope: 'Scope', match: 'Match', action: 'Action', result: 'Result' } as const;
 
-export function UserDetailPanel(props: { userId: string; onClose: () => void; onEdit: (d: UserDetail) => void; onDelete: (d: UserDetail) => void }) {
+export function UserDetailPanel(props: {
+  userId: string;
+  onClose: () => void;
+  onEdit: (d: UserDetail) => void;
+  onDelete: (d: UserDetail) => void;
+}) {
   const styles = useStyles();
   const dirs = useDirectories();
+  const onClose = useRef(props.onClose);
+  useEffect(() => {
+    onClose.current = props.onClose;
+  }, [props.onClose]);
   const [detail, setDetail] = useState<UserDetail | undefined>();
-  const [target, setTarget] = useState<string>('');
+  const [chosen, setTarget] = useState<string>('');
   const [busy, setBusy] = useState<'ondemand' | 'retry' | undefined>();
   const [trace, setTrace] = useState<{ directoryName: string; result: OnDemandResult } | undefined>();
 
-  const load = useCallback(async () => {
-    try {
-      setDetail(await call('users.get', { id: props.userId }));
-    } catch (err) {
-      notifyError(err);
-    }
+  const load = useCallback(() => {
+    call('users.get', { id: props.userId }).then(setDetail, (err) => {
+      // Deleted meanwhile (here or elsewhere): the panel just closes.
+      if (err instanceof BridgeFailure && err.error.code === 'not_found') onClose.current();
+      else notifyError(err);
+    });
   }, [props.userId]);
 
   useEffect(() => {
-    setTrace(undefined);
-    void load();
+    load();
     return on('app.changed', ({ what }) => {
-      if (what === 'users' || what === 'outbox') void load();
+      if (what === 'users' || what === 'outbox') load();
     });
   }, [load]);
   useEffect(() => {
     if (!dirs.loaded) void dirs.load();
   }, [dirs]);
-  useEffect(() => {
-    if (!target && dirs.list.length > 0) setTarget(dirs.list[0]!.id);
-  }, [dirs.list, target]);
+  const target = chosen || dirs.list[0]?.id || '';
 
   if (!detail)
     return (
@@ -82,7 +122,7 @@ export function UserDetailPanel(props: { userId: string; onClose: () => void; on
     try {
       const result = await call('provision.onDemand', { userId: u.id, directoryId: target });
       setTrace({ directoryName: dirs.list.find((d) => d.id === target)?.config.name ?? '', result });
-      await load();
+      load();
     } catch (err) {
       notifyError(err, 'Provision on demand failed.');
     } finally {
@@ -96,8 +136,12 @@ export function UserDetailPanel(props: { userId: string; onClose: () => void; on
       const outbox = await call('provision.outbox', { states: ['failed'], limit: 2000 });
       const ids = outbox.items.filter((i) => i.localId === u.id).map((i) => i.id);
       const { queued } = ids.length ? await call('provision.retryFailed', { ids }) : { queued: 0 };
-      notifySuccess(queued ? `Queued ${queued} failed operations for ${u.userName} again.` : `No failed operation is waiting for ${u.userName}.`);
-      await load();
+      notifySuccess(
+        queued
+          ? `Queued ${queued} failed operations for ${u.userName} again.`
+          : `No failed operation is waiting for ${u.userName}.`,
+      );
+      load();
     } catch (err) {
       notifyError(err, 'Could not retry.');
     } finally {
@@ -116,7 +160,13 @@ export function UserDetailPanel(props: { userId: string; onClose: () => void; on
         <Button size="small" icon={<DeleteRegular />} onClick={() => props.onDelete(detail)}>
           Delete
         </Button>
-        <Button size="small" appearance="subtle" icon={<DismissRegular />} aria-label="Close user details" onClick={props.onClose} />
+        <Button
+          size="small"
+          appearance="subtle"
+          icon={<DismissRegular />}
+          aria-label="Close user details"
+          onClick={props.onClose}
+        />
       </div>
       <dl className={styles.facts}>
         {(
@@ -141,7 +191,16 @@ export function UserDetailPanel(props: { userId: string; onClose: () => void; on
 
       <h3 className={styles.h3}>Onboarding</h3>
       <div>
-        <Badge appearance="tint" color={detail.onboarding.status === 'activated' ? 'success' : detail.onboarding.status === 'failed' || detail.onboarding.status === 'expired' ? 'danger' : 'informative'}>
+        <Badge
+          appearance="tint"
+          color={
+            detail.onboarding.status === 'activated'
+              ? 'success'
+              : detail.onboarding.status === 'failed' || detail.onboarding.status === 'expired'
+                ? 'danger'
+                : 'informative'
+          }
+        >
           {onboardingLabel[detail.onboarding.status]}
         </Badge>{' '}
         {detail.onboarding.invitedAt && <Text size={200}>invited {when(detail.onboarding.invitedAt)}</Text>}
@@ -196,7 +255,11 @@ export function UserDetailPanel(props: { userId: string; onClose: () => void; on
           <ol className={styles.steps} aria-label="Steps" style={{ marginTop: 8 }}>
             {trace.result.steps.map((s, i) => (
               <li key={i} className={styles.step}>
-                {s.ok ? <CheckmarkCircleFilled className={styles.ok} aria-label="succeeded" /> : <DismissCircleFilled className={styles.bad} aria-label="failed" />}
+                {s.ok ? (
+                  <CheckmarkCircleFilled className={styles.ok} aria-label="succeeded" />
+                ) : (
+                  <DismissCircleFilled className={styles.bad} aria-label="failed" />
+                )}
                 <Text>
                   <b>{stepLabel[s.step]}</b> — {s.detail}
                 </Text>

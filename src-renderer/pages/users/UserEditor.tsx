@@ -94,7 +94,12 @@ export function UserEditor(props: { user?: User; onClose: (saved?: User) => void
   };
 
   const field = (k: keyof Form, label: string, errorKey: string = k, required = false) => (
-    <Field label={label} required={required} validationMessage={errors[errorKey]} validationState={errors[errorKey] ? 'error' : 'none'}>
+    <Field
+      label={label}
+      required={required}
+      validationMessage={errors[errorKey]}
+      validationState={errors[errorKey] ? 'error' : 'none'}
+    >
       <Input value={form[k] as string} onChange={set(k)} name={k} />
     </Field>
   );
@@ -140,7 +145,8 @@ export function UserEditor(props: { user?: User; onClose: (saved?: User) => void
 /** Maps main's validation issues (path → message) to form fields. */
 function fieldsOf(err: unknown): Record<string, string> {
   if (!(err instanceof BridgeFailure)) return {};
-  const d = err.error.details as { fields?: Array<{ path: string | Array<string | number>; message: string }>; field?: string } | undefined;
+  const d = err.error.details as
+    { fields?: Array<{ path: string | Array<string | number>; message: string }>; field?: string } | undefined;
   const out: Record<string, string> = {};
   if (d?.field) out[d.field] = err.error.message;
   for (const f of d?.fields ?? []) {

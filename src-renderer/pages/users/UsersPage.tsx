@@ -1,6 +1,6 @@
 // Users: the virtualised list with search, add, edit, delete with confirmation.
 import { Badge, Button, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
-import { AddRegular, ArrowClockwiseRegular, DeleteRegular, EditRegular, SearchRegular } from '@fluentui/react-icons';
+import { AddRegular, ArrowClockwiseRegular, SearchRegular } from '@fluentui/react-icons';
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { OnboardingStatus, ProvisioningState, User, UserRow } from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
@@ -40,7 +40,9 @@ const columns: Column<UserRow>[] = [
     header: 'Directories',
     width: '13%',
     render: (r) =>
-      r.states.length === 0 ? '—' : (
+      r.states.length === 0 ? (
+        '—'
+      ) : (
         <span style={{ display: 'flex', gap: 4 }}>
           {(['provisioned', 'pending', 'failed'] as const).map((s) => {
             const n = r.states.filter(([, st]) => st === s).length;
@@ -77,7 +79,10 @@ export function UsersPage() {
 
   const retryAll = async () => {
     try {
-      const { queued } = await call('provision.retryFailed', filters.directory && filters.directory !== 'none' ? { directoryId: filters.directory } : {});
+      const { queued } = await call(
+        'provision.retryFailed',
+        filters.directory && filters.directory !== 'none' ? { directoryId: filters.directory } : {},
+      );
       notifySuccess(queued ? `Queued ${queued} failed operations again.` : 'No failed operation is waiting.');
     } catch (err) {
       notifyError(err, 'Could not retry.');
@@ -123,12 +128,6 @@ export function UsersPage() {
           onChange={(_, d) => setQuery(d.value)}
           style={{ width: 360 }}
         />
-        <Button icon={<EditRegular />} disabled={!selected} onClick={() => selected && void edit(selected)}>
-          Edit
-        </Button>
-        <Button icon={<DeleteRegular />} disabled={!selected} onClick={() => setDeleting(selected)}>
-          Delete
-        </Button>
         <Select
           aria-label="Filter by directory"
           value={filters.directory ?? ''}
@@ -146,7 +145,9 @@ export function UsersPage() {
           aria-label="Filter by provisioning state"
           value={filters.state ?? ''}
           disabled={filters.directory === 'none'}
-          onChange={(_, d) => setFilters((f) => ({ ...f, state: (d.value || undefined) as ProvisioningState['state'] | undefined }))}
+          onChange={(_, d) =>
+            setFilters((f) => ({ ...f, state: (d.value || undefined) as ProvisioningState['state'] | undefined }))
+          }
         >
           <option value="">Any state</option>
           <option value="provisioned">Provisioned</option>
@@ -156,7 +157,9 @@ export function UsersPage() {
         <Select
           aria-label="Filter by onboarding status"
           value={filters.onboarding ?? ''}
-          onChange={(_, d) => setFilters((f) => ({ ...f, onboarding: (d.value || undefined) as OnboardingStatus | undefined }))}
+          onChange={(_, d) =>
+            setFilters((f) => ({ ...f, onboarding: (d.value || undefined) as OnboardingStatus | undefined }))
+          }
         >
           <option value="">Any onboarding status</option>
           {(Object.keys(onboardingLabel) as OnboardingStatus[]).map((o) => (
@@ -184,11 +187,18 @@ export function UsersPage() {
             selectedKey={selected?.id}
             onOpen={setSelected}
             onActivate={(r) => void edit(r)}
-            empty={loaded ? (rows.length ? 'No user matches.' : 'No users yet. Add one, or import them from a directory.') : 'Loading…'}
+            empty={
+              loaded
+                ? rows.length
+                  ? 'No user matches.'
+                  : 'No users yet. Add one, or import them from a directory.'
+                : 'Loading…'
+            }
           />
         </div>
         {selected && (
           <UserDetailPanel
+            key={selected.id}
             userId={selected.id}
             onClose={() => setSelected(undefined)}
             onEdit={(d) => setEditing({ user: d.user })}
