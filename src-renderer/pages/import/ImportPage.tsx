@@ -205,8 +205,10 @@ function Summary(props: { run: RunSummary }) {
   return (
     <Card className={styles.card} role="region" aria-label="Preview summary">
       <Text>
-        Read {plural(c.read.users, 'user')} and {plural(c.read.groups, 'group')} from {c.directoryName}. Nothing has
-        changed yet.
+        Read {plural(c.read.users, 'user')} and {plural(c.read.groups, 'group')} from {c.directoryName}.{' '}
+        {c.status === 'committed' || useImport.getState().phase === 'committed'
+          ? 'This preview is committed.'
+          : 'Nothing has changed yet.'}
       </Text>
       <div className={styles.counts}>
         <fieldset className={styles.countGroup}>
