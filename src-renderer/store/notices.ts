@@ -19,7 +19,13 @@ interface NoticesState {
 let nextId = 1;
 export const useNotices = create<NoticesState>((set) => ({
   notices: [],
-  push: (n) => set((s) => ({ notices: [...s.notices.slice(-4), { ...n, id: nextId++ }] })),
+  push: (n) => {
+    const id = nextId++;
+    set((s) => ({ notices: [...s.notices.slice(-4), { ...n, id }] }));
+    // Results fade on their own; warnings and errors stay until dismissed.
+    if (n.level === 'success' || n.level === 'info')
+      setTimeout(() => set((s) => ({ notices: s.notices.filter((x) => x.id !== id) })), 8000);
+  },
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 }));
 
