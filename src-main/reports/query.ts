@@ -122,11 +122,26 @@ export class ReportQueries {
   private where(f: ResolvedReportFilter, plan: UserPlan, cursor?: Cursor): { from: string; sql: string; params: SqlValue[] } {
     const clauses: string[] = [];
     const params: SqlValue[] = [];
-    if (f.from) clauses.push('at >= ?'), params.push(f.from);
-    if (f.to) clauses.push('at <= ?'), params.push(f.to);
-    if (f.application) clauses.push('application_lc = ?'), params.push(f.application.toLowerCase());
-    if (f.action) clauses.push('action = ?'), params.push(f.action);
-    if (f.status) clauses.push('status = ?'), params.push(f.status);
+    if (f.from) {
+      clauses.push('at >= ?');
+      params.push(f.from);
+    }
+    if (f.to) {
+      clauses.push('at <= ?');
+      params.push(f.to);
+    }
+    if (f.application) {
+      clauses.push('application_lc = ?');
+      params.push(f.application.toLowerCase());
+    }
+    if (f.action) {
+      clauses.push('action = ?');
+      params.push(f.action);
+    }
+    if (f.status) {
+      clauses.push('status = ?');
+      params.push(f.status);
+    }
     if (plan.kind === 'few') {
       clauses.push('user_identifier_lc IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(plan.identifiers));

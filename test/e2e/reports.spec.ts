@@ -7,7 +7,6 @@ import { createApp } from '../../src-main/app.ts';
 import { test, expect, watchConsole, screenshotPath } from './fixtures.ts';
 
 const HOUR = 3600_000;
-const DAY = 24 * HOUR;
 
 /** Seeds the report through the store, in the app's data folder, before the page opens. */
 function seed(dataDir: string) {

@@ -42,6 +42,7 @@ export class FakeDirectory {
     return [...this.users.values()].find((u) => u.data.userName.toLowerCase() === n.toLowerCase());
   }
   connector(): Connector {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the fake connector's closures report to this directory
     const dir = this;
     const write = (what: string) => {
       dir.calls.push(what);

@@ -104,7 +104,7 @@ export function parseDn(dn: string): Rdn[] {
     }
     i++; // '='
     skipSpaces();
-    let value = '';
+    let value: string;
     if (dn[i] === '"') {
       // quoted value (RFC 2253 legacy)
       i++;

@@ -82,12 +82,13 @@ const show = (v: unknown) => (v === undefined || v === null || v === '' ? '—' 
 
 function Details(props: { row: ReportRow; onClose: () => void }) {
   const styles = useStyles();
-  const [entry, setEntry] = useState<ReportEntry | undefined>();
+  // The entry remembers which row it belongs to, so a new row shows "loading" until its own entry arrives.
+  const [loaded, setLoaded] = useState<{ id: number; entry: ReportEntry } | undefined>();
+  const entry = loaded?.id === props.row.id ? loaded.entry : undefined;
   useEffect(() => {
     let live = true;
-    setEntry(undefined);
     call('reports.get', { id: props.row.id })
-      .then((e) => live && setEntry(e))
+      .then((e) => live && setLoaded({ id: props.row.id, entry: e }))
       .catch((err) => notifyError(err, 'Could not open the entry.'));
     return () => {
       live = false;
