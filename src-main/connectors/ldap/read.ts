@@ -57,19 +57,35 @@ export async function* searchPages(session: LdapSession, o: SearchOptions): Asyn
   } catch (e) {
     throw toConnectorError(e, ctx);
   }
-  for (;;) {
-    if (o.signal?.aborted) {
-      await iter.return?.(undefined).catch(() => {});
-      throw new ConnectorError('cancelled', 'The listing was cancelled.');
+  // One page is read ahead: the server sends the next page while the caller works on this one
+  // (at most two pages in memory). A failure of the page read ahead surfaces when it is reached.
+  type Next = Promise<IteratorResult<{ searchEntries: LdapEntry[] }>>;
+  const ahead = (): Next => {
+    const p = iter.next();
+    p.catch(() => {}); // handled where it is awaited
+    return p;
+  };
+  let pending: Next | undefined = ahead();
+  try {
+    for (;;) {
+      if (o.signal?.aborted) throw new ConnectorError('cancelled', 'The listing was cancelled.');
+      let r: IteratorResult<{ searchEntries: LdapEntry[] }>;
+      try {
+        r = await pending;
+      } catch (e) {
+        pending = undefined;
+        throw toConnectorError(e, ctx);
+      }
+      if (r.done) {
+        pending = undefined;
+        return;
+      }
+      pending = ahead();
+      if (r.value.searchEntries.length > 0) yield r.value.searchEntries;
     }
-    let r: IteratorResult<{ searchEntries: LdapEntry[] }>;
-    try {
-      r = await iter.next();
-    } catch (e) {
-      throw toConnectorError(e, ctx);
-    }
-    if (r.done) return;
-    if (r.value.searchEntries.length > 0) yield r.value.searchEntries;
+  } finally {
+    // Stopped early (cancel, an error in the caller, break): end the search.
+    if (pending) await iter.return?.(undefined).catch(() => {});
   }
 }
 
@@ -127,7 +143,8 @@ function rdnFallback(dn: string): string {
 
 export function userAttributes(s: LdapSettings): string[] {
   const extra = s.isAd ? ['userAccountControl', 'sAMAccountName', 'userPrincipalName'] : [];
-  return dedupe([...userReadAttributes(s.userMapping), s.anchorAttribute, 'objectClass', ...extra]);
+  // Only what the mapping reads (objectClass is not: 100,000 entries × its values is work for nothing).
+  return dedupe([...userReadAttributes(s.userMapping), s.anchorAttribute, ...extra]);
 }
 
 function dedupe(list: string[]): string[] {
