@@ -34,6 +34,7 @@ import { delta } from './delta.ts';
 import { toConnectorError } from './errors.ts';
 import { defaultGroupMapping, defaultUserMapping, type LdapKind } from './mapping.ts';
 import * as read from './read.ts';
+import * as bulk from './bulk.ts';
 import { kindDefaults, resolveSettings, type LdapSettings } from './settings.ts';
 import { verify } from './verify.ts';
 import * as write from './write.ts';
@@ -44,11 +45,17 @@ export class LdapConnector implements Connector {
   readonly settings: LdapSettings;
   private readonly password: string | undefined;
   private session?: Promise<LdapSession>;
+  /**
+   * Bulk user creation for the outbox worker (see bulk.ts); generic LDAP only — Active Directory
+   * creates take several dependent steps each and keep the one-by-one path.
+   */
+  readonly createUsers?: (batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>) => Promise<Array<RemoteUser | ConnectorError>>;
 
   constructor(config: DirectoryConfig, secrets: DirectorySecrets) {
     this.settings = resolveSettings(config);
     this.kind = this.settings.kind;
     this.password = secrets.bindPassword;
+    if (!this.settings.isAd) this.createUsers = (batch) => this.op((s) => bulk.createUsers(s, this.settings, batch));
   }
 
   /** A fresh bound session (the caller closes it). */
