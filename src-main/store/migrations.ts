@@ -166,4 +166,16 @@ export const migrations: string[] = [
   END;
   INSERT OR IGNORE INTO report_users(lc) SELECT DISTINCT user_identifier_lc FROM report_entries;
   `,
+  /* 4: bulk writers (an import commit of 100,000 rows) may defer the per-row report_users upkeep and
+     fill it once, in the same transaction, with one INSERT … SELECT: FTS5 flushes at every statement,
+     so a trigger firing per row costs ~15x more. The flag is set and reset inside that transaction
+     only; every other writer sees 0 and keeps the per-row trigger. */ `
+  INSERT OR IGNORE INTO counters VALUES ('reportUsersDeferred', 0);
+  DROP TRIGGER report_entries_user;
+  CREATE TRIGGER report_entries_user AFTER INSERT ON report_entries
+  WHEN (SELECT value FROM counters WHERE name = 'reportUsersDeferred') = 0
+  BEGIN
+    INSERT OR IGNORE INTO report_users(lc) VALUES (new.user_identifier_lc);
+  END;
+  `,
 ];

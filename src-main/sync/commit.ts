@@ -9,7 +9,7 @@ import { AppError } from '../errors.ts';
 import type { RowRecord, RunRecord } from '../store/runs.ts';
 import type { ReportEntryInput } from '../store/reports.ts';
 import { applyRemote, importPaths, toRemoteData } from './mapping.ts';
-import { thresholdOf, type SyncDeps } from './common.ts';
+import { thresholdOf, withBulkReportUsers, type SyncDeps } from './common.ts';
 import type { GroupRowData, MembershipRowData, UserRowData } from './import.ts';
 
 export function emptyCommitted(): CommittedCounts {
@@ -101,7 +101,8 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
   const managerId = (ref: string | undefined): string | undefined =>
     ref ? (repos.links.byRef(dirId, 'user', ref)?.localId ?? undefined) : undefined;
 
-  deps.db.transaction(() => {
+  // The report entries' identifiers go into the trigram search table once, at the end.
+  deps.db.transaction(() => withBulkReportUsers(deps.db, () => {
     // Users: create, update, link.
     const withManager: Array<{ id: string; ref: string }> = [];
     for (const r of rows) {
@@ -257,7 +258,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
     }
     deps.db.bumpLocalChange();
     deps.repos.runs.finish(run.id, 'committed', { ...run.counts, committed: done });
-  });
+  }));
   deps.events.emit('app.changed', { what: 'users' });
   deps.events.emit('app.changed', { what: 'groups' });
   deps.events.emit('app.changed', { what: 'runs' });

@@ -57,3 +57,18 @@ export function thresholdOf(config: DirectoryConfig, deletions: number, linked: 
   const percent = linked > 0 ? Math.round((deletions / linked) * 10_000) / 100 : deletions > 0 ? 100 : 0;
   return { exceeded: deletions > 0 && (deletions > limitCount || percent > limitPercent), deletions, percent, limitCount, limitPercent };
 }
+
+/**
+ * Runs fn — many report entry writes, inside the caller's transaction — with the
+ * trigram search table (report_users) filled once at the end by one INSERT … SELECT
+ * instead of a trigger per row (FTS5 flushes at every statement; migration 4).
+ * The flag is set and reset inside the transaction: no other writer ever sees it.
+ */
+export function withBulkReportUsers<T>(db: Db, fn: () => T): T {
+  const from = db.get<{ id: number | null }>('SELECT max(id) AS id FROM report_entries')?.id ?? 0;
+  db.run("UPDATE counters SET value = 1 WHERE name = 'reportUsersDeferred'");
+  const result = fn();
+  db.run('INSERT OR IGNORE INTO report_users(lc) SELECT user_identifier_lc FROM report_entries WHERE id > ?', from);
+  db.run("UPDATE counters SET value = 0 WHERE name = 'reportUsersDeferred'");
+  return result;
+}

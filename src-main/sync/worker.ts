@@ -6,6 +6,7 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
 import type { OutboxItem } from '../store/outbox.ts';
+import { withBulkReportUsers } from './common.ts';
 import { bulkCreator, describeError, errorText, itemIdentifier, reportObjectType, runItem, runUserCreates, scrubbed, type Outcome, type ProvisionContext } from './provision.ts';
 
 /** User creates sent together to a connector that creates in bulk (Graph's $batch holds 20). */
@@ -149,9 +150,11 @@ export class OutboxWorker {
     this.writes = [];
     if (ws.length === 0) return;
     try {
-      this.d.db.transaction(() => {
-        for (const w of ws) w();
-      });
+      this.d.db.transaction(() =>
+        withBulkReportUsers(this.d.db, () => {
+          for (const w of ws) w();
+        }),
+      );
     } catch {
       // One bad write must not lose the others: apply them one by one.
       for (const w of ws) {
