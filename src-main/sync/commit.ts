@@ -10,7 +10,7 @@ import type { RowRecord, RunRecord } from '../store/runs.ts';
 import type { ReportEntryInput } from '../store/reports.ts';
 import { applyRemote, importPaths, toRemoteData } from './mapping.ts';
 import { thresholdOf, withBulkReportUsers, type SyncDeps } from './common.ts';
-import type { GroupRowData, MembershipRowData, UserRowData } from './import.ts';
+import { rowChanges, type GroupRowData, type MembershipRowData, type UserRowData } from './import.ts';
 
 export function emptyCommitted(): CommittedCounts {
   return {
@@ -87,7 +87,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
       directoryId: dirId,
       status: 'success',
       runId: run.id,
-      changes: r.changes ?? undefined,
+      changes: rowChanges(r, () => paths) ?? undefined,
       ...e,
     });
   const record = (c: Parameters<SyncDeps['changes']['record']>[0]) => {

@@ -16,7 +16,8 @@ import { AppError } from '../errors.ts';
 import type { RowFilter, RowRecord, RunKind } from '../store/runs.ts';
 import type { OutboxState } from '../store/outbox.ts';
 import type { SyncDeps } from './common.ts';
-import { previewImport, summaryOf } from './import.ts';
+import { previewImport, rowChanges, summaryOf } from './import.ts';
+import { importPaths } from './mapping.ts';
 import { commitImport } from './commit.ts';
 import { applyPush, previewPush } from './push.ts';
 import { OutboxWorker, type DrainResult, type WorkerOptions } from './worker.ts';
@@ -70,7 +71,20 @@ export class SyncService {
     if (!this.d.repos.runs.get(runId)) throw new AppError('not_found', 'That run was not found.', { runId });
     return {
       total: this.d.repos.runs.countRows(runId, f),
-      rows: this.d.repos.runs.rows(runId, { ...f, limit: f.limit ?? 200 }).map(toPlanRow),
+      rows: this.d.repos.runs.rows(runId, { ...f, limit: f.limit ?? 200 }).map((r) => toPlanRow(r, this.pathsOf(runId))),
+    };
+  }
+
+  /** The import paths of a run's directory, computed once when a row needs them. */
+  private pathsOf(runId: string): () => string[] {
+    let paths: string[] | undefined;
+    return () => {
+      if (!paths) {
+        const run = this.d.repos.runs.get(runId);
+        const dir = run && this.d.repos.directories.get(run.directoryId);
+        paths = dir ? importPaths(dir.config) : [];
+      }
+      return paths;
     };
   }
 
@@ -78,8 +92,9 @@ export class SyncService {
     const run = this.d.repos.runs.get(runId);
     if (!run) throw new AppError('not_found', 'That run was not found.', { runId });
     const records: string[][] = [['seq', 'object', 'action', 'name', 'attribute', 'old', 'new', 'reason']];
+    const paths = this.pathsOf(runId);
     for (const r of this.d.repos.runs.rows(runId, { ...f, limit: undefined, offset: undefined })) {
-      const p = toPlanRow(r);
+      const p = toPlanRow(r, paths);
       const changes = Object.entries(p.changes ?? {});
       if (changes.length === 0) records.push([String(p.seq), p.objectType, p.action, p.display, '', '', '', p.reason ?? '']);
       for (const [attr, [a, b]] of changes)
@@ -217,7 +232,7 @@ function lastErrorText(raw: string): string {
   }
 }
 
-function toPlanRow(r: RowRecord): PlanRow {
+function toPlanRow(r: RowRecord, paths: () => string[]): PlanRow {
   const data = (r.data ?? {}) as { reason?: string };
   return {
     seq: r.seq,
@@ -226,7 +241,7 @@ function toPlanRow(r: RowRecord): PlanRow {
     display: r.display,
     localId: r.localId ?? undefined,
     anchor: r.anchor ?? undefined,
-    changes: r.changes ?? undefined,
+    changes: rowChanges(r, paths) ?? undefined,
     reason: data.reason,
   };
 }

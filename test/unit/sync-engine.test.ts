@@ -9,6 +9,7 @@ import { ConnectorError } from '../../src-main/connectors/connector.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { dispatch } from '../../src-main/bridge/dispatch.ts';
 import { FakeDirectory } from './sync-fake-connector.ts';
+import { ReportQueries } from '../../src-main/reports/query.ts';
 
 let app: App;
 let dataDir: string;
@@ -107,6 +108,12 @@ describe('import preview and commit', () => {
     expect(app.repos.links.forDirectory(id, 'user').every((l) => l.state === 'provisioned' && l.anchor)).toBe(true);
     const reports = app.db.all<{ action: string; run_id: string }>('SELECT action, run_id FROM report_entries WHERE run_id = ?', plan.runId);
     expect(reports.length).toBe(3 + 1 + 2);
+    // A new user's report entry carries its values (derived from the row's remote data), and the
+    // identifiers of the commit's entries are searchable by part (report_users filled in bulk).
+    const annReport = app.db.get<{ changes: string }>("SELECT changes FROM report_entries WHERE run_id = ? AND user_identifier = 'ann'", plan.runId)!;
+    expect(JSON.parse(annReport.changes)).toMatchObject({ userName: [null, 'ann'], displayName: [null, 'Ann A'] });
+    expect(new ReportQueries(app.db).matchingIdentifiers('bob', 10)).toEqual(['bob']);
+    expect(app.db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'reportUsersDeferred'")!.value).toBe(0);
 
     const again = await app.sync.previewImport(id);
     expect(again.users).toEqual({ create: 0, update: 0, unchanged: 3, missing: 0, conflict: 0 });
