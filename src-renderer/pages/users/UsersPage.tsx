@@ -1,5 +1,5 @@
 // Users: the virtualised list with search, add, edit, delete with confirmation.
-import { Badge, Button, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Button, Checkbox, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { AddRegular, ArrowClockwiseRegular, SearchRegular } from '@fluentui/react-icons';
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { OnboardingStatus, ProvisioningState, User, UserRow } from '../../../src-preload/contract.ts';
@@ -12,6 +12,7 @@ import { useDirectories } from '../../store/directories.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { UserEditor } from './UserEditor.tsx';
 import { UserDetailPanel, onboardingLabel } from './UserDetailPanel.tsx';
+import { OnboardingActions } from './OnboardingActions.tsx';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0, gap: '12px' },
@@ -24,9 +25,9 @@ const useStyles = makeStyles({
 const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger' } as const;
 
 const columns: Column<UserRow>[] = [
-  { key: 'userName', header: 'User name', width: '17%', render: (r) => r.userName },
-  { key: 'displayName', header: 'Display name', width: '18%', render: (r) => r.displayName },
-  { key: 'email', header: 'E-mail', width: '21%', render: (r) => r.email },
+  { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName },
+  { key: 'displayName', header: 'Display name', width: '16%', render: (r) => r.displayName },
+  { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email },
   { key: 'department', header: 'Department', width: '12%', render: (r) => r.department },
   {
     key: 'active',
@@ -69,6 +70,35 @@ export function UsersPage() {
   const [selected, setSelected] = useState<UserRow | undefined>();
   const [editing, setEditing] = useState<{ user?: User } | undefined>();
   const [deleting, setDeleting] = useState<UserRow | undefined>();
+  // Bulk selection (ticked rows) is separate from the row opened in the panel.
+  const [ticked, setTicked] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string, on: boolean) =>
+    setTicked((t) => {
+      const next = new Set(t);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const allShownTicked = filtered.length > 0 && filtered.every((r) => ticked.has(r.id));
+  const tableColumns = useMemo<Column<UserRow>[]>(
+    () => [
+      {
+        key: 'tick',
+        header: 'Select',
+        width: '6%',
+        render: (r) => (
+          <Checkbox
+            aria-label={`Select ${r.userName}`}
+            checked={ticked.has(r.id)}
+            onClick={(e) => e.stopPropagation()}
+            onChange={(_, d) => toggle(r.id, d.checked === true)}
+          />
+        ),
+      },
+      ...columns,
+    ],
+    [ticked],
+  );
 
   useEffect(() => {
     if (!loaded) void load();
@@ -177,12 +207,21 @@ export function UsersPage() {
           {filtered.length === rows.length ? `${rows.length} users` : `${filtered.length} of ${rows.length} users`}
         </Text>
       </div>
+      <div className={styles.toolbar}>
+        <Checkbox
+          label={`Select all ${filtered.length} shown`}
+          checked={allShownTicked ? true : ticked.size > 0 ? 'mixed' : false}
+          onChange={(_, d) => setTicked(d.checked === true ? new Set(filtered.map((r) => r.id)) : new Set())}
+        />
+        <Text className={styles.count}>{ticked.size ? `${ticked.size} selected` : 'Tick users to send activation mail in bulk'}</Text>
+        <OnboardingActions userIds={[...ticked]} onDone={() => void load()} />
+      </div>
       <div className={styles.body}>
         <div className={styles.list}>
           <VirtualTable
             label="Users"
             rows={filtered}
-            columns={columns}
+            columns={tableColumns}
             rowKey={(r) => r.id}
             selectedKey={selected?.id}
             onOpen={setSelected}
