@@ -42,8 +42,8 @@ const useStyles = makeStyles({
     ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: '-2px' },
   },
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
-  cell: { padding: '0 10px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', flexShrink: 0 },
-  headCell: { padding: '8px 10px', flexShrink: 0 },
+  cell: { boxSizing: 'border-box', padding: '0 10px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', flexShrink: 0 },
+  headCell: { boxSizing: 'border-box', padding: '8px 10px', flexShrink: 0 },
   empty: { padding: '24px', color: tokens.colorNeutralForeground3 },
 });
 

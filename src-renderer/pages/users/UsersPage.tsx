@@ -26,9 +26,9 @@ const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger
 
 const columns: Column<UserRow>[] = [
   { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName },
-  { key: 'displayName', header: 'Display name', width: '16%', render: (r) => r.displayName },
+  { key: 'displayName', header: 'Display name', width: '15%', render: (r) => r.displayName },
   { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email },
-  { key: 'department', header: 'Department', width: '12%', render: (r) => r.department },
+  { key: 'department', header: 'Department', width: '11%', render: (r) => r.department },
   {
     key: 'active',
     header: 'Account',
