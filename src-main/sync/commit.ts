@@ -11,6 +11,7 @@ import type { ReportEntryInput } from '../store/reports.ts';
 import { applyRemote, importPaths, toRemoteData } from './mapping.ts';
 import { thresholdOf, withBulkReportUsers, type SyncDeps } from './common.ts';
 import { rowChanges, type GroupRowData, type MembershipRowData, type UserRowData } from './import.ts';
+import { orderedId } from './ids.ts';
 
 export function emptyCommitted(): CommittedCounts {
   return {
@@ -80,8 +81,11 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
   const { repos } = deps;
   const done = emptyCommitted();
   const skip = { skipDirectoryId: dirId };
+  // One transaction, one time: every entry of this commit carries it.
+  const at = new Date().toISOString();
   const report = (r: RowRecord, e: Partial<ReportEntryInput> & Pick<ReportEntryInput, 'action' | 'objectType'>) =>
     repos.reports.add({
+      at,
       userIdentifier: r.display,
       application: config.name,
       directoryId: dirId,
@@ -111,7 +115,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
       if (r.action === 'create' && d?.remote) {
         const a = applyRemote(undefined, d.remote, paths);
         if (!a.ok) throw new AppError('validation', `"${r.display}" cannot be created: ${a.problems.join('; ')}`);
-        const user = repos.users.insert(a.input);
+        const user = repos.users.insert(a.input, orderedId());
         linkTo('user', user.id, d.anchor, d.ref);
         record({ type: 'user.create', user });
         report(r, { action: 'create', objectType: 'user', userIdentifier: user.userName, message: `Imported from ${config.name}.` });
@@ -151,7 +155,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
       if (r.objectType !== 'group') continue;
       const d = r.data as GroupRowData | null;
       if (r.action === 'create' && d?.remote) {
-        const g = repos.groups.insert({ displayName: d.remote.displayName, description: d.remote.description });
+        const g = repos.groups.insert({ displayName: d.remote.displayName, description: d.remote.description }, orderedId());
         linkTo('group', g.id, d.anchor, d.ref);
         record({ type: 'group.create', group: g });
         report(r, { action: 'create', objectType: 'group', message: `Imported from ${config.name}.` });
