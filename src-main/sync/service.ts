@@ -16,7 +16,7 @@ import { AppError } from '../errors.ts';
 import type { RowFilter, RowRecord, RunKind } from '../store/runs.ts';
 import type { OutboxState } from '../store/outbox.ts';
 import type { SyncDeps } from './common.ts';
-import { previewImport, rowChanges, summaryOf } from './import.ts';
+import { previewImport, rowChanges, summaryOf, SYNC_CACHE_KIB } from './import.ts';
 import { importPaths } from './mapping.ts';
 import { commitImport } from './commit.ts';
 import { applyPush, previewPush } from './push.ts';
@@ -31,7 +31,7 @@ export class SyncService {
     this.d = deps;
     // Imports write 100,000s of rows into tables with random-keyed indexes (links, users, reports):
     // SQLite's default 2 MB page cache makes each insert a cache miss. 64 MB keeps them in memory.
-    deps.db.sqlite.exec('PRAGMA cache_size = -65536');
+    deps.db.sqlite.exec(`PRAGMA cache_size = -${SYNC_CACHE_KIB}`);
     this.worker = new OutboxWorker(
       {
         db: deps.db,
