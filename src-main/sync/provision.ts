@@ -322,6 +322,13 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
 
   switch (item.op) {
     case 'user.create': {
+      if (created) {
+        // Made (or matched) by a bulk create (runUserCreates): only the bookkeeping is left.
+        after = () => linkUser(ctx, item.localId, created.remote);
+        return finish(created.action === 'create' ? `Created ${created.remote.ref}.` : `An existing object was linked: ${created.remote.ref}.`, {
+          changes: created.changes,
+        });
+      }
       const p = JSON.parse(item.payload) as Payloads['user.create'];
       const link = ctx.links.get(dirId, 'user', item.localId);
       if (link?.ref && link.state === 'provisioned' && !p.passwordSealed)
@@ -329,7 +336,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       // The freshest local copy wins over the snapshot (later edits are queued after us anyway).
       const user = ctx.users.get(item.localId) ?? p.user;
       const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
-      const r = created ?? (await upsertUser(ctx, user, { password, mustChange: p.mustChange }));
+      const r = await upsertUser(ctx, user, { password, mustChange: p.mustChange });
       after = () => linkUser(ctx, item.localId, r.remote);
       return finish(
         r.action === 'create' ? `Created ${r.remote.ref}.` : `An existing object was linked: ${r.remote.ref}.`,
