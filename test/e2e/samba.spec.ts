@@ -156,7 +156,8 @@ test('an Active Directory directory is added, verified, and a previewed selectio
   const table = page.getByRole('table', { name: 'Preview rows' });
   await expect(table.getByRole('row')).toHaveCount(2); // header + Bob
   await table
-    .getByRole('cell', { name: new RegExp(sam('bob')) })
+    // The Name cell itself: the Include cell's checkbox label also holds the name, and a click there would untick the row.
+    .getByRole('cell', { name: new RegExp(`^Bob Stone \\(${sam('bob')}\\)$`) })
     .first()
     .click();
   const diff = page.getByRole('region', { name: 'Row details' }).getByLabel('Attribute changes');
