@@ -94,8 +94,12 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
       changes: rowChanges(r, () => paths) ?? undefined,
       ...e,
     });
+  // Changes are queued for the OTHER directories only: with none (asked once, inside the
+  // transaction, where the directories cannot change) there is nothing to record.
+  let others: boolean | undefined;
   const record = (c: Parameters<SyncDeps['changes']['record']>[0]) => {
-    done.queued += deps.changes.record(c, skip);
+    others ??= deps.db.get('SELECT 1 AS x FROM directories WHERE id <> ? LIMIT 1', dirId) !== undefined;
+    if (others) done.queued += deps.changes.record(c, skip);
   };
   const linkTo = (type: 'user' | 'group', localId: string, anchor: string, ref: string) => {
     const other = repos.links.byAnchor(dirId, type, anchor);

@@ -121,6 +121,22 @@ describe('import preview and commit', () => {
     expect(again.memberships).toEqual({ add: 0, remove: 0 });
   });
 
+  it('an import commit queues its creates for the other directories where creating is on, not for its source', async () => {
+    const { id, fake } = source('Src', { toggles: { users: { import: true, create: true, edit: true, delete: true, passwordSync: false }, groups: { import: true, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    fake.addUser({ userName: 'x1' });
+    fake.addUser({ userName: 'x2' });
+    const plan = await app.sync.previewImport(id);
+    // Alone: nothing to queue.
+    expect(app.sync.commitImport({ runId: plan.runId }).committed.queued).toBe(0);
+    const other = source('Other', { toggles: { users: { import: false, create: true, edit: false, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    fake.addUser({ userName: 'x3' });
+    const again = await app.sync.previewImport(id);
+    expect(again.users.create).toBe(1);
+    expect(app.sync.commitImport({ runId: again.runId }).committed.queued).toBe(1);
+    const items = app.db.all<{ directory_id: string; op: string }>('SELECT directory_id, op FROM outbox');
+    expect(items).toEqual([{ directory_id: other.id, op: 'user.create' }]);
+  });
+
   it('shows per-attribute diffs, missing users and commits only the selected rows', async () => {
     const { id, fake } = source();
     const users = Array.from({ length: 6 }, (_, i) => fake.addUser({ userName: `u${i}`, displayName: `User ${i}`, title: 'T' }));
