@@ -53,3 +53,20 @@ export function ProvisioningStates(props: { states: ProvisioningState[]; label: 
     </Table>
   );
 }
+
+/** A list cell: how many directories hold the object in each state ("2 provisioned", "1 failed"). */
+export function StateCounts(props: { states: Array<[string, ProvisioningState['state']]> }) {
+  if (props.states.length === 0) return <>—</>;
+  return (
+    <span style={{ display: 'flex', gap: 4 }}>
+      {(['provisioned', 'pending', 'failed'] as const).map((s) => {
+        const n = props.states.filter(([, st]) => st === s).length;
+        return n ? (
+          <Badge key={s} appearance="tint" color={stateColor[s]}>
+            {n} {s}
+          </Badge>
+        ) : null;
+      })}
+    </span>
+  );
+}

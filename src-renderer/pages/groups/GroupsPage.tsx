@@ -33,7 +33,7 @@ import { call, on } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
-import { ProvisioningStates, stateColor } from '../../components/ProvisioningStates.tsx';
+import { ProvisioningStates, StateCounts } from '../../components/ProvisioningStates.tsx';
 import { MemberPicker, type Candidate } from '../../components/MemberPicker.tsx';
 import { fieldErrors } from '../../components/fieldErrors.ts';
 import { filterGroups, useGroups } from '../../store/groups.ts';
@@ -70,21 +70,7 @@ const columns: Column<GroupRow>[] = [
     key: 'states',
     header: 'Directories',
     width: '24%',
-    render: (r) =>
-      r.states.length === 0 ? (
-        '—'
-      ) : (
-        <span style={{ display: 'flex', gap: 4 }}>
-          {(['provisioned', 'pending', 'failed'] as const).map((s) => {
-            const n = r.states.filter(([, st]) => st === s).length;
-            return n ? (
-              <Badge key={s} appearance="tint" color={stateColor[s]}>
-                {n} {s}
-              </Badge>
-            ) : null;
-          })}
-        </span>
-      ),
+    render: (r) => <StateCounts states={r.states} />,
   },
 ];
 

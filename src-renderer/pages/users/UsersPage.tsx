@@ -1,5 +1,5 @@
 // Users: the virtualised list with search, add, edit, delete with confirmation.
-import { Badge, Button, Checkbox, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Checkbox, Input, Select, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { AddRegular, ArrowClockwiseRegular, SearchRegular } from '@fluentui/react-icons';
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { OnboardingStatus, ProvisioningState, User, UserRow } from '../../../src-preload/contract.ts';
@@ -13,6 +13,7 @@ import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { UserEditor } from './UserEditor.tsx';
 import { UserDetailPanel, onboardingLabel } from './UserDetailPanel.tsx';
 import { OnboardingActions } from './OnboardingActions.tsx';
+import { StateCounts } from '../../components/ProvisioningStates.tsx';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0, gap: '12px' },
@@ -21,8 +22,6 @@ const useStyles = makeStyles({
   list: { display: 'flex', flexDirection: 'column', flexGrow: 1, minWidth: 0 },
   count: { color: tokens.colorNeutralForeground3 },
 });
-
-const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger' } as const;
 
 const columns: Column<UserRow>[] = [
   { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName },
@@ -40,21 +39,7 @@ const columns: Column<UserRow>[] = [
     key: 'states',
     header: 'Directories',
     width: '13%',
-    render: (r) =>
-      r.states.length === 0 ? (
-        '—'
-      ) : (
-        <span style={{ display: 'flex', gap: 4 }}>
-          {(['provisioned', 'pending', 'failed'] as const).map((s) => {
-            const n = r.states.filter(([, st]) => st === s).length;
-            return n ? (
-              <Badge key={s} appearance="tint" color={stateColor[s]}>
-                {n} {s}
-              </Badge>
-            ) : null;
-          })}
-        </span>
-      ),
+    render: (r) => <StateCounts states={r.states} />,
   },
 ];
 
