@@ -11,6 +11,7 @@ import { createLdapConnector, LdapConnector, streamAllUsers } from '../../src-ma
 import { ConnectorError, type RemoteUserData } from '../../src-main/connectors/connector.ts';
 import { emptyUser } from '../../src-main/mapping/model-paths.ts';
 import { canonicalDn, rdnValue, sameDn } from '../../src-main/connectors/ldap/escape.ts';
+import { PASSWORD_MODIFY_OID, passwordModifyRequest } from '../../src-main/connectors/ldap/write.ts';
 import { closedPort, collectUsers, ldapConfig, ldapsearch, randomTag, silentServer } from './ldap-support.ts';
 
 const USERS = 5000;
@@ -258,8 +259,9 @@ describe('Writing to slapd', () => {
       expect(await raw(created.ref)).toBeUndefined();
       expect(await raw(renamed.ref)).toMatchObject({ uid: `pd.${tag}.renamed`, title: 'Senior Engineer' });
 
-      // Plain OpenLDAP has no standard "disabled": the connector says so instead of guessing.
-      await expect(c.setUserEnabled(renamed.ref, false)).rejects.toMatchObject({ code: 'invalid_value', message: expect.stringMatching(/no attribute mapped to "active"/) });
+      // Disable and enable by the password policy's lock (read back in the next test).
+      await c.setUserEnabled(renamed.ref, false);
+      expect((await c.getUser(renamed.ref))?.data.active).toBe(false);
 
       await c.deleteUser(renamed.ref);
       expect(await raw(renamed.ref)).toBeUndefined();
@@ -281,15 +283,103 @@ describe('Writing to slapd', () => {
       expect(await canBindAs(u.ref, pw1)).toBe(true);
       const stored = String((await raw(u.ref, ['userPassword']))?.userPassword);
       expect(stored.startsWith('{SSHA}')).toBe(true); // hashed by the server, never written in clear
-      await c.setPassword(u.ref, pw2);
+      await c.setPassword(u.ref, pw2, { mustChange: false });
       expect(await canBindAs(u.ref, pw2)).toBe(true);
       expect(await canBindAs(u.ref, pw1)).toBe(false);
-      // No ppolicy overlay on this server: "must change" is refused clearly, after the password is set.
-      await expect(c.setPassword(u.ref, pw1, { mustChange: true })).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/ppolicy/) });
+      // The test policy has pwdMustChange TRUE (an admin's set forces a change); an explicit "no" wins.
+      expect((await raw(u.ref, ['pwdReset']))?.pwdReset ?? []).toEqual([]);
+
+      // Must change at next logon: the admin's set records pwdReset TRUE (ppolicy)…
+      await c.setPassword(u.ref, pw1, { mustChange: true });
+      expect((await raw(u.ref, ['pwdReset']))?.pwdReset).toBe('TRUE');
       expect(await canBindAs(u.ref, pw1)).toBe(true);
+      // …and the user's own change (Password Modify, bound as the user) clears it.
+      const uc = new Client({ url: srv.ldapsUrl, tlsOptions: { ca: srv.caCertPem } });
+      try {
+        await uc.bind(u.ref, pw1);
+        await uc.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(u.ref, pw2, pw1));
+      } finally {
+        await uc.unbind().catch(() => {});
+      }
+      expect(await canBindAs(u.ref, pw2)).toBe(true);
+      expect((await raw(u.ref, ['pwdReset']))?.pwdReset ?? []).toEqual([]);
     } finally {
       await c.deleteUser(u.ref);
       await c.close();
+    }
+  });
+
+  it('disables a user with the password-policy lock (bind refused) and enables it again (bind works)', async () => {
+    expect(srv.ppolicy).toBe(true);
+    const c = connector();
+    const tag = randomTag();
+    const pw = `Xy9!${tag}L`;
+    const u = await c.createUser(user(`lock.${tag}`, { displayName: `Lock ${tag}` }), { password: pw });
+    try {
+      expect(u.data.active).toBe(true);
+      expect(await canBindAs(u.ref, pw)).toBe(true);
+
+      await c.setUserEnabled(u.ref, false);
+      expect((await raw(u.ref, ['pwdAccountLockedTime']))?.pwdAccountLockedTime).toBe('000001010000Z');
+      expect((await c.getUser(u.ref))?.data.active).toBe(false);
+      // The listing reads the lock too (an operational attribute, asked for by name).
+      const listed = (await collectUsers(c)).find((x) => sameDn(x.ref, u.ref));
+      expect(listed?.data.active).toBe(false);
+      // ppolicy answers a locked account's bind with invalidCredentials, even with the right password.
+      const b = new Client({ url: srv.ldapsUrl, tlsOptions: { ca: srv.caCertPem } });
+      await expect(b.bind(u.ref, pw)).rejects.toMatchObject({ name: 'InvalidCredentialsError', code: 49 });
+      await b.unbind().catch(() => {});
+      const asLocked = await connector({ bindDn: u.ref }, {}, pw).verify();
+      expect(asLocked.ok).toBe(false);
+      expect(asLocked.error?.code).toBe('invalid_credentials');
+      expect(asLocked.error?.message).toMatch(/locked by the directory's password policy/);
+
+      await c.setUserEnabled(u.ref, true);
+      expect((await raw(u.ref, ['pwdAccountLockedTime']))?.pwdAccountLockedTime ?? []).toEqual([]);
+      expect((await c.getUser(u.ref))?.data.active).toBe(true);
+      expect(await canBindAs(u.ref, pw)).toBe(true);
+      await c.setUserEnabled(u.ref, true); // idempotent
+
+      // updateUser writes active like any other change; a user created disabled starts locked.
+      const off = await c.updateUser(u.ref, u.data, { ...u.data, active: false });
+      expect(off.data.active).toBe(false);
+      expect(await canBindAs(u.ref, pw)).toBe(false);
+      const made = await c.createUser(user(`lock2.${tag}`, { active: false }), { password: pw });
+      try {
+        expect((await raw(made.ref, ['pwdAccountLockedTime']))?.pwdAccountLockedTime).toBe('000001010000Z');
+        expect(await canBindAs(made.ref, pw)).toBe(false);
+      } finally {
+        await c.deleteUser(made.ref);
+      }
+    } finally {
+      await c.deleteUser(u.ref);
+      await c.close();
+    }
+  });
+
+  it('on a slapd without the password-policy overlay, disable and must-change are refused clearly', async () => {
+    const plain = await startSlapd({ ppolicy: false });
+    const c = new LdapConnector(
+      ldapConfig('ldap', { ...conn(), urls: [plain.ldapsUrl], caCertPem: plain.caCertPem }, {}),
+      { bindPassword: plain.adminPassword },
+    );
+    try {
+      expect(plain.ppolicy).toBe(false);
+      const tag = randomTag();
+      const pw = `Xy9!${tag}n`;
+      const u = await c.createUser(user(`nopp.${tag}`), { password: pw });
+      expect(u.data.active).toBe(true); // nothing can lock it: active
+      await expect(c.setUserEnabled(u.ref, false)).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/cannot be disabled: .*no password policy overlay \(ppolicy\)/) });
+      await c.setUserEnabled(u.ref, true); // nothing to unlock
+      await expect(c.createUser(user(`nopp2.${tag}`, { active: false }))).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/cannot be created disabled/) });
+      // "must change" is refused clearly, after the password is set.
+      await expect(c.setPassword(u.ref, `${pw}2`, { mustChange: true })).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/ppolicy/) });
+      const b = new Client({ url: plain.ldapsUrl, tlsOptions: { ca: plain.caCertPem } });
+      await b.bind(u.ref, `${pw}2`);
+      await b.unbind();
+    } finally {
+      await c.close();
+      await plain.stop();
     }
   });
 

@@ -70,6 +70,17 @@ async function bindOk(url: string, ca: string, who: string, password: string): P
 }
 const adBind = (p: Person, pw: string) => bindOk(info.ldapsUrl, info.caCertPem, `${p.userName}@${info.dnsDomain}`, pw);
 const ldapBind = (p: Person, pw: string) => bindOk(slapd.ldapsUrl, slapd.caCertPem, p.ldapRef, pw);
+/** pwdReset of the person's slapd entry, read as the admin ('' when absent). */
+async function ldapPwdReset(p: Person): Promise<string> {
+  const c = new Client({ url: slapd.ldapsUrl, tlsOptions: { ca: slapd.caCertPem } });
+  try {
+    await c.bind(slapd.adminDn, slapd.adminPassword);
+    const [e] = (await c.search(p.ldapRef, { scope: 'base', attributes: ['pwdReset'] })).searchEntries;
+    return ([] as unknown[]).concat(e?.pwdReset ?? []).map(String).join(',');
+  } finally {
+    await c.unbind().catch(() => {});
+  }
+}
 const graphUpdates = (p: Person) => emu.passwordChanges.filter((c) => c.userId === p.graphId && c.source === 'update');
 const status = (p: Person) => app.users.get(p.localId).onboarding;
 const mailTo = (p: Person, from = 0) => smtp.mails.slice(from).filter((m) => m.to.includes(p.email));
@@ -321,11 +332,14 @@ describe('temporary password', () => {
     // AD: the password is right but must be changed first (data 773).
     expect(await adBind(p, temp!)).toMatch(/data 773/);
     expect(graphUpdates(p).at(-1)).toMatchObject({ forceChangePasswordNextSignIn: true });
-    // OpenLDAP without the ppolicy overlay takes the password but cannot force the change: said so, per directory.
+    // OpenLDAP with the password-policy overlay: the password binds, and ppolicy records the forced change (pwdReset).
+    expect(slapd.ppolicy).toBe(true);
     expect(await ldapBind(p, temp!)).toBe('ok');
-    expect(r.results[0]!.message).toMatch(/Staff LDAP/);
+    expect(await ldapPwdReset(p)).toBe('TRUE');
+    expect(r.results[0]).toMatchObject({ ok: true });
+    expect(r.results[0]!.message).toMatch(/must be changed at the next sign-in\.$/);
     const entries = app.db.all<Record<string, unknown>>("SELECT * FROM report_entries WHERE action LIKE 'password.temporary' AND user_identifier = ?", p.userName);
-    expect(entries.map((e) => `${e.application}:${e.status}`).sort()).toEqual(['Corp AD:success', 'Entra (emulator):success', 'Staff LDAP:failure']);
+    expect(entries.map((e) => `${e.application}:${e.status}`).sort()).toEqual(['Corp AD:success', 'Entra (emulator):success', 'Staff LDAP:success']);
     expect(status(p).status).toBe('invited');
   });
 });

@@ -86,7 +86,7 @@ describe('provisioning into slapd', () => {
 
   it('create, edit, password, membership and delete reach the directory whose toggles are on, and nothing else', async () => {
     const app = t.app;
-    const dOn = app.directories.save(undefined, slapdDirectory(on, 'Slapd on', { toggles: allOn, safety: { deprovision: 'delete' } }), { bindPassword: on.adminPassword });
+    const dOn = app.directories.save(undefined, slapdDirectory(on, 'Slapd on', { toggles: allOn }), { bindPassword: on.adminPassword });
     const dOff = app.directories.save(undefined, slapdDirectory(off, 'Slapd off', { toggles: allOff }), { bindPassword: off.adminPassword });
     const admin = await ldapClient(on.url, on.adminDn, on.adminPassword);
     const offAdmin = await ldapClient(off.url, off.adminDn, off.adminPassword);
@@ -127,16 +127,20 @@ describe('provisioning into slapd', () => {
       expect(ge.length).toBe(1);
       expect(([] as unknown[]).concat(ge[0]!.member).map(String)).toContain(`uid=trinity,${on.peopleDn}`);
 
-      // This slapd has no password-policy overlay, so no attribute can hold "disabled": the
-      // directory is set to deprovision by deleting (Samba proves disable, in sync-samba.test.ts).
+      // Deleted in the app → disabled in slapd (deprovision 'disable', the default): the entry
+      // stays, locked by the password-policy overlay, and its password no longer binds.
+      expect(on.ppolicy).toBe(true);
       app.users.delete(u.id);
       await app.sync.drain();
-      expect(await get(admin, on.peopleDn, '(uid=trinity)')).toEqual([]);
+      e = await get(admin, on.peopleDn, '(uid=trinity)', ['uid', 'pwdAccountLockedTime']);
+      expect(e.length).toBe(1);
+      expect(e[0]!.pwdAccountLockedTime).toBe('000001010000Z');
+      expect(await canBind(on.ldapsUrl, `uid=trinity,${on.peopleDn}`, 'Wh1te-Rabbit!', on.caCertPem)).toMatch(/Code: 0x31$/); // 49 invalidCredentials
       const entries = app.db.all<{ action: string; status: string; application: string }>(
         'SELECT action, status, application FROM report_entries ORDER BY id',
       );
       expect(entries.filter((x) => x.application === 'Slapd on').map((x) => x.action)).toEqual(
-        expect.arrayContaining(['create', 'update', 'password', 'add member', 'delete']),
+        expect.arrayContaining(['create', 'update', 'password', 'add member', 'disable']),
       );
       expect(entries.every((x) => x.status === 'success')).toBe(true);
       // Nothing at all where every toggle is off.

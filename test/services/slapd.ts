@@ -51,6 +51,9 @@ export interface SlapdOptions {
    *  absolute paths of .schema files, loaded after the default ones
    *  (core, cosine, inetorgperson, nis). */
   schemas?: string[];
+  /** Load the password-policy overlay when the module is installed
+   *  (default true); false gives a server without ppolicy. */
+  ppolicy?: boolean;
 }
 
 export interface SlapdServer {
@@ -77,6 +80,12 @@ export interface SlapdServer {
   dataDir: string;
   /** Whether the memberof overlay is active (memberOf kept on members). */
   memberOf: boolean;
+  /** Whether the ppolicy overlay is active, with the default policy
+   *  {@link SlapdServer.policyDn} (pwdLockout, pwdMustChange, pwdAllowUserChange):
+   *  pwdAccountLockedTime locks an account, pwdReset forces a password change. */
+  ppolicy: boolean;
+  /** cn=default,ou=Policies,<suffix> when ppolicy is on. */
+  policyDn?: string;
   pid: number;
   stop(): Promise<void>;
 }
@@ -451,6 +460,10 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
   const peopleDn = `ou=People,${suffix}`;
   const groupsDn = `ou=Groups,${suffix}`;
   const memberOf = hasModule('memberof');
+  // OpenLDAP 2.5+ has the ppolicy schema built into the module.
+  const ppolicy = opts.ppolicy !== false && hasModule('ppolicy');
+  const policiesDn = `ou=Policies,${suffix}`;
+  const policyDn = `cn=default,${policiesDn}`;
 
   const dir = makeOwnedTempDir('provision-desk-slapd');
   const unregisterDir = ownProcess({ pid: 0, dir, extraPids: [] });
@@ -468,6 +481,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
       `modulepath ${MODULE_DIR}`,
       ...(hasModule('back_mdb') ? ['moduleload back_mdb'] : []),
       ...(memberOf ? ['moduleload memberof'] : []),
+      ...(ppolicy ? ['moduleload ppolicy'] : []),
       `TLSCACertificateFile ${tls.caCertPath}`,
       `TLSCertificateFile ${tls.certPath}`,
       `TLSCertificateKeyFile ${tls.keyPath}`,
@@ -518,6 +532,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
             'memberof-dangling ignore',
           ]
         : []),
+      ...(ppolicy ? ['overlay ppolicy', `ppolicy_default ${q(policyDn)}`, 'ppolicy_use_lockout'] : []),
       '',
     ].join('\n');
     writeFileSync(confPath, conf);
@@ -561,6 +576,25 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
       'description: Directory administrator for the Provision Desk tests',
       `userPassword: ${adminHash}`,
       '',
+      ...(ppolicy
+        ? [
+            `dn: ${policiesDn}`,
+            'objectClass: top',
+            'objectClass: organizationalUnit',
+            'ou: Policies',
+            '',
+            `dn: ${policyDn}`,
+            'objectClass: top',
+            'objectClass: organizationalRole',
+            'objectClass: pwdPolicy',
+            'cn: default',
+            'pwdAttribute: userPassword',
+            'pwdLockout: TRUE',
+            'pwdMustChange: TRUE',
+            'pwdAllowUserChange: TRUE',
+            '',
+          ]
+        : []),
     ].join('\n');
     const baseLdifPath = join(dir, 'base.ldif');
     writeFileSync(baseLdifPath, baseLdif);
@@ -637,6 +671,8 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
           caCertPath: tls.caCertPath,
           dataDir: dir,
           memberOf,
+          ppolicy,
+          ...(ppolicy ? { policyDn } : {}),
           pid,
           stop() {
             stopped ??= (async () => {

@@ -93,7 +93,8 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
             adMeaning: decoded.meaning,
           });
         }
-        return make('invalid_credentials', `The directory refused the bind DN or password${where(ctx)}: invalid credentials.`, extra);
+        // OpenLDAP's password policy answers a locked account with invalidCredentials too (it never says "locked").
+        return make('invalid_credentials', `The directory refused the bind DN or password${where(ctx)}: invalid credentials, or an account locked by the directory's password policy.`, extra);
       }
       case 8:
       case 13:

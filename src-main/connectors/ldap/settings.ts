@@ -31,6 +31,8 @@ export interface LdapSettings {
   upnSuffix: string;
   /** Normalized DNs (or DN suffixes) left out of listings. */
   exclusions: string[];
+  /** The admin's user mapping; for generic LDAP without a row for `active`,
+   *  plus `active` ↔ pwdAccountLockedTime (ppolicy lock; see {@link ppolicyActiveRow}). */
   userMapping: MappingRow[];
   groupMapping: MappingRow[];
   pageSize: number;
@@ -80,6 +82,19 @@ export function dnsDomainOf(dn: string): string {
     .toLowerCase();
 }
 
+/**
+ * Generic LDAP has no standard "disabled"; the password-policy overlay
+ * (draft-behera ppolicy, OpenLDAP's ppolicy) gives one: pwdAccountLockedTime
+ * 000001010000Z locks the account until an admin removes it. Used when the
+ * admin has not mapped `active` to an attribute of their own.
+ */
+export const ppolicyActiveRow: MappingRow = { model: 'active', remote: 'pwdAccountLockedTime', direction: 'both' };
+
+function withActiveRow(kind: LdapKind, rows: MappingRow[]): MappingRow[] {
+  if (kind !== 'ldap' || rows.some((r) => r.model === 'active')) return rows;
+  return [...rows, ppolicyActiveRow];
+}
+
 export function resolveSettings(config: DirectoryConfig): LdapSettings {
   if (config.kind !== 'activeDirectory' && config.kind !== 'ldap') {
     throw new ConnectorError('invalid_value', `The LDAP connector cannot serve a directory of kind ${config.kind}.`);
@@ -113,7 +128,7 @@ export function resolveSettings(config: DirectoryConfig): LdapSettings {
     groupTargetOu,
     upnSuffix: c.upnSuffix || dnsDomainOf(baseDn),
     exclusions: c.exclusions.filter((e) => e.trim()).map(normalizeDn),
-    userMapping: effectiveMapping(config.userMapping, defaultUserMapping(kind)),
+    userMapping: withActiveRow(kind, effectiveMapping(config.userMapping, defaultUserMapping(kind))),
     groupMapping: effectiveMapping(config.groupMapping, defaultGroupMapping(kind)),
     pageSize: c.pageSize,
     rangeSize: 1500,

@@ -181,11 +181,21 @@ export async function createUser(
   const entry: Record<string, string[]> = { objectClass: s.userObjectClasses };
   for (const [k, v] of attrs) entry[k] = v;
 
-  await run(session, 'create user', dn, () => session.client.add(dn, entry));
+  try {
+    await run(session, 'create user', dn, () => session.client.add(dn, entry));
+  } catch (e) {
+    const err = toConnectorError(e);
+    if (!s.isAd && !data.active && lacksPpolicy(err, 'pwdAccountLockedTime')) throw cannotLock(dn, 'created disabled', err, e);
+    throw err;
+  }
 
   try {
     if (opts.password !== undefined) await setPassword(session, s, dn, opts.password, { mustChange: opts.mustChangePassword });
     else if (opts.mustChangePassword && s.isAd) await run(session, 'set must change password', dn, () => session.client.modify(dn, replace('pwdLastSet', ['0'])));
+    // ppolicy unlocks an account whose password an admin sets: lock it again.
+    if (!s.isAd && opts.password !== undefined && !data.active && activeRow(s.userMapping)?.direction !== 'import') {
+      await setUserEnabled(session, s, dn, false);
+    }
   } catch (e) {
     // Leave nothing half-made: the user would exist without the password the admin chose.
     await session.client.del(dn).catch(() => {});
@@ -279,6 +289,11 @@ export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref:
     await session.client.modify(ref, replace(row.remote, v ?? []));
   } catch (e) {
     const err = toConnectorError(e, { action: enabled ? 'enable user' : 'disable user', dn: ref, url: session.url });
+    if (!s.isAd && lacksPpolicy(err, row.remote)) {
+      // Without the overlay no account can be locked, so there is nothing to unlock.
+      if (enabled) return;
+      throw cannotLock(ref, 'disabled', err, e);
+    }
     if (enabled && s.isAd && (err.code === 'password_policy' || err.code === 'constraint')) {
       throw new ConnectorError('password_policy', `The user ${ref} cannot be enabled: it has no password that meets the domain's password policy. Set a password first.`, {
         details: err.details,
@@ -288,6 +303,24 @@ export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref:
     }
     throw err;
   }
+}
+
+/**
+ * True when the server refused a ppolicy attribute (pwdAccountLockedTime,
+ * pwdReset) because it does not know it: no password-policy overlay.
+ */
+function lacksPpolicy(err: ConnectorError, attribute: string): boolean {
+  if (!/^pwd/i.test(attribute)) return false;
+  const d = (err.details ?? {}) as { resultCode?: unknown; serverMessage?: unknown };
+  return d.resultCode === 17 || (d.resultCode === 65 && String(d.serverMessage ?? '').toLowerCase().includes(attribute.toLowerCase()));
+}
+
+function cannotLock(dn: string, what: string, err: ConnectorError, cause: unknown): ConnectorError {
+  return new ConnectorError(
+    'constraint',
+    `The user ${dn} cannot be ${what}: this LDAP server has no password policy overlay (ppolicy), which locks accounts with pwdAccountLockedTime. Load ppolicy on the server, or map "active" to an attribute of your own such as nsAccountLock.`,
+    { details: err.details, cause, transient: false },
+  );
 }
 
 export async function deleteEntry(session: LdapSession, ref: string, what: string): Promise<void> {
@@ -319,10 +352,16 @@ export async function setPassword(
     return;
   }
   await run(session, 'set password', ref, () => session.client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(ref, password)));
-  if (opts.mustChange) {
+  if (opts.mustChange !== undefined) {
+    // ppolicy: pwdReset TRUE after an admin's password set = "must change at next logon";
+    // the user's own change clears it. A policy with pwdMustChange TRUE sets it by
+    // itself, so an explicit "no" removes it. Left to the policy when not said.
     try {
-      await session.client.modify(ref, replace('pwdReset', ['TRUE']));
+      await session.client.modify(ref, replace('pwdReset', opts.mustChange ? ['TRUE'] : []));
     } catch (e) {
+      const err = toConnectorError(e, { action: 'set must change password', dn: ref, url: session.url });
+      if (!lacksPpolicy(err, 'pwdReset')) throw err;
+      if (!opts.mustChange) return; // no policy, so nothing forces a change
       throw new ConnectorError(
         'constraint',
         'The password was set, but this LDAP server cannot record "must change at next logon" (it needs the password policy overlay, ppolicy).',
