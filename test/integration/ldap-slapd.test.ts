@@ -344,6 +344,11 @@ describe('Writing to slapd', () => {
       const off = await c.updateUser(u.ref, u.data, { ...u.data, active: false });
       expect(off.data.active).toBe(false);
       expect(await canBindAs(u.ref, pw)).toBe(false);
+      // An admin's password set must not unlock a disabled account (ppolicy would).
+      const pw2 = `Zq8#${tag}M`;
+      await c.setPassword(u.ref, pw2);
+      expect((await raw(u.ref, ['pwdAccountLockedTime']))?.pwdAccountLockedTime).toBe('000001010000Z');
+      expect(await canBindAs(u.ref, pw2)).toBe(false);
       const made = await c.createUser(user(`lock2.${tag}`, { active: false }), { password: pw });
       try {
         expect((await raw(made.ref, ['pwdAccountLockedTime']))?.pwdAccountLockedTime).toBe('000001010000Z');

@@ -192,10 +192,6 @@ export async function createUser(
   try {
     if (opts.password !== undefined) await setPassword(session, s, dn, opts.password, { mustChange: opts.mustChangePassword });
     else if (opts.mustChangePassword && s.isAd) await run(session, 'set must change password', dn, () => session.client.modify(dn, replace('pwdLastSet', ['0'])));
-    // ppolicy unlocks an account whose password an admin sets: lock it again.
-    if (!s.isAd && opts.password !== undefined && !data.active && activeRow(s.userMapping)?.direction !== 'import') {
-      await setUserEnabled(session, s, dn, false);
-    }
   } catch (e) {
     // Leave nothing half-made: the user would exist without the password the admin chose.
     await session.client.del(dn).catch(() => {});
@@ -351,7 +347,11 @@ export async function setPassword(
     }
     return;
   }
+  // ppolicy unlocks an account whose password an admin sets: a disabled
+  // account must stay disabled, so its lock is read first and put back after.
+  const lock = await readPpolicyLock(session, s, ref);
   await run(session, 'set password', ref, () => session.client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(ref, password)));
+  if (lock) await run(session, 'keep the account disabled', ref, () => session.client.modify(ref, replace(lock.attribute, lock.values)));
   if (opts.mustChange !== undefined) {
     // ppolicy: pwdReset TRUE after an admin's password set = "must change at next logon";
     // the user's own change clears it. A policy with pwdMustChange TRUE sets it by
@@ -369,6 +369,19 @@ export async function setPassword(
       );
     }
   }
+}
+
+/** The value of a ppolicy lock (pwdAccountLockedTime) when "active" is mapped to it and the account is locked. */
+async function readPpolicyLock(
+  session: LdapSession,
+  s: LdapSettings,
+  ref: string,
+): Promise<{ attribute: string; values: string[] } | undefined> {
+  const row = activeRow(s.userMapping);
+  if (!row || row.direction === 'import' || row.remote.toLowerCase() !== 'pwdaccountlockedtime') return undefined;
+  const e = await readEntry(session, ref, [row.remote]);
+  const values = e ? (attrMap(e).get(row.remote.toLowerCase()) ?? []) : [];
+  return values.length ? { attribute: row.remote, values } : undefined;
 }
 
 // ---------------------------------------------------------------------------
