@@ -160,9 +160,16 @@ export async function upsertUser(
 
 type UpsertResult = Awaited<ReturnType<typeof upsertUser>>;
 
-/** A connector that creates many users per round trip (Graph: `$batch` of 20). Duck-typed. */
+/**
+ * A connector that creates many users per round trip (Graph: `$batch` of 20). Duck-typed.
+ * A result flagged `linked` existed before (matched by the directory's rules, its password
+ * already set when one was given): it is linked, not reported as created.
+ */
 export interface BulkUserCreator {
-  createUsers(batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>, signal?: AbortSignal): Promise<Array<RemoteUser | ConnectorError>>;
+  createUsers(
+    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
+    signal?: AbortSignal,
+  ): Promise<Array<(RemoteUser & { linked?: boolean }) | ConnectorError>>;
 }
 
 export function bulkCreator(c: Connector): (Connector & BulkUserCreator) | undefined {
@@ -202,7 +209,7 @@ export async function runUserCreates(
     }
   }
   if (bulk && todo.length > 0) {
-    let results: Array<RemoteUser | ConnectorError> | undefined;
+    let results: Array<(RemoteUser & { linked?: boolean }) | ConnectorError> | undefined;
     let batchError: unknown;
     try {
       results = await bulk.createUsers(todo.map((x) => ({ data: x.data, opts: { password: x.password, mustChangePassword: x.mustChange } })));
@@ -225,7 +232,16 @@ export async function runUserCreates(
           const returned = diff(before, x.data, paths);
           const differs = Object.values(returned).some(([was]) => was !== null);
           let result: UpsertResult;
-          if (differs) {
+          if (r.linked) {
+            // Found before any create (same user name, e-mail… by the matching rules).
+            // A user name that only differs by the directory's UPN suffix is the same name.
+            const un = r.data.userName.toLowerCase();
+            const ours = x.data.userName.toLowerCase();
+            const was = un === ours || un.startsWith(`${ours}@`) ? { ...r.data, userName: x.data.userName } : r.data;
+            const changes = diff(was, x.data, paths);
+            const remote = Object.keys(changes).length > 0 ? await ctx.connector.updateUser(r.ref, was, x.data) : r;
+            result = { remote, action: 'link', changes };
+          } else if (differs) {
             const remote = await ctx.connector.updateUser(r.ref, before, x.data);
             result = { remote, action: 'link', changes: returned };
           } else {

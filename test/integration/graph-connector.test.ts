@@ -3,7 +3,7 @@
 // members, delta after changes, sendMail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
-import type { RemoteUserData } from '../../src-main/connectors/connector.ts';
+import type { RemoteUser, RemoteUserData } from '../../src-main/connectors/connector.ts';
 import { ConnectorError } from '../../src-main/connectors/connector.ts';
 import type { GraphConnector } from '../../src-main/connectors/graph/index.ts';
 import { ALL_ROLES, collect, connectTo } from './graph-support.ts';
@@ -329,13 +329,73 @@ describe('graph connector: operations against the emulator', () => {
     );
     expect(res.every((r) => !(r instanceof Error))).toBe(true);
     const after = c.stats();
-    expect(after.batch.envelopes - before.batch.envelopes).toBe(3);
+    // 3 envelopes of lookups (none found), then 3 of creates
+    expect(after.batch.envelopes - before.batch.envelopes).toBe(6);
+    expect(res.some((r) => !(r instanceof Error) && r.linked)).toBe(false);
     expect(emu.users().filter((u) => u.userPrincipalName.startsWith('bulk')).length).toBe(45);
-    // again: every one already exists → found and returned (linked), nothing duplicated
+    // again: every one already exists → found by the lookups and returned flagged linked; no create sent
+    const posts = () => emu.log.filter((e) => e.method === 'POST' && e.path === '/v1.0/users').length;
+    const postsBefore = posts();
     const again = await c.createUsers(Array.from({ length: 5 }, (_, i) => ({ data: person(`bulk${i}`) })));
     expect(again.map((r) => (r instanceof Error ? r.code : r.ref))).toEqual(
       res.slice(0, 5).map((r) => (r instanceof Error ? '' : r.ref)),
     );
+    expect(again.every((r) => !(r instanceof Error) && r.linked === true)).toBe(true);
+    expect(posts()).toBe(postsBefore);
+  });
+
+  it('bulk creates look existing users up by the matching rules first: same mail → linked, two candidates → that one fails', async () => {
+    const [byMail, , , quoted] = emu.seedUsers([
+      {
+        userPrincipalName: `grace.h@${domain()}`,
+        mailNickname: 'grace.h',
+        mail: `grace@${domain()}`,
+        displayName: 'Grace',
+      },
+      {
+        userPrincipalName: `twin.a@${domain()}`,
+        mailNickname: 'twin.a',
+        mail: `twin@${domain()}`,
+        displayName: 'Twin A',
+      },
+      {
+        userPrincipalName: `twin.b@${domain()}`,
+        mailNickname: 'twin.b',
+        mail: `twin@${domain()}`,
+        displayName: 'Twin B',
+      },
+      { userPrincipalName: `q.q@${domain()}`, mailNickname: 'q.q', mail: `o'hara+x@${domain()}`, displayName: 'Q' },
+    ]);
+    const mail = (v: string) => ({ emails: [{ value: v, primary: true }] });
+    const logStart = emu.log.length;
+    const res = await c.createUsers([
+      { data: person('grace', mail(`grace@${domain()}`)), opts: { password: 'Grace-Password-1' } },
+      { data: person('twin', mail(`twin@${domain()}`)) },
+      { data: person('ohara', mail(`o'hara+x@${domain()}`)) },
+      { data: person('newbie', mail(`newbie@${domain()}`)) },
+    ]);
+    const [g, tw, q, nb] = res;
+    expect(g).toMatchObject({ ref: byMail!.id, linked: true });
+    expect(q).toMatchObject({ ref: quoted!.id, linked: true });
+    expect(tw).toBeInstanceOf(ConnectorError);
+    expect((tw as ConnectorError).code).toBe('constraint');
+    expect((tw as ConnectorError).message).toMatch(
+      /More than one object in Microsoft Entra ID matches the user twin by e-mail/,
+    );
+    expect(JSON.stringify((tw as ConnectorError).details)).toContain(`twin.a@${domain()}`);
+    expect('linked' in (nb as object)).toBe(false);
+    expect((nb as RemoteUser).data.userName).toBe(`newbie@${domain()}`);
+    // The linked one got its password (a PATCH), not a second account; only newbie was POSTed.
+    expect(emu.passwordChanges.filter((p) => p.userId === byMail!.id)).toMatchObject([{ source: 'update' }]);
+    const log = emu.log.slice(logStart);
+    expect(log.filter((e) => e.method === 'POST' && e.path === '/v1.0/users').map((e) => e.key)).toEqual([
+      `newbie@${domain()}`,
+    ]);
+    expect(emu.users().filter((u) => u.mail === `twin@${domain()}`)).toHaveLength(2);
+    // The one-at-a-time lookup says the same: a conflict, never a guess.
+    const one = await c.findUser(person('twin', mail(`twin@${domain()}`))).catch((e: unknown) => e);
+    expect((one as ConnectorError).code).toBe('constraint');
+    expect((await c.findUser(person('nobody', mail(`grace@${domain()}`))))?.ref).toBe(byMail!.id);
   });
 
   it('refreshes the token once on 401 and carries on', async () => {

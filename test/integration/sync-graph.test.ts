@@ -426,3 +426,116 @@ describe('bulk provisioning under throttling and faults', () => {
     expect(reports.every((x) => x.n === 1)).toBe(true);
   });
 });
+
+describe('bulk creates match existing tenant users by the matching rules first', () => {
+  let emu: GraphEmulator;
+  let t: TestApp;
+  beforeAll(async () => {
+    emu = await tenant();
+    t = testApp();
+  }, 60_000);
+  afterAll(async () => {
+    await t?.dispose();
+    await emu?.stop();
+  });
+
+  it('links a tenant user with the same e-mail but another UPN, fails a user with two candidates, creates the rest once', async () => {
+    const app = t.app;
+    const createsOnly = { users: { ...allOff.users, create: true }, groups: allOff.groups };
+    const dir = app.directories.save(undefined, entra(emu, 'Entra match', createsOnly), { clientSecret: SECRET });
+    const [jane, , , obrien] = emu.seedUsers([
+      // Same e-mail as the local "jane", another UPN.
+      {
+        userPrincipalName: 'jane.doe@contoso.test',
+        mailNickname: 'jane.doe',
+        mail: 'jane@contoso.test',
+        displayName: 'Jane (old)',
+      },
+      // Two candidates for the local "dup": never a guess.
+      {
+        userPrincipalName: 'dup.one@contoso.test',
+        mailNickname: 'dup.one',
+        mail: 'dup@contoso.test',
+        displayName: 'Dup One',
+      },
+      {
+        userPrincipalName: 'dup.two@contoso.test',
+        mailNickname: 'dup.two',
+        mail: 'dup@contoso.test',
+        displayName: 'Dup Two',
+      },
+      // A quote and a plus in the e-mail (OData quote doubling, URL encoding).
+      {
+        userPrincipalName: 'ob@contoso.test',
+        mailNickname: 'ob',
+        mail: "o'brien+news@contoso.test",
+        displayName: 'OB',
+      },
+    ]);
+    const mk = (userName: string, email: string, displayName: string, password?: string) =>
+      app.users.create(
+        {
+          userName,
+          name: { givenName: displayName, familyName: 'Test' },
+          displayName,
+          emails: [{ value: email, primary: true }],
+          phoneNumbers: [],
+          active: true,
+        },
+        password,
+      );
+    const fresh = (i: number) => `fresh${String(i).padStart(2, '0')}`;
+    const local = { jane: '', dup: '', obrien: '' };
+    app.db.transaction(() => {
+      local.jane = mk('jane', 'jane@contoso.test', 'Jane Doe', 'Welcome-2-Contoso!').id;
+      local.dup = mk('dup', 'dup@contoso.test', 'Dup').id;
+      local.obrien = mk('obrien', "o'brien+news@contoso.test", "Pat O'Brien").id;
+      for (let i = 0; i < 37; i++) mk(fresh(i), `${fresh(i)}@contoso.test`, `Fresh ${i}`);
+    });
+    const logStart = emu.log.length;
+    const r = await app.sync.drain();
+    expect(r).toEqual({ done: 39, failed: 1, pending: 0 });
+    const log = emu.log.slice(logStart).filter((e) => e.kind === 'graph');
+
+    // Linked, not duplicated: same id, brought in line, its waiting password set; no create sent for it.
+    const users = emu.users();
+    expect(users).toHaveLength(4 + 37);
+    expect(app.repos.links.get(dir.id, 'user', local.jane)).toMatchObject({ state: 'provisioned', ref: jane!.id });
+    expect(app.repos.links.get(dir.id, 'user', local.obrien)).toMatchObject({ state: 'provisioned', ref: obrien!.id });
+    expect(users.find((u) => u.id === jane!.id)).toMatchObject({ displayName: 'Jane Doe', mail: 'jane@contoso.test' });
+    expect(users.find((u) => u.id === obrien!.id)).toMatchObject({ displayName: "Pat O'Brien" });
+    expect(emu.passwordChanges.filter((p) => p.userId === jane!.id)).toMatchObject([{ source: 'update' }]);
+    const creates = log.filter((e) => e.method === 'POST' && e.path === '/v1.0/users');
+    expect(creates.map((e) => e.key).sort()).toEqual(Array.from({ length: 37 }, (_, i) => `${fresh(i)}@contoso.test`));
+    for (const who of ['jane', 'obrien'])
+      expect(
+        app.db.get<{ message: string }>(
+          "SELECT message FROM report_entries WHERE user_identifier = ? AND action = 'create'",
+          who,
+        )?.message,
+      ).toMatch(/existing object was linked/);
+
+    // Two candidates: that item alone fails, with a conflict message naming them; nothing created or linked.
+    expect(app.repos.links.get(dir.id, 'user', local.dup)).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(
+        /More than one object .* matches the user dup by e-mail .*dup\.one@contoso\.test, dup\.two@contoso\.test/,
+      ),
+    });
+    expect(users.filter((u) => u.mail === 'dup@contoso.test')).toHaveLength(2);
+    expect(app.repos.outbox.counts(dir.id)).toEqual({ pending: 0, running: 0, done: 39, failed: 1 });
+
+    // Cost: one lookup GET per user, 20 per envelope, so 2 envelopes of lookups for 40 users.
+    const lookups = log.filter((e) => e.subRequest && e.method === 'GET' && e.path === '/v1.0/users');
+    expect(lookups).toHaveLength(40);
+    const lookupEnvelopes = new Set(lookups.map((e) => e.batchId));
+    expect(lookupEnvelopes.size).toBe(2);
+    const envelopes = log.filter((e) => e.path === '/v1.0/$batch');
+    const topLevel = log.filter((e) => !e.subRequest && e.path !== '/v1.0/$batch');
+    console.info(
+      `[match] 40 users: ${envelopes.length} $batch envelopes (${lookupEnvelopes.size} of lookups), ` +
+        `${log.filter((e) => e.subRequest).length} sub-requests, ${topLevel.length} other requests (${topLevel.map((e) => `${e.method} ${e.path.replace(/[0-9a-f-]{36}/, '{id}')}`).join(', ')})`,
+    );
+    expect(envelopes.length).toBeLessThanOrEqual(5);
+  });
+});

@@ -3,8 +3,9 @@
 // createGraphConnector(config, secrets, options?) returns a GraphConnector:
 // the common Connector interface plus, beyond it,
 //   - createUsers(batch)  bulk create through $batch of 20 (for the sync engine):
-//       results in input order, each the RemoteUser (created, or found when it
-//       already existed: link it) or the ConnectorError of that one user;
+//       existing users looked up first by the matching rules (also $batch);
+//       results in input order, each the RemoteUser (created; or existing,
+//       flagged `linked`: link it) or the ConnectorError of that one user;
 //   - sendMail(from, message)  Graph sendMail for onboarding (see mail.ts;
 //       sendGraphMail(config, secrets, message) does it in one call);
 //   - stats()  HTTP requests, retries, throttling and governor figures (bench).
@@ -64,7 +65,7 @@ export interface GraphConnector extends Connector {
   createUsers(
     batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
     signal?: AbortSignal,
-  ): Promise<Array<RemoteUser | ConnectorError>>;
+  ): Promise<Array<write.BulkCreated | ConnectorError>>;
   sendMail(from: string | undefined, message: GraphMailMessage, signal?: AbortSignal): Promise<void>;
   stats(): GraphStats;
 }

@@ -48,29 +48,157 @@ export async function getUser(ctx: GraphContext, ref: string, signal?: AbortSign
   return res.status === 404 ? undefined : ctx.users.fromGraph(res.body);
 }
 
-/** By the mapped userPrincipalName (else userName as a UPN), then by mail. */
+/** One matching rule of the directory turned into a Graph property and this user's value for it. */
+interface MatchClause {
+  rule: string;
+  prop: string;
+  value: string;
+}
+
+const RULE_LABEL: Record<string, string> = {
+  userName: 'user name',
+  email: 'e-mail',
+  employeeNumber: 'employee number',
+  displayName: 'display name',
+};
+
+/**
+ * The directory's matching rules (config.matching, default userName then
+ * email) for one user, in order: userName → the mapped userPrincipalName
+ * (else userName as a UPN), email → mail, employeeNumber → its mapped
+ * property (employeeId), displayName → displayName. Rules without a value
+ * are left out.
+ */
+export function matchClauses(ctx: GraphContext, data: RemoteUserData): MatchClause[] {
+  const out: MatchClause[] = [];
+  const rules = ctx.config.matching?.length ? ctx.config.matching : ['userName', 'email'];
+  for (const rule of rules) {
+    let prop: string | undefined;
+    let value: unknown;
+    if (rule === 'userName') {
+      prop = 'userPrincipalName';
+      const upn = ctx.users.remoteValue(data, 'userPrincipalName');
+      value =
+        typeof upn === 'string' && upn ? upn : data.userName ? toUpn(data.userName, ctx.conn.upnDomain) : undefined;
+    } else if (rule === 'email') {
+      prop = 'mail';
+      value = ctx.users.remoteValue(data, 'mail') ?? data.emails.find((e) => e.primary)?.value ?? data.emails[0]?.value;
+    } else if (rule === 'employeeNumber') {
+      prop = ctx.users.remoteFor('employeeNumber') ?? 'employeeId';
+      value = data.employeeNumber;
+    } else if (rule === 'displayName') {
+      prop = ctx.users.remoteFor('displayName') ?? 'displayName';
+      value = data.displayName;
+    }
+    if (prop && typeof value === 'string' && value.trim()) out.push({ rule, prop, value });
+  }
+  return out;
+}
+
+/** `$filter` for a user's candidates: every rule's clause joined with `or` (one request per user). */
+export function matchFilter(clauses: readonly MatchClause[]): string {
+  return [
+    ...new Map(
+      clauses.map((c) => [`${c.prop}\u0000${c.value.toLowerCase()}`, `${c.prop} eq ${odataString(c.value)}`]),
+    ).values(),
+  ].join(' or ');
+}
+
+/** Candidates asked for per user: enough to see a conflict on every rule. */
+const MATCH_TOP = 25;
+
+/**
+ * Picks the match among a user's candidates by the ordered rules: the first
+ * rule with exactly one candidate wins; a rule with more than one is a
+ * conflict (never a guess); no candidate on any rule = no match.
+ */
+export function pickMatch(
+  ctx: GraphContext,
+  data: RemoteUserData,
+  clauses: readonly MatchClause[],
+  hits: readonly Obj[],
+): RemoteUser | ConnectorError | undefined {
+  for (const c of clauses) {
+    const want = c.value.toLowerCase();
+    const same = hits.filter((h) => typeof h[c.prop] === 'string' && (h[c.prop] as string).toLowerCase() === want);
+    if (same.length === 1) return ctx.users.fromGraph(same[0]!);
+    if (same.length > 1) {
+      const label = RULE_LABEL[c.rule] ?? c.rule;
+      return new ConnectorError(
+        'constraint',
+        `More than one object in Microsoft Entra ID matches the user ${data.userName} by ${label} (${c.value}): link one of them by hand or make the ${label} unique; nothing was created.`,
+        {
+          details: {
+            message: `${same.length} users have ${c.prop} ${c.value}: ${same.map((h) => String(h.userPrincipalName ?? h.id)).join(', ')}`,
+            matches: same.map((h) => String(h.id)),
+          },
+          transient: false,
+        },
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The existing user for an idempotent create, by the directory's matching
+ * rules (one request: the rules' clauses joined with `or`). More than one
+ * candidate on the deciding rule throws a `constraint` error.
+ */
 export async function findUser(
   ctx: GraphContext,
   data: RemoteUserData,
   signal?: AbortSignal,
 ): Promise<RemoteUser | undefined> {
-  const tries: Array<[string, string]> = [];
-  const upn = ctx.users.remoteValue(data, 'userPrincipalName');
-  tries.push(['userPrincipalName', typeof upn === 'string' && upn ? upn : toUpn(data.userName, ctx.conn.upnDomain)]);
-  const mail =
-    ctx.users.remoteValue(data, 'mail') ?? data.emails.find((e) => e.primary)?.value ?? data.emails[0]?.value;
-  if (typeof mail === 'string' && mail) tries.push(['mail', mail]);
-  for (const [prop, value] of tries) {
-    const res = await ctx.http.request<{ value?: Obj[] }>({
-      url: '/users',
-      query: { $filter: `${prop} eq ${odataString(value)}`, ...userQuery(ctx), $top: 2 },
-      signal,
-      what: `look up the user ${value}`,
-    });
-    const hit = res.body?.value?.[0];
-    if (hit) return ctx.users.fromGraph(hit);
-  }
-  return undefined;
+  const clauses = matchClauses(ctx, data);
+  if (clauses.length === 0) return undefined;
+  const res = await ctx.http.request<{ value?: Obj[] }>({
+    url: '/users',
+    query: { $filter: matchFilter(clauses), ...userQuery(ctx), $top: MATCH_TOP },
+    signal,
+    what: `look up the user ${clauses[0]!.value}`,
+  });
+  const found = pickMatch(ctx, data, clauses, res.body?.value ?? []);
+  if (found instanceof ConnectorError) throw found;
+  return found;
+}
+
+/**
+ * `findUser` for many users at once: one GET per user (its rules joined with
+ * `or`) sent through `$batch`, 20 per envelope, each retried on its own.
+ * Results in input order: the match, undefined (none), or the error of that
+ * one user (a conflict, or the lookup failing after its retries).
+ */
+export async function findUsers(
+  ctx: GraphContext,
+  batch: readonly RemoteUserData[],
+  signal?: AbortSignal,
+): Promise<Array<RemoteUser | ConnectorError | undefined>> {
+  const out: Array<RemoteUser | ConnectorError | undefined> = batch.map(() => undefined);
+  const asks: Array<{ index: number; clauses: MatchClause[] }> = [];
+  batch.forEach((data, index) => {
+    const clauses = matchClauses(ctx, data);
+    if (clauses.length > 0) asks.push({ index, clauses });
+  });
+  if (asks.length === 0) return out;
+  const q = userQuery(ctx);
+  const results = await runBatch(
+    ctx.http,
+    asks.map((a) => ({
+      method: 'GET' as const,
+      url: `/users?${[['$filter', matchFilter(a.clauses)], ...Object.entries(q), ['$top', MATCH_TOP]]
+        .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+        .join('&')}`,
+      what: `look up the user ${a.clauses[0]!.value}`,
+    })),
+    { signal, concurrency: ctx.concurrency, stats: ctx.batchStats },
+  );
+  asks.forEach((a, k) => {
+    const r = results[k]!;
+    const data = batch[a.index]!;
+    out[a.index] = r.error ?? pickMatch(ctx, data, a.clauses, ((r.body ?? {}) as { value?: Obj[] }).value ?? []);
+  });
+  return out;
 }
 
 /** Every member of a group (users and groups, as Graph lists direct members), all pages. */

@@ -8,7 +8,7 @@ import { ConnectorError } from '../connector.ts';
 import { chunk, runBatch, type BatchItem } from './batch.ts';
 import { enc, type GraphContext } from './context.ts';
 import { graphError, isAlreadyExists } from './errors.ts';
-import { findGroup, findUser } from './read.ts';
+import { findGroup, findUser, findUsers } from './read.ts';
 import { sleep } from './retry.ts';
 
 type Obj = Record<string, unknown>;
@@ -111,12 +111,81 @@ export async function createUser(
   return user;
 }
 
+/** A bulk create's answer for one user: `linked` when it existed before (matched, not created). */
+export type BulkCreated = RemoteUser & { linked?: true };
+
 /**
  * Bulk create through $batch (20 per envelope, each sub-request retried on
- * its own). Results in input order: the user (created, or found when it
- * already existed) or the ConnectorError for that one user.
+ * its own). First the batch's existing users are looked up by the
+ * directory's matching rules (findUsers: one GET per user, 20 per envelope):
+ * a match is returned flagged `linked` (its password set when the item
+ * carries one, also batched) and not created; more than one candidate is a
+ * `constraint` error for that user. The others are created. Results in input
+ * order: the user (created, found, or found when the create met "already
+ * exists") or the ConnectorError for that one user.
  */
 export async function createUsers(
+  ctx: GraphContext,
+  batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
+  signal?: AbortSignal,
+): Promise<Array<BulkCreated | ConnectorError>> {
+  const found = await findUsers(
+    ctx,
+    batch.map((b) => b.data),
+    signal,
+  );
+  const final: Array<BulkCreated | ConnectorError | undefined> = found.map((f) =>
+    f === undefined ? undefined : f instanceof ConnectorError ? f : Object.assign(f, { linked: true as const }),
+  );
+  // A matched user keeps its account; the password the admin chose for it still applies.
+  const passwords = batch
+    .map((b, index) => ({ index, opts: b.opts, user: final[index] }))
+    .filter(
+      (p): p is { index: number; opts: CreateUserOptions & { password: string }; user: BulkCreated } =>
+        p.user !== undefined && !(p.user instanceof ConnectorError) && typeof p.opts?.password === 'string',
+    );
+  if (passwords.length > 0) {
+    const pres = await runBatch(
+      ctx.http,
+      passwords.map((p) => ({
+        method: 'PATCH' as const,
+        url: `/users/${enc(p.user.ref)}`,
+        body: {
+          passwordProfile: {
+            password: p.opts.password,
+            forceChangePasswordNextSignIn: p.opts.mustChangePassword ?? false,
+          },
+        },
+        what: 'set the password of the user',
+      })),
+      { signal, concurrency: ctx.concurrency, stats: ctx.batchStats },
+    );
+    passwords.forEach((p, k) => {
+      const e = pres[k]!.error;
+      if (e) final[p.index] = passwordError(e);
+    });
+  }
+  const todo = batch.map((b, index) => ({ ...b, index })).filter((b) => final[b.index] === undefined);
+  if (todo.length > 0) {
+    const created = await createNew(ctx, todo, signal);
+    todo.forEach((b, k) => (final[b.index] = created[k]));
+  }
+  return final.map(
+    (r) => r ?? new ConnectorError('unknown', 'The directory gave no answer for this user.', { transient: true }),
+  );
+}
+
+function passwordError(err: ConnectorError): ConnectorError {
+  if (err.code !== 'permission_missing') return err;
+  return new ConnectorError(
+    'permission_missing',
+    'The app may not reset passwords: grant it User-PasswordProfile.ReadWrite.All, or assign it the User Administrator role (Privileged Authentication Administrator for administrators).',
+    { details: err.details, transient: false, cause: err },
+  );
+}
+
+/** The creates of a bulk create (users not found first), results in input order. */
+async function createNew(
   ctx: GraphContext,
   batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
   signal?: AbortSignal,
@@ -234,14 +303,7 @@ export async function setPassword(
       what: 'set the password of the user',
     });
   } catch (err) {
-    if (err instanceof ConnectorError && err.code === 'permission_missing') {
-      throw new ConnectorError(
-        'permission_missing',
-        'The app may not reset passwords: grant it User-PasswordProfile.ReadWrite.All, or assign it the User Administrator role (Privileged Authentication Administrator for administrators).',
-        { details: err.details, transient: false, cause: err },
-      );
-    }
-    throw err;
+    throw err instanceof ConnectorError ? passwordError(err) : err;
   }
 }
 
