@@ -52,6 +52,18 @@ interface ImportState {
 
 let rowsToken = 0;
 
+/** The state of "no preview yet": fresh collections each time. */
+const noPlan = () => ({
+  phase: 'idle' as const,
+  run: undefined,
+  rows: [],
+  total: 0,
+  excluded: new Set<number>(),
+  known: new Map(),
+  committed: undefined,
+  thresholdError: undefined,
+});
+
 export const useImport = create<ImportState>((set, get) => ({
   directoryId: undefined,
   phase: 'idle',
@@ -64,31 +76,11 @@ export const useImport = create<ImportState>((set, get) => ({
 
   choose(directoryId) {
     if (get().phase === 'previewing' || get().phase === 'committing') return;
-    set({
-      directoryId,
-      phase: 'idle',
-      run: undefined,
-      rows: [],
-      total: 0,
-      excluded: new Set(),
-      known: new Map(),
-      committed: undefined,
-      thresholdError: undefined,
-    });
+    set({ directoryId, ...noPlan() });
   },
 
   reset() {
-    set({
-      phase: 'idle',
-      run: undefined,
-      rows: [],
-      total: 0,
-      excluded: new Set(),
-      known: new Map(),
-      committed: undefined,
-      thresholdError: undefined,
-      progress: undefined,
-    });
+    set({ ...noPlan(), progress: undefined });
   },
 
   async preview() {
