@@ -198,10 +198,14 @@ describe('Samba AD DC (globalSetup)', () => {
         mailDomain: `${tag}.${dc.dnsDomain}`,
         seed: Date.now() % 100_000,
       });
-      // sAMAccountName must be unique in the domain: suffix them with the tag.
+      // sAMAccountName must be unique in the domain and at most 20 characters. A
+      // running number plus the run's tag keeps it unique; a prefix of the seed's
+      // own login would not (two logins can share their first characters).
       const { readFileSync, writeFileSync } = await import('node:fs');
-      const text = readFileSync(seed.path, 'utf8').replace(/^sAMAccountName: (.*)$/gm, (_m, v: string) => {
-        return `sAMAccountName: ${`${v.slice(0, 8)}${tag}`.slice(0, 20)}`;
+      let n = 0;
+      const text = readFileSync(seed.path, 'utf8').replace(/^sAMAccountName: .*$/gm, () => {
+        n += 1;
+        return `sAMAccountName: ${`s${n}${tag}`.slice(0, 20)}`;
       });
       writeFileSync(seed.path, text);
       await loadLdifIntoSamba(dc, seed.path);
