@@ -1,5 +1,6 @@
 // Helpers shared by the LDAP connector's integration tests: configs, the
 // ldapsearch reference listing, a silent TCP server for timeouts.
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { directoryConfigSchema, type DirectoryConfig } from '../../src-preload/directory.ts';
@@ -122,5 +123,5 @@ export async function collectUsers(c: Connector, pageSizes?: number[]): Promise<
 }
 
 export function randomTag(): string {
-  return Math.random().toString(36).slice(2, 8);
+  return randomBytes(3).toString('hex');
 }

@@ -2,6 +2,7 @@
 // SMTP receiver, the reset portal over HTTPS driven as a browser would, and
 // the password landing in Samba AD (unicodePwd), OpenLDAP (Password Modify)
 // and Entra ID (the Graph emulator's passwordProfile).
+import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Control } from 'ldapts';
@@ -19,7 +20,7 @@ import { formFields, PortalBrowser, resetLinks } from '../onboarding/browser.ts'
 import { entraConfig, GRAPH_ROLES, ldapDirConfig, testApp } from '../onboarding/fixtures.ts';
 
 const info = sambaInfo();
-const TAG = Math.random().toString(36).slice(2, 8);
+const TAG = randomBytes(3).toString('hex');
 const AD_ROOT = `OU=pd-onboarding-${TAG},${info.baseDn}`;
 const TREE_DELETE = '1.2.840.113556.1.4.805';
 const SMTP_USER = 'mailer';

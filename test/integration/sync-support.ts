@@ -1,6 +1,7 @@
 // Helpers for the sync engine's integration tests: an app on a temporary data
 // folder, directory configs for slapd and Samba, an admin LDAP client, and
 // the command line as a child process.
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ export const importOnly: Toggles = {
 };
 
 export function tag(): string {
-  return Math.random().toString(36).slice(2, 8);
+  return randomBytes(3).toString('hex');
 }
 
 export function slapdDirectory(
