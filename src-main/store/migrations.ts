@@ -178,4 +178,9 @@ export const migrations: string[] = [
     INSERT OR IGNORE INTO report_users(lc) VALUES (new.user_identifier_lc);
   END;
   `,
+  /* 5: delta imports: the change-tracking token a preview obtained (and the hash of the mapping / matching /
+     scope it was read with) is kept with its run; it becomes the directory's token (directories.delta_state)
+     only when that run is committed. */ `
+  ALTER TABLE import_runs ADD COLUMN delta TEXT;
+  `,
 ];
