@@ -24,6 +24,15 @@ export interface MailTransport {
   close(): Promise<void>;
 }
 
+/** A mail the server did not take; retryAfterMs when it asked to be tried again later (Graph's Retry-After). */
+export class MailError extends AppError {
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, details?: unknown, retryAfterMs?: number) {
+    super(code, message, details);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 export interface SmtpSecrets {
   password?: string;
 }
@@ -131,7 +140,7 @@ export function createGraphTransport(connector: Connector, mailbox: string, dire
         return {};
       } catch (err) {
         if (err instanceof ConnectorError)
-          throw new AppError(err.code, `Microsoft Graph did not send the mail from ${mailbox}: ${err.message}`, err.details);
+          throw new MailError(err.code, `Microsoft Graph did not send the mail from ${mailbox}: ${err.message}`, err.details, err.retryAfterMs);
         throw err;
       }
     },

@@ -16,6 +16,9 @@ import {
   type OnboardingSettings,
   type OnboardingSettingsView,
   type PortalStatus,
+  type SendJobView,
+  type SendKind,
+  type SendProgress,
 } from '../../src-preload/contract/onboarding.ts';
 import { primaryEmail, type User } from '../../src-preload/model.ts';
 import { directoryKindLabel } from '../../src-preload/directory.ts';
@@ -33,6 +36,8 @@ import { OnboardingStore } from './store.ts';
 import { issueToken } from './tokens.ts';
 import { defaultTemplates, formatExpiry, renderTemplate, sampleValues, type TemplateKind } from './templates.ts';
 import { createGraphTransport, createSmtpTransport, type MailTransport } from './mail.ts';
+import { runJob, SendJob, type JobUser, type UserOutcome } from './send-job.ts';
+import { SendCancelled, SendGate, sendPaced } from './throttle.ts';
 import { checkPassword, generateTemporaryPassword } from './policy.ts';
 import { startPortal, type PortalBackend, type PortalLimits, type RunningPortal, type SetPasswordOutcome } from './portal/server.ts';
 import { certificateInfo, certificateWarnings, checkPair, generateSelfSigned, type CertificatePair } from './portal/certificate.ts';
@@ -54,8 +59,16 @@ const SMTP_SECRET = 'onboarding:smtp';
 const PORTAL_SECRET = 'onboarding:portal';
 const SELF_SIGNED_SECRET = 'onboarding:portal-self-signed';
 const APPLICATION = 'Onboarding';
-/** Users handled at once in a bulk action. */
+/**
+ * Mails in flight at once in a bulk send: the SMTP pool keeps as many
+ * connections open, and Exchange Online takes at most 4 concurrent requests
+ * per mailbox through Graph.
+ */
 const BULK_CONCURRENCY = 4;
+/** Progress events of a send job at most this often (and always at its start and end). */
+const PROGRESS_EVERY_MS = 100;
+/** Ended send jobs kept for 'onboarding.send.job'. */
+const KEPT_JOBS = 20;
 
 /** A directory that takes this user's password: Password Sync on and the user linked there. */
 export interface PasswordTarget {
@@ -71,6 +84,7 @@ export class OnboardingService {
   private portal: RunningPortal | undefined;
   private portalError: string | undefined;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly jobs = new Map<string, { job: SendJob; finished: Promise<SendJobView> }>();
 
   constructor(deps: OnboardingDeps) {
     this.d = deps;
@@ -95,6 +109,9 @@ export class OnboardingService {
   async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    // Running sends stop starting users; mails in flight finish before the store closes.
+    for (const { job } of this.jobs.values()) this.d.operations.cancel(job.id);
+    await Promise.all([...this.jobs.values()].map((e) => e.finished.catch(() => undefined)));
     await this.portal?.close();
     this.portal = undefined;
   }
@@ -222,117 +239,178 @@ export class OnboardingService {
 
   /** Activation mail with a fresh link to each user; a new link replaces (invalidates) an older one. */
   async sendActivation(userIds: string[]): Promise<BulkSummary> {
-    const settings = this.store.settings();
-    if (!this.portal)
-      throw new AppError('portal_stopped', 'Start the reset portal in Settings first: the links in the mails open it.');
-    return this.bulk(userIds, 'Sending activation mail', settings, async (user, t) => {
-      const to = primaryEmail(user);
-      if (!to) return this.userFailure(user, 'activation.sent', 'The user has no e-mail address.');
-      const targets = this.passwordTargets(user.id);
-      if (targets.length === 0)
-        return this.userFailure(user, 'activation.sent', 'The user is not linked to any directory where Password Sync is on.');
-      const { token, hash } = issueToken();
-      const expires = new Date(Date.now() + settings.tokenLifetimeHours * 3600_000);
-      this.store.invite(user.id, hash, expires.toISOString());
-      const link = `${this.publicBase(settings)}/reset?t=${token}`;
-      const mail = renderTemplate(this.template('activation', settings), {
-        displayName: displayNameOf(user),
-        userName: user.userName,
-        link,
-        expiry: formatExpiry(expires),
-      });
-      try {
-        await t.send({ to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text });
-      } catch (err) {
-        return this.userFailure(user, 'activation.sent', `The activation mail could not be sent: ${errorText(err)}`, err);
-      }
-      const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.`;
-      this.report({ userIdentifier: user.userName, objectType: 'user', action: 'activation.sent', status: 'success', message });
-      return { userId: user.id, userName: user.userName, ok: true, message };
-    });
+    return summaryOf(await (await this.startSend('activation', userIds)).finished);
   }
 
   /** A temporary password, set in every linked directory with "must change at next sign-in", then mailed. */
   async sendTemporaryPassword(userIds: string[]): Promise<BulkSummary> {
-    const settings = this.store.settings();
-    return this.bulk(userIds, 'Mailing temporary passwords', settings, async (user, t) => {
-      const to = primaryEmail(user);
-      if (!to) return this.userFailure(user, 'temporaryPassword.sent', 'The user has no e-mail address.');
-      const targets = this.passwordTargets(user.id);
-      if (targets.length === 0)
-        return this.userFailure(user, 'temporaryPassword.sent', 'The user is not linked to any directory where Password Sync is on.');
-      const password = generateTemporaryPassword(settings.policy, { userName: user.userName, displayName: user.displayName }, randomInt);
-      const outcome = await this.setEverywhere(user, targets, password, { mustChange: true, action: 'password.temporary' });
-      if (outcome.succeeded === 0)
-        return this.userFailure(
-          user,
-          'temporaryPassword.sent',
-          `No directory took the temporary password, so no mail was sent: ${outcome.problems.join(' ')}`,
-        );
-      const mail = renderTemplate(this.template('temporaryPassword', settings), {
-        displayName: displayNameOf(user),
-        userName: user.userName,
-        password,
-      });
-      try {
-        await t.send({ to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text });
-      } catch (err) {
-        return this.userFailure(user, 'temporaryPassword.sent', `The password was set but the mail could not be sent: ${errorText(err)}`, err);
-      }
-      const partial = outcome.problems.length ? ` Problems: ${outcome.problems.join(' ')}` : '';
-      const message = `Temporary password mailed to ${to} through ${t.label}; it must be changed at the next sign-in.${partial}`;
-      this.store.invitedWithTemporaryPassword(user.id, partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.');
-      this.report({
-        userIdentifier: user.userName,
-        objectType: 'user',
-        action: 'temporaryPassword.sent',
-        status: partial ? 'failure' : 'success',
-        message,
-      });
-      return { userId: user.id, userName: user.userName, ok: !partial, message };
-    });
+    return summaryOf(await (await this.startSend('temporaryPassword', userIds)).finished);
   }
 
-  private async bulk(
+  /**
+   * Starts a bulk send as a job and returns as soon as it runs. `portal`:
+   * 'running' (the window) needs this process's reset portal up; 'enabled'
+   * (the command line, whose process exits after sending) accepts a portal the
+   * admin started in the app, which serves the links whenever the app runs.
+   */
+  async startSend(
+    kind: SendKind,
     userIds: string[],
-    phase: string,
-    settings: OnboardingSettings,
-    one: (user: User, t: MailTransport) => Promise<BulkResult>,
-  ): Promise<BulkSummary> {
+    opts: { portal?: 'running' | 'enabled' } = {},
+  ): Promise<{ job: SendJob; finished: Promise<SendJobView> }> {
+    const settings = this.store.settings();
+    if (kind === 'activation' && !this.portal && !(opts.portal === 'enabled' && settings.portal.autoStart))
+      throw new AppError(
+        'portal_stopped',
+        opts.portal === 'enabled'
+          ? 'Start the reset portal in the app first (Settings, Reset portal): the links in the mails open it.'
+          : 'Start the reset portal in Settings first: the links in the mails open it.',
+      );
     const ids = [...new Set(userIds)];
+    const users = ids.map((id) => ({ id, userName: this.d.users.get(id)?.userName ?? id }));
     const t = await this.transport(settings.mail);
     const op = this.d.operations.start();
-    const results: BulkResult[] = new Array(ids.length);
-    let next = 0;
-    let done = 0;
-    // A few users at a time: the SMTP pool keeps as many connections open; Graph throttles on its own.
-    const worker = async () => {
-      for (let i = next++; i < ids.length; i = next++) {
-        const id = ids[i]!;
-        const user = this.d.users.get(id);
-        if (op.signal.aborted) results[i] = { userId: id, userName: user?.userName ?? id, ok: false, message: 'Cancelled before this user.' };
-        else if (!user) results[i] = { userId: id, userName: id, ok: false, message: 'The user was not found.' };
-        else {
-          try {
-            results[i] = await one(user, t);
-          } catch (err) {
-            results[i] = this.userFailure(user, 'onboarding', `Failed: ${errorText(err)}`, err);
-          }
-        }
-        done++;
-        this.d.events.emit('app.progress', { operationId: op.id, phase, done, total: ids.length });
-      }
+    const job = new SendJob(op.id, kind, users);
+    const gate = new SendGate();
+    const phase = kind === 'activation' ? 'Sending activation mail' : 'Mailing temporary passwords';
+    let last = 0;
+    const progress = (force = false) => {
+      if (!force && Date.now() - last < PROGRESS_EVERY_MS) return;
+      last = Date.now();
+      this.d.events.emit('app.progress', progressOf(job.view(), phase));
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, ids.length) }, worker));
-    } finally {
+    op.signal.addEventListener('abort', () => job.cancel() && progress(true), { once: true });
+    const one =
+      kind === 'activation'
+        ? (u: JobUser) => this.activationFor(u, t, settings, gate, op.signal)
+        : (u: JobUser) => this.temporaryPasswordFor(u, t, settings, gate, op.signal);
+    progress(true);
+    const finished = runJob(job, BULK_CONCURRENCY, one, () => progress()).finally(async () => {
       op.done();
       await t.close().catch(() => undefined);
+      progress(true);
       this.d.events.emit('app.changed', { what: 'users' });
       this.d.events.emit('app.changed', { what: 'reports' });
+    });
+    this.jobs.set(job.id, { job, finished });
+    this.forgetOldJobs();
+    return { job, finished };
+  }
+
+  /** A send job's view now; jobs are kept in memory until a few newer ones have ended. */
+  sendJob(jobId: string): SendJobView {
+    return this.jobEntry(jobId).job.view();
+  }
+
+  /** Answers when the job has ended. */
+  waitSend(jobId: string): Promise<SendJobView> {
+    return this.jobEntry(jobId).finished;
+  }
+
+  /** Stops a send job: no new user starts; mails in flight finish. False when it had ended. */
+  cancelSend(jobId: string): boolean {
+    this.jobEntry(jobId);
+    return this.d.operations.cancel(jobId);
+  }
+
+  private jobEntry(jobId: string) {
+    const e = this.jobs.get(jobId);
+    if (!e) throw new AppError('not_found', 'That send job is not known (it ended long ago, or the app restarted).', { jobId });
+    return e;
+  }
+
+  private forgetOldJobs(): void {
+    const ended = [...this.jobs.values()].filter((e) => e.job.current === 'finished' || e.job.current === 'cancelled');
+    for (const e of ended.slice(0, Math.max(0, ended.length - KEPT_JOBS))) this.jobs.delete(e.job.id);
+  }
+
+  private async activationFor(
+    ju: JobUser,
+    t: MailTransport,
+    settings: OnboardingSettings,
+    gate: SendGate,
+    signal: AbortSignal,
+  ): Promise<UserOutcome> {
+    const user = this.d.users.get(ju.id);
+    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' };
+    const to = primaryEmail(user);
+    if (!to) return this.userFailure(user, 'activation.sent', 'The user has no e-mail address.');
+    const targets = this.passwordTargets(user.id);
+    if (targets.length === 0)
+      return this.userFailure(user, 'activation.sent', 'The user is not linked to any directory where Password Sync is on.');
+    const { token, hash } = issueToken();
+    const expires = new Date(Date.now() + settings.tokenLifetimeHours * 3600_000);
+    const link = `${this.publicBase(settings)}/reset?t=${token}`;
+    const mail = renderTemplate(this.template('activation', settings), {
+      displayName: displayNameOf(user),
+      userName: user.userName,
+      link,
+      expiry: formatExpiry(expires),
+    });
+    try {
+      await sendPaced(t, { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text }, gate, signal);
+    } catch (err) {
+      if (err instanceof SendCancelled) return 'notReached';
+      return this.userFailure(user, 'activation.sent', `The activation mail could not be sent: ${errorText(err)}`, err);
     }
-    const sent = results.filter((r) => r.ok).length;
-    return { operationId: op.id, sent, failed: results.length - sent, results };
+    // Stored once the server took the mail: a user whose mail never left keeps their status and gets no link.
+    this.store.invite(user.id, hash, expires.toISOString());
+    const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.`;
+    this.report({ userIdentifier: user.userName, objectType: 'user', action: 'activation.sent', status: 'success', message });
+    return { userId: user.id, userName: user.userName, ok: true, message };
+  }
+
+  private async temporaryPasswordFor(
+    ju: JobUser,
+    t: MailTransport,
+    settings: OnboardingSettings,
+    gate: SendGate,
+    signal: AbortSignal,
+  ): Promise<UserOutcome> {
+    const user = this.d.users.get(ju.id);
+    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' };
+    const to = primaryEmail(user);
+    if (!to) return this.userFailure(user, 'temporaryPassword.sent', 'The user has no e-mail address.');
+    const targets = this.passwordTargets(user.id);
+    if (targets.length === 0)
+      return this.userFailure(user, 'temporaryPassword.sent', 'The user is not linked to any directory where Password Sync is on.');
+    // Wait out a pause before touching the password: a cancel during it leaves this user as they were.
+    try {
+      await gate.ready(signal);
+    } catch (err) {
+      if (err instanceof SendCancelled) return 'notReached';
+      throw err;
+    }
+    const password = generateTemporaryPassword(settings.policy, { userName: user.userName, displayName: user.displayName }, randomInt);
+    const outcome = await this.setEverywhere(user, targets, password, { mustChange: true, action: 'password.temporary' });
+    if (outcome.succeeded === 0)
+      return this.userFailure(
+        user,
+        'temporaryPassword.sent',
+        `No directory took the temporary password, so no mail was sent: ${outcome.problems.join(' ')}`,
+      );
+    const mail = renderTemplate(this.template('temporaryPassword', settings), {
+      displayName: displayNameOf(user),
+      userName: user.userName,
+      password,
+    });
+    try {
+      // No signal: the password is set now, so its mail goes out even if the job is cancelled meanwhile.
+      await sendPaced(t, { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text }, gate);
+    } catch (err) {
+      return this.userFailure(user, 'temporaryPassword.sent', `The password was set but the mail could not be sent: ${errorText(err)}`, err);
+    }
+    const partial = outcome.problems.length ? ` Problems: ${outcome.problems.join(' ')}` : '';
+    const message = `Temporary password mailed to ${to} through ${t.label}; it must be changed at the next sign-in.${partial}`;
+    this.store.invitedWithTemporaryPassword(user.id, partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.');
+    this.report({
+      userIdentifier: user.userName,
+      objectType: 'user',
+      action: 'temporaryPassword.sent',
+      status: partial ? 'failure' : 'success',
+      message,
+    });
+    return { userId: user.id, userName: user.userName, ok: !partial, message };
   }
 
   private userFailure(user: User, action: string, message: string, err?: unknown): BulkResult {
@@ -577,6 +655,26 @@ export class OnboardingService {
   private report(e: Omit<ReportEntryInput, 'application'> & { application?: string }): void {
     this.d.reports.add({ ...e, application: e.application ?? APPLICATION });
   }
+}
+
+function summaryOf(v: SendJobView): BulkSummary {
+  return { operationId: v.jobId, sent: v.sent, failed: v.failed, results: v.results };
+}
+
+function progressOf(v: SendJobView, what: string): SendProgress {
+  const phase = v.state === 'running' ? 'sending' : v.state;
+  const counts = `${v.sent} sent, ${v.failed} failed, ${v.remaining} ${v.state === 'cancelled' ? 'not reached' : 'left'}`;
+  return {
+    operationId: v.jobId,
+    phase,
+    done: v.sent + v.failed,
+    total: v.total,
+    kind: v.kind,
+    sent: v.sent,
+    failed: v.failed,
+    remaining: v.remaining,
+    message: `${phase === 'sending' ? what : phase === 'cancelling' ? 'Cancelling: mails in flight finish' : phase === 'cancelled' ? 'Cancelled' : 'Done'} (${counts})`,
+  };
 }
 
 function displayNameOf(u: User): string {

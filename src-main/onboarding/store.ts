@@ -36,6 +36,19 @@ const toRow = (r: RowDb): OnboardingRow => ({
 
 const SETTINGS_KEY = 'onboarding';
 
+/** A user's onboarding as the status command lists it. */
+export interface UserOnboarding {
+  userId: string;
+  userName: string;
+  email: string;
+  status: OnboardingStatus;
+  invitedAt?: string;
+  activatedAt?: string;
+  /** When the live link expires. */
+  expiresAt?: string;
+  reason?: string;
+}
+
 export class OnboardingStore {
   private readonly db: Db;
   constructor(db: Db) {
@@ -111,6 +124,27 @@ export class OnboardingStore {
        WHERE token_hash IS NOT NULL AND token_expires <= ?`,
       now,
     ).changes;
+  }
+
+  /** Every user with their onboarding status (no row = not invited), by user name; optionally one status only. */
+  statuses(status?: OnboardingStatus): UserOnboarding[] {
+    const rows = this.db.all<{ id: string; user_name: string; email: string; status: OnboardingStatus | null; invited_at: string | null; activated_at: string | null; token_expires: string | null; reason: string | null }>(
+      `SELECT u.id, u.user_name, u.email, o.status, o.invited_at, o.activated_at, o.token_expires, o.reason
+       FROM users u LEFT JOIN onboarding o ON o.user_id = u.id
+       ${status ? "WHERE COALESCE(o.status, 'notInvited') = ?" : ''}
+       ORDER BY u.user_name`,
+      ...(status ? [status] : []),
+    );
+    return rows.map((r) => ({
+      userId: r.id,
+      userName: r.user_name,
+      email: r.email,
+      status: r.status ?? 'notInvited',
+      invitedAt: r.invited_at ?? undefined,
+      activatedAt: r.activated_at ?? undefined,
+      expiresAt: r.token_expires ?? undefined,
+      reason: r.reason ?? undefined,
+    }));
   }
 
   settings(): OnboardingSettings {

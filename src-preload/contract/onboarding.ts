@@ -147,6 +147,58 @@ export interface BulkSummary {
   results: BulkResult[];
 }
 
+export type SendKind = 'activation' | 'temporaryPassword';
+/** running → finished, or running → cancelling (mails in flight finish) → cancelled. */
+export type SendJobState = 'running' | 'cancelling' | 'finished' | 'cancelled';
+
+/**
+ * A bulk send as a job. Flow for the Users screen:
+ *   1. 'onboarding.send.start' { kind, userIds } → SendJobView (state 'running'), at once.
+ *   2. While it runs, 'app.progress' events with operationId = jobId carry SendProgress
+ *      (sent / failed / remaining; phase 'sending' | 'cancelling' | 'finished' | 'cancelled').
+ *   3. 'onboarding.send.wait' { jobId } → the final SendJobView when the job ends;
+ *      'onboarding.send.job' { jobId } → the view now.
+ *   4. Cancel: 'onboarding.send.cancel' { jobId } (or 'app.cancel' { operationId: jobId }).
+ *      No new user is started; mails in flight finish. Sent mails stay sent (their links work);
+ *      users not reached keep their previous status and get no link (listed in notReached).
+ */
+export interface SendJobView {
+  jobId: string;
+  kind: SendKind;
+  state: SendJobState;
+  total: number;
+  sent: number;
+  failed: number;
+  /** Users not settled yet (in flight included); after a cancel, those never reached. */
+  remaining: number;
+  inFlight: number;
+  startedAt: string;
+  finishedAt?: string;
+  /** Per user handled, in the order selected. */
+  results: BulkResult[];
+  /** The failed ones, each with the server's own message in details. */
+  failures: BulkResult[];
+  /** Cancelled: the users that were never started (status unchanged, no link). */
+  notReached: Array<{ id: string; userName: string }>;
+}
+
+/** The 'app.progress' payload of a send job (a Progress with counts). */
+export interface SendProgress {
+  operationId: string;
+  phase: 'sending' | 'cancelling' | 'finished' | 'cancelled';
+  done: number;
+  total: number;
+  message?: string;
+  kind: SendKind;
+  sent: number;
+  failed: number;
+  remaining: number;
+}
+
+export function isSendProgress(p: { operationId: string }): p is SendProgress {
+  return typeof (p as Partial<SendProgress>).sent === 'number' && typeof (p as Partial<SendProgress>).remaining === 'number';
+}
+
 const userIds = z.array(localId).min(1, 'Select at least one user').max(10_000);
 
 export const onboardingContract = {
@@ -185,4 +237,12 @@ export const onboardingContract = {
   'onboarding.sendActivation': channel<BulkSummary>()(z.object({ userIds }).strict()),
   /** Sets a temporary password (must change at next sign-in) in the directories and mails it. */
   'onboarding.sendTemporaryPassword': channel<BulkSummary>()(z.object({ userIds }).strict()),
+  /** Starts a bulk send as a job and answers at once (see SendJobView for the flow). */
+  'onboarding.send.start': channel<SendJobView>()(
+    z.object({ kind: z.enum(['activation', 'temporaryPassword']), userIds }).strict(),
+  ),
+  'onboarding.send.job': channel<SendJobView>()(z.object({ jobId: z.string().max(64) }).strict()),
+  /** Answers when the job has ended. */
+  'onboarding.send.wait': channel<SendJobView>()(z.object({ jobId: z.string().max(64) }).strict()),
+  'onboarding.send.cancel': channel<{ cancelled: boolean }>()(z.object({ jobId: z.string().max(64) }).strict()),
 };

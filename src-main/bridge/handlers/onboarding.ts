@@ -13,7 +13,8 @@ type OnboardingChannels =
   | 'onboarding.portal.stop'
   | 'onboarding.portal.generateCertificate'
   | 'onboarding.sendActivation'
-  | 'onboarding.sendTemporaryPassword';
+  | 'onboarding.sendTemporaryPassword'
+  | `onboarding.send.${'start' | 'job' | 'wait' | 'cancel'}`;
 
 export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
   const o = app.onboarding;
@@ -28,5 +29,9 @@ export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
     'onboarding.portal.generateCertificate': ({ hostnames }) => o.generateCertificate(hostnames),
     'onboarding.sendActivation': ({ userIds }) => o.sendActivation(userIds),
     'onboarding.sendTemporaryPassword': ({ userIds }) => o.sendTemporaryPassword(userIds),
+    'onboarding.send.start': async ({ kind, userIds }) => (await o.startSend(kind, userIds)).job.view(),
+    'onboarding.send.job': ({ jobId }) => o.sendJob(jobId),
+    'onboarding.send.wait': ({ jobId }) => o.waitSend(jobId),
+    'onboarding.send.cancel': ({ jobId }) => ({ cancelled: o.cancelSend(jobId) }),
   };
 }
