@@ -22,8 +22,10 @@ Usage: provision-desk <command> [options]   (every command takes --data-dir DIR)
   directory add --file dir.json [--secret-stdin]   add or update a directory (the Directories form's JSON)
   directory list [--json]                          list directories with their pending/failed work
   directory verify <name> [--json]                 verify credentials (exit 0 when verified)
-  import <name> --preview [--json]                 build the import plan; nothing is written (exit 3)
-  import <name> --commit [--allow-deletes] [--json]  preview and commit every row
+  import <name> --preview [--full] [--json]        build the import plan; nothing is written (exit 3)
+  import <name> --commit [--full] [--allow-deletes] [--json]  preview and commit every row
+                                                   (reads only the changes since the last committed
+                                                   import when it can; --full reads everything)
   push <name> [--preview] [--allow-deletes] [--json]  compare the store with the directory; apply via the outbox
   outbox [--retry-failed] [--json]                 run pending provisioning work until none is due
   user add --file user.json                        add a user (JSON: the user, optional "password") and provision it
@@ -117,6 +119,7 @@ export function planJson(s: RunSummary) {
     groups: s.groups,
     memberships: s.memberships,
     read: s.read,
+    ...(s.kind === 'import' ? { mode: s.mode, ...(s.modeReason ? { modeReason: s.modeReason } : {}), ...(s.since ? { since: s.since } : {}) } : {}),
     deletions: s.deletions,
     threshold: s.threshold,
     ...(s.committed ? { committed: s.committed } : {}),
@@ -128,6 +131,11 @@ function planText(s: RunSummary): string {
   const g = s.groups;
   const lines = [
     `${s.kind === 'push' ? 'Push' : 'Import'} plan ${s.runId} for ${s.directoryName} (${s.read.users} users, ${s.read.groups} groups read)`,
+    ...(s.kind !== 'import'
+      ? []
+      : s.mode === 'delta'
+        ? [`  changes since the import committed ${s.since ?? 'last'} (use --full to read everything)`]
+        : [`  full read${s.modeReason ? `: ${s.modeReason}` : ''}`]),
     `  users:       ${u.create} create, ${u.update} update, ${u.unchanged} unchanged, ${u.missing} ${s.kind === 'push' ? 'deprovision' : 'missing'}, ${u.conflict} conflict`,
     `  groups:      ${g.create} create, ${g.update} update, ${g.unchanged} unchanged, ${g.missing} ${s.kind === 'push' ? 'delete' : 'missing'}, ${g.conflict} conflict`,
     `  memberships: ${s.memberships.add} add, ${s.memberships.remove} remove`,
@@ -247,7 +255,7 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
       });
       let plan: RunSummary;
       try {
-        plan = await app.sync.previewImport(d.id);
+        plan = await app.sync.previewImport(d.id, { mode: p.flags.has('full') ? 'full' : 'auto' });
       } finally {
         unsub();
         if (!out.json && process.stderr.isTTY) process.stderr.write('\n');

@@ -8,6 +8,15 @@ export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'canc
 export type RowObjectType = 'user' | 'group' | 'membership';
 export type RowAction = 'create' | 'update' | 'unchanged' | 'missing' | 'conflict' | 'add' | 'remove' | 'delete';
 
+/**
+ * The change-tracking token an import preview obtained, and the hash of the directory's mapping /
+ * matching / scope it was read with. Internal: never part of a RunSummary (tokens stay in main).
+ */
+export interface RunDelta {
+  token?: string;
+  configHash: string;
+}
+
 export interface RunRecord {
   id: string;
   directoryId: string;
@@ -20,6 +29,7 @@ export interface RunRecord {
   finished: string | null;
   /** Insertion order: a later run of the same directory has a larger seq. */
   seq: number;
+  delta?: RunDelta;
 }
 
 export interface RowRecord {
@@ -46,6 +56,7 @@ interface RunDb {
   error: string | null;
   created: string;
   finished: string | null;
+  delta: string | null;
 }
 interface RowDb {
   run_id: string;
@@ -70,6 +81,7 @@ const toRun = (r: RunDb): RunRecord => ({
   created: r.created,
   finished: r.finished,
   seq: r.rowid,
+  delta: r.delta ? (JSON.parse(r.delta) as RunDelta) : undefined,
 });
 const toRow = (r: RowDb): RowRecord => ({
   runId: r.run_id,
@@ -156,6 +168,17 @@ export class RunsRepo {
     );
   }
 
+  /** Keeps the token a preview obtained with its run (see RunDelta). */
+  setDelta(id: string, delta: RunDelta): void {
+    this.db.run('UPDATE import_runs SET delta = ? WHERE id = ?', JSON.stringify(delta), id);
+  }
+
+  /** Adds fields to a run's counts (e.g. what its commit did with the delta token). */
+  mergeCounts(id: string, extra: Record<string, unknown>): void {
+    const run = this.get(id);
+    if (run) this.db.run('UPDATE import_runs SET counts = ? WHERE id = ?', JSON.stringify({ ...run.counts, ...extra }), id);
+  }
+
   setStatus(id: string, status: RunStatus): void {
     this.db.run('UPDATE import_runs SET status = ? WHERE id = ?', status, id);
   }
@@ -192,6 +215,11 @@ export class RunsRepo {
 
   deleteRows(runId: string): void {
     this.db.run('DELETE FROM import_rows WHERE run_id = ?', runId);
+  }
+
+  /** The seqs of a run's rows (cheap: no row is parsed). */
+  seqs(runId: string): number[] {
+    return this.db.all<{ seq: number }>('SELECT seq FROM import_rows WHERE run_id = ?', runId).map((r) => r.seq);
   }
 
   row(runId: string, seq: number): RowRecord | undefined {

@@ -3,11 +3,13 @@
 // update (attribute old → new) / unchanged / missing / conflict for users and
 // groups, add / remove for memberships. Matching: by link anchor, then by the
 // directory's ordered rules; more than one candidate is a conflict.
+// A preview reads either everything (full) or only what the directory reports
+// changed or deleted since the last committed import (delta; rules in delta.ts).
 import { randomUUID } from 'node:crypto';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { Progress } from '../../src-preload/contract/app.ts';
 import type { PlanCounts, RunSummary } from '../../src-preload/contract/sync.ts';
-import type { Connector, RemoteGroup, RemoteUser } from '../connectors/connector.ts';
+import type { Connector, DeltaResult, RemoteGroup, RemoteUser } from '../connectors/connector.ts';
 import { ConnectorError } from '../connectors/connector.ts';
 import { AppError } from '../errors.ts';
 import type { RowRecord } from '../store/runs.ts';
@@ -15,6 +17,7 @@ import { applyRemote, diff, importPaths, toRemoteData, userLabel } from './mappi
 import { describeError, errorText } from './provision.ts';
 import { emptyUser } from '../mapping/model-paths.ts';
 import { emptyCounts, thresholdOf, type SyncDeps } from './common.ts';
+import { chooseMode, readDeltaState, scopeConfigHash, type ImportMode } from './delta.ts';
 
 const FLUSH = 500;
 /** SQLite page cache (KiB) of the sync engine (set in SyncService) and during a preview. */
@@ -75,7 +78,7 @@ export interface MembershipRowData {
 export async function previewImport(
   deps: SyncDeps,
   directoryId: string,
-  opts: { signal?: AbortSignal; operationId?: string } = {},
+  opts: { signal?: AbortSignal; operationId?: string; mode?: ImportMode } = {},
 ): Promise<RunSummary> {
   const dir = deps.repos.directories.get(directoryId);
   if (!dir) throw new AppError('not_found', 'The directory was not found.', { id: directoryId });
@@ -98,7 +101,8 @@ export async function previewImport(
   deps.events.emit('app.changed', { what: 'runs' });
 
   let connector: Connector | undefined;
-  const planner = new Planner(deps, runId, directoryId, config);
+  let planner: Planner | undefined;
+  const read = () => planner?.read ?? { users: 0, groups: 0 };
   const progress = (phase: string, done: number, message?: string) => {
     const secs = (Date.now() - started) / 1000;
     const p: Progress = { operationId, phase, done, ratePerSecond: secs > 0 ? Math.round(done / secs) : undefined, message };
@@ -106,39 +110,49 @@ export async function previewImport(
   };
   try {
     connector = deps.connectorFor(directoryId);
+    const c = connector;
     progress('connecting', 0, `Connecting to ${config.name}`);
-    if (config.toggles.users.import) {
-      for await (const page of connector.listUsers({ signal })) {
-        checkAborted(signal);
-        for (const u of page) planner.user(u);
-        planner.flush();
-        progress('reading users', planner.read.users);
-      }
+    const configHash = scopeConfigHash(config);
+    let choice = chooseMode(opts.mode ?? 'auto', readDeltaState(dir), configHash, c.capabilities.delta, config.name);
+    let token: string | undefined;
+    let changes: DeltaResult | undefined;
+    if (choice.mode === 'delta') {
+      progress('reading changes', 0, `Reading what changed in ${config.name} since the last import`);
+      const d = await c.delta(choice.from?.token, { signal });
       checkAborted(signal);
-      planner.missingUsers();
+      // Unusable: the directory's change tracking started over; d.nextToken is a fresh starting point,
+      // taken before the full read below.
+      token = d.nextToken;
+      if (d.usable) changes = d;
+      else choice = { mode: 'full', reason: resyncReason(config) };
+    } else if (c.capabilities.delta) {
+      // The next delta's starting point, taken BEFORE everything is read: a change made during the read
+      // comes back in that delta instead of falling between the two.
+      const started = await startTracking(c, signal);
+      token = started.token;
+      if (started.problem) choice = { ...choice, reason: [choice.reason, started.problem].filter(Boolean).join(' ') };
     }
-    if (config.toggles.groups.import) {
-      const groups: RemoteGroup[] = [];
-      for await (const page of connector.listGroups({ signal })) {
-        checkAborted(signal);
-        groups.push(...page);
-        progress('reading groups', groups.length);
-      }
-      checkAborted(signal);
-      planner.groups(groups);
-    }
-    planner.flush();
-    const counts = planner.finish();
+    deps.repos.runs.setDelta(runId, { token, configHash });
+    // Graph's users/delta does not carry the manager (no $expand there): a delta keeps the local one.
+    const p = new Planner(deps, runId, directoryId, config, changes ? { keepManager: config.kind === 'entra' } : undefined);
+    planner = p;
+    if (changes) planChanges(p, config, changes, progress);
+    else await planAll(p, config, c, signal, progress);
+    p.flush();
+    const counts = p.finish();
+    counts.mode = choice.mode;
+    if (choice.reason) counts.modeReason = choice.reason;
+    if (choice.mode === 'delta' && choice.from?.at) counts.since = choice.from.at;
     deps.repos.runs.finish(runId, 'previewed', counts as unknown as Record<string, unknown>);
-    progress('done', planner.read.users + planner.read.groups, 'Preview ready');
+    progress('done', p.read.users + p.read.groups, choice.mode === 'delta' ? 'Preview of the changes ready' : 'Preview ready');
     deps.events.emit('app.changed', { what: 'runs' });
     return summaryOf(deps, runId);
   } catch (err) {
     deps.repos.runs.deleteRows(runId);
     const cancelled = signal.aborted;
-    const e = toImportError(err, cancelled, planner.read);
+    const e = toImportError(err, cancelled, read());
     deps.repos.runs.finish(runId, cancelled ? 'cancelled' : 'failed', undefined, JSON.stringify(e));
-    progress(cancelled ? 'cancelled' : 'failed', planner.read.users + planner.read.groups, e.message);
+    progress(cancelled ? 'cancelled' : 'failed', read().users + read().groups, e.message);
     deps.events.emit('app.changed', { what: 'runs' });
     throw new AppError(e.code, e.message, { ...(e.details as object), runId });
   } finally {
@@ -146,6 +160,63 @@ export async function previewImport(
     op.done();
     await connector?.close().catch(() => undefined);
   }
+}
+
+type ProgressFn = (phase: string, done: number, message?: string) => void;
+
+/** Full: every object in scope; linked objects not read are missing. */
+async function planAll(planner: Planner, config: DirectoryConfig, connector: Connector, signal: AbortSignal, progress: ProgressFn) {
+  if (config.toggles.users.import) {
+    for await (const page of connector.listUsers({ signal })) {
+      checkAborted(signal);
+      for (const u of page) planner.user(u);
+      planner.flush();
+      progress('reading users', planner.read.users);
+    }
+    checkAborted(signal);
+    planner.missingUsers();
+  }
+  if (config.toggles.groups.import) {
+    const groups: RemoteGroup[] = [];
+    for await (const page of connector.listGroups({ signal })) {
+      checkAborted(signal);
+      groups.push(...page);
+      progress('reading groups', groups.length);
+    }
+    checkAborted(signal);
+    planner.groups(groups);
+  }
+}
+
+/** Delta: only what the directory reported; deletions of linked objects are missing. */
+function planChanges(planner: Planner, config: DirectoryConfig, d: DeltaResult, progress: ProgressFn) {
+  if (config.toggles.users.import) {
+    for (const u of d.users.changed) planner.user(u);
+    planner.flush();
+    progress('reading users', planner.read.users);
+    planner.removedUsers(d.users.removed);
+  }
+  if (config.toggles.groups.import) {
+    planner.groups(d.groups.changed, d.groups.removed);
+    progress('reading groups', planner.read.groups);
+  }
+}
+
+/** A token for "now"; a connector that cannot start tracking does not stop the full read. */
+async function startTracking(connector: Connector, signal: AbortSignal): Promise<{ token?: string; problem?: string }> {
+  try {
+    return { token: (await connector.delta(undefined, { signal })).nextToken };
+  } catch (err) {
+    checkAborted(signal);
+    const e = describeError(err);
+    return { problem: `Change tracking could not start (${e.message}); the next preview reads everything again.` };
+  }
+}
+
+function resyncReason(config: DirectoryConfig): string {
+  return config.kind === 'entra'
+    ? `Microsoft Entra ID no longer accepts the last delta link of ${config.name} (expired or reset); every object is read again.`
+    : `The change tracking of ${config.name} started over (another domain controller, a restore from backup, or an unknown token); every object is read again.`;
 }
 
 function checkAborted(signal: AbortSignal) {
@@ -170,7 +241,7 @@ export function summaryOf(deps: SyncDeps, runId: string): RunSummary {
   const run = deps.repos.runs.get(runId);
   if (!run) throw new AppError('not_found', 'The run was not found.', { runId });
   const dir = deps.repos.directories.get(run.directoryId);
-  const counts = { ...emptyCounts(), ...(run.counts as Partial<PlanCounts>) };
+  const counts = { ...emptyCounts(), mode: 'full' as const, ...(run.counts as Partial<PlanCounts>) };
   return {
     runId: run.id,
     directoryId: run.directoryId,
@@ -212,12 +283,15 @@ class Planner {
   private linkedGroups = 0;
   /** An empty store (a first import) needs no matching lookups at all. */
   private readonly localUsers: number;
+  /** Set for a delta plan: only reported objects are read; nothing is missing unless reported deleted. */
+  private readonly delta?: { keepManager: boolean };
 
-  constructor(deps: SyncDeps, runId: string, dirId: string, config: DirectoryConfig) {
+  constructor(deps: SyncDeps, runId: string, dirId: string, config: DirectoryConfig, delta?: { keepManager: boolean }) {
     this.deps = deps;
     this.runId = runId;
     this.dirId = dirId;
     this.config = config;
+    this.delta = delta;
     this.paths = importPaths(config);
     this.localUsers = deps.repos.users.count();
     for (const l of deps.repos.links.forDirectory(dirId, 'user')) {
@@ -319,7 +393,8 @@ class Planner {
       const prior = this.claimed.get(localId);
       const user = local ?? this.deps.repos.users.get(localId)!;
       const localData = toRemoteData(user, this.managerRefOf(user.managerId));
-      const remoteData = this.withKnownManager(remote.data);
+      // A delta that does not carry the manager (Graph's users/delta) leaves the local one as it is.
+      const remoteData = this.delta?.keepManager ? { ...remote.data, managerRef: localData.managerRef } : this.withKnownManager(remote.data);
       const changes = diff(localData, remoteData, this.paths);
       const changed = Object.keys(changes).length > 0;
       // Only a change needs validating (unchanged values are the store's own).
@@ -429,7 +504,29 @@ class Planner {
     }
   }
 
-  groups(remoteGroups: RemoteGroup[]): void {
+  /** Delta: users the directory reported deleted (or moved out of scope) that are linked here. */
+  removedUsers(anchors: string[]): void {
+    const mode = this.config.safety.deprovision;
+    for (const anchor of new Set(anchors)) {
+      if (this.seenUsers.has(anchor)) continue; // deleted and back in the same round: it is there
+      const l = this.deps.repos.links.byAnchor(this.dirId, 'user', anchor);
+      const u = l && this.deps.repos.users.get(l.localId);
+      if (!l || !u) continue;
+      this.counts.users.missing++;
+      this.push({
+        objectType: 'user',
+        action: 'missing',
+        localId: l.localId,
+        anchor,
+        display: userLabel(u),
+        changes: mode === 'disable' ? (u.active ? { active: [true, false] } : {}) : null,
+        data: { anchor, ref: l.ref ?? '', deprovision: mode, reason: 'Deleted in the directory (or moved out of its scope).' } satisfies UserRowData,
+      });
+    }
+  }
+
+  /** Full: every group in scope. Delta (removed given): the reported groups, and those deleted. */
+  groups(remoteGroups: RemoteGroup[], removed?: string[]): void {
     const dirId = this.dirId;
     const links = this.deps.repos.links;
     const groupAnchorToLocal = new Map<string, string>();
@@ -447,7 +544,7 @@ class Planner {
       groupNames.set(g.anchor, g.data.displayName);
     }
     this.read.groups = remoteGroups.length;
-    if (remoteGroups.length === 0 && this.linkedGroups > 0)
+    if (!removed && remoteGroups.length === 0 && this.linkedGroups > 0)
       throw new AppError(
         'empty_source',
         `The directory returned no groups although ${this.linkedGroups} are linked to it. The import stopped so that no group is marked missing; check the group search base and filter, then preview again.`,
@@ -533,8 +630,11 @@ class Planner {
       }
       planned.push({ g, localId });
     }
-    // Missing groups
-    for (const l of links.forDirectory(dirId, 'group')) {
+    // Missing groups: every linked group not read (full), or those reported deleted (delta).
+    const gone = removed
+      ? [...new Set(removed)].flatMap((a) => links.byAnchor(dirId, 'group', a) ?? [])
+      : links.forDirectory(dirId, 'group');
+    for (const l of gone) {
       if (!l.anchor || seen.has(l.anchor)) continue;
       const g = this.deps.repos.groups.get(l.localId);
       if (!g) continue;
@@ -546,7 +646,11 @@ class Planner {
         anchor: l.anchor,
         display: g.displayName,
         changes: null,
-        data: { anchor: l.anchor, ref: l.ref ?? '', reason: 'Gone from the directory (or out of its scope).' } satisfies GroupRowData,
+        data: {
+          anchor: l.anchor,
+          ref: l.ref ?? '',
+          reason: removed ? 'Deleted in the directory (or moved out of its scope).' : 'Gone from the directory (or out of its scope).',
+        } satisfies GroupRowData,
       });
     }
     // Memberships of the groups that stay
@@ -559,7 +663,10 @@ class Planner {
         if (m.type !== 'Group' && (anchor = this.userRefToAnchor.get(ref))) type = 'User';
         else if (m.type !== 'User' && (anchor = groupRefToAnchor.get(ref))) type = 'Group';
         else {
-          const l = links.byRef(dirId, m.type === 'Group' ? 'group' : 'user', m.ref);
+          // A delta reads only the changed groups: a nested group of unknown type may be a linked one.
+          const l =
+            links.byRef(dirId, m.type === 'Group' ? 'group' : 'user', m.ref) ??
+            (removed && !m.type ? links.byRef(dirId, 'group', m.ref) : undefined);
           if (l?.anchor) {
             anchor = l.anchor;
             type = l.objectType === 'group' ? 'Group' : 'User';

@@ -2,7 +2,11 @@
 // (outbox, provision on demand), push/reconcile, runs.
 //
 // Flow for the Import screen:
-//   1. 'import.preview' { directoryId } → RunSummary (status 'previewed'). While it runs, 'app.progress'
+//   1. 'import.preview' { directoryId, mode? } → RunSummary (status 'previewed'). mode 'auto' (default) reads
+//      only the changes since the last committed import when the directory's change-tracking token allows it
+//      (a "delta" run: summary.mode 'delta', rows for the changed and deleted objects only), else everything
+//      (mode 'full', with modeReason saying why); 'full' always reads everything; 'delta' is 'auto' that
+//      says why when it cannot be a delta. The token only advances when a run is committed whole. While it runs, 'app.progress'
 //      events carry { operationId, phase: 'connecting'|'reading users'|'reading groups'|'done'|'failed'|'cancelled',
 //      done: objects read, ratePerSecond }. The operation id is in the first progress event; cancel with
 //      'app.cancel' { operationId }. A failed read rejects with code 'source_failed' (or 'empty_source'),
@@ -56,6 +60,20 @@ export interface PlanCounts {
   threshold: ThresholdCheck;
   /** What a commit / apply did (set once committed). */
   committed?: CommittedCounts;
+  /**
+   * Import runs: 'delta' = only the objects the directory reported changed or deleted since `since` were
+   * read (unchanged objects are neither listed nor counted); 'full' = everything. Absent on push runs.
+   */
+  mode?: 'full' | 'delta';
+  /** Why a run is full although a delta was asked for or possible (or why a delta could not start). */
+  modeReason?: string;
+  /** Delta runs: when the committed import this run's changes are counted from was committed. */
+  since?: string;
+  /**
+   * Set when the run was committed: whether its change-tracking token became the directory's
+   * ('advanced'), or the previous one was kept because rows were left unapplied ('held').
+   */
+  deltaToken?: 'advanced' | 'held' | 'none';
 }
 
 export interface CommittedCounts {
@@ -72,6 +90,8 @@ export type RunKind = 'import' | 'push';
 export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale';
 
 export interface RunSummary extends PlanCounts {
+  /** Always set on a summary ('full' for push runs and for runs made before delta imports). */
+  mode: 'full' | 'delta';
   runId: string;
   directoryId: string;
   directoryName: string;
@@ -160,7 +180,9 @@ const rowFilter = {
 };
 
 export const syncContract = {
-  'import.preview': channel<RunSummary>()(z.object({ directoryId: localId }).strict()),
+  'import.preview': channel<RunSummary>()(
+    z.object({ directoryId: localId, mode: z.enum(['auto', 'full', 'delta']).default('auto') }).strict(),
+  ),
   'import.rows': channel<RowsPage>()(
     z
       .object({

@@ -10,7 +10,7 @@ type SyncChannels =
 
 export function syncHandlers(app: App): Handlers<SyncChannels> {
   return {
-    'import.preview': ({ directoryId }) => app.sync.previewImport(directoryId),
+    'import.preview': ({ directoryId, mode }) => app.sync.previewImport(directoryId, { mode }),
     'import.rows': ({ runId, objectType, actions, text, offset, limit }) =>
       app.sync.rows(runId, { objectType, actions, text, offset, limit }),
     'import.exportCsv': ({ runId, objectType, actions, text }) => app.sync.exportCsv(runId, { objectType, actions, text }),
