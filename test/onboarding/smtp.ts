@@ -21,6 +21,13 @@ export interface SmtpReceiver {
   mails: ReceivedMail[];
   /** Resolves when at least n mails have arrived. */
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /**
+   * From now on, accept only n more mails; later ones wait after their data,
+   * unanswered (the sender waits for "250"), until allowed. allow(Infinity) lifts it.
+   */
+  allow(n: number): void;
+  /** Mails whose data arrived but that wait for allow(). */
+  readonly waiting: number;
   stop(): Promise<void>;
 }
 
@@ -31,9 +38,20 @@ export async function startSmtpReceiver(opts: {
   implicitTls?: boolean;
   user: string;
   password: string;
+  /** Recipients refused at RCPT TO with "550 5.1.1 <address>: Recipient address rejected: mailbox unavailable". */
+  refuse?: (address: string) => boolean;
 }): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const waiters: Array<() => void> = [];
+  // Pausing: permits left (Infinity = not paused) and the mails held back.
+  let permits = Infinity;
+  const held: Array<() => void> = [];
+  const admit = (accept: () => void) => {
+    if (permits > 0) {
+      permits--;
+      accept();
+    } else held.push(accept);
+  };
   const server = new SMTPServer({
     secure: opts.implicitTls ?? false,
     key: opts.keyPem,
@@ -46,10 +64,15 @@ export async function startSmtpReceiver(opts: {
       if (auth.username === opts.user && auth.password === opts.password) cb(null, { user: auth.username });
       else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
+    onRcptTo(address, _session, cb) {
+      if (opts.refuse?.(address.address))
+        return cb(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: mailbox unavailable`), { responseCode: 550 }));
+      cb();
+    },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', () => admit(() => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const parsed = parseMime(raw);
         mails.push({
@@ -62,7 +85,7 @@ export async function startSmtpReceiver(opts: {
         });
         for (const w of waiters.splice(0)) w();
         cb();
-      });
+      }));
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -84,7 +107,21 @@ export async function startSmtpReceiver(opts: {
       }
       return mails.slice(0, n);
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    allow(n) {
+      permits = n;
+      while (permits > 0 && held.length) {
+        permits--;
+        held.shift()!();
+      }
+    },
+    get waiting() {
+      return held.length;
+    },
+    stop: () => {
+      permits = Infinity;
+      for (const accept of held.splice(0)) accept();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
