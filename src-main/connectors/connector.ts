@@ -24,6 +24,13 @@ export interface RemoteGroupData {
   description?: string;
 }
 
+/**
+ * What changes on a group. A field left out stays as it is; description ''
+ * clears it. The connector reads the current object itself, so a stale
+ * "before" can never undo someone else's change to another field.
+ */
+export type RemoteGroupChanges = Partial<RemoteGroupData>;
+
 export interface RemoteMemberRef {
   /** DN or object id as the directory lists it. */
   ref: string;
@@ -101,6 +108,14 @@ export interface Connector {
 
   findGroup(data: RemoteGroupData): Promise<RemoteGroup | undefined>;
   createGroup(data: RemoteGroupData, initialMembers?: string[]): Promise<RemoteGroup>;
+  /**
+   * Renames a group and/or rewrites its description. A new name moves the
+   * object's naming (LDAP: modifyDN when the RDN value changes; AD: the
+   * pre-Windows 2000 name follows when it was derived from the old name;
+   * Graph: mailNickname likewise). Members are kept. Returns the group as it
+   * now is: its ref changes on an LDAP rename.
+   */
+  updateGroup(ref: string, changes: RemoteGroupChanges): Promise<RemoteGroup>;
   deleteGroup(ref: string): Promise<void>;
   /** Adds members by ref; ones already there count as success. */
   addMembers(groupRef: string, memberRefs: string[]): Promise<void>;

@@ -10,6 +10,7 @@ export type OutboxOp =
   | 'user.delete'
   | 'user.password'
   | 'group.create'
+  | 'group.update'
   | 'group.delete'
   | 'membership.add'
   | 'membership.remove';

@@ -264,6 +264,7 @@ const opLabel: Record<OutboxItem['op'], string> = {
   'user.delete': 'delete',
   'user.password': 'password',
   'group.create': 'create',
+  'group.update': 'update',
   'group.delete': 'delete',
   'membership.add': 'add member',
   'membership.remove': 'remove member',
@@ -276,6 +277,7 @@ interface Payloads {
   'user.password': { userName: string; passwordSealed?: string; mustChange?: boolean };
   'group.create': { group: { id: string; displayName: string; description?: string } };
   'group.delete': { group: { id: string; displayName: string; description?: string } };
+  'group.update': { before: Payloads['group.delete']['group']; after: Payloads['group.delete']['group'] };
   'membership.add': { groupId: string; groupName: string; memberId: string; memberType: 'User' | 'Group'; memberName: string };
   'membership.remove': Payloads['membership.add'];
 }
@@ -294,6 +296,8 @@ export function itemIdentifier(item: OutboxItem): string {
     case 'group.create':
     case 'group.delete':
       return (p.group as { displayName: string }).displayName;
+    case 'group.update':
+      return (p.after as { displayName: string }).displayName;
     default:
       return String(p.memberName);
   }
@@ -432,6 +436,29 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       return finish(action === 'created' ? `Created ${g.ref}.` : `An existing group was linked: ${g.ref}.`, {
         changes: action === 'created' ? { displayName: [null, data.displayName] } : undefined,
       });
+    }
+    case 'group.update': {
+      // Renames and descriptions (the connector reads the object and writes only what differs).
+      const p = JSON.parse(item.payload) as Payloads['group.update'];
+      const link = ctx.links.get(dirId, 'group', item.localId);
+      if (!link?.ref) throw notProvisioned('group', p.after.displayName);
+      const changes: Record<string, [unknown, unknown]> = {};
+      const write: { displayName?: string; description?: string } = {};
+      for (const k of ['displayName', 'description'] as const) {
+        if ((p.before[k] ?? '') === (p.after[k] ?? '')) continue;
+        changes[k] = [p.before[k] ?? null, p.after[k] ?? null];
+        write[k] = p.after[k] ?? '';
+      }
+      const l = link;
+      const relink = (ref: string) => () =>
+        ctx.links.upsert({ directoryId: dirId, objectType: 'group', localId: item.localId, anchor: l.anchor, ref, state: 'provisioned', reason: null, hash: l.hash });
+      if (Object.keys(write).length === 0) {
+        after = relink(link.ref);
+        return finish('No group attribute changed.', { status: 'skipped' });
+      }
+      const g = await ctx.connector.updateGroup(link.ref, write);
+      after = relink(g.ref);
+      return finish(g.ref === link.ref ? `Updated ${g.ref}.` : `Renamed ${link.ref} to ${g.ref}.`, { changes });
     }
     case 'group.delete': {
       const link = ctx.links.get(dirId, 'group', item.localId);

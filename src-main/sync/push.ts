@@ -15,6 +15,34 @@ import { describeError } from './provision.ts';
 import { summaryOf } from './import.ts';
 import { assertFresh, assertThreshold, selectRows } from './commit.ts';
 import { toggleOn } from './recorder.ts';
+import { defaultsFor } from '../connectors/registry.ts';
+import type { DirectoryConfig } from '../../src-preload/directory.ts';
+import type { Group } from '../../src-preload/model.ts';
+
+/** The group fields the directory's mapping writes (displayName, description). */
+function groupExportFields(config: DirectoryConfig): Array<'displayName' | 'description'> {
+  let rows = config.groupMapping;
+  if (rows.length === 0) {
+    try {
+      rows = defaultsFor(config.kind).groupMapping;
+    } catch {
+      rows = [];
+    }
+  }
+  const out = new Set(rows.filter((r) => r.direction !== 'import').map((r) => r.model));
+  return (['displayName', 'description'] as const).filter((f) => f === 'displayName' || out.has(f));
+}
+
+/** What differs between a local group and its object, over the fields the directory writes. */
+function groupChanges(g: Pick<Group, 'displayName' | 'description'>, remote: RemoteGroup, fields: Array<'displayName' | 'description'>): Record<string, [unknown, unknown]> {
+  const changes: Record<string, [unknown, unknown]> = {};
+  for (const f of fields) {
+    const was = remote.data[f] ?? '';
+    const now = g[f] ?? '';
+    if (was !== now) changes[f] = [was || null, now || null];
+  }
+  return changes;
+}
 
 interface PushUserData {
   anchor?: string;
@@ -23,6 +51,10 @@ interface PushUserData {
   remote?: RemoteUser['data'];
   reason?: string;
   userName?: string;
+}
+interface PushGroupData {
+  ref: string;
+  remote: { displayName: string; description?: string };
 }
 interface PushMemberData {
   groupId: string;
@@ -129,6 +161,7 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
     counts.linked.groups = groupLinks.filter((l) => l.anchor).length;
     const gByAnchor = new Map(groups.map((g) => [g.anchor, g]));
     const gLinkOf = new Map(groupLinks.map((l) => [l.localId, l]));
+    const groupFields = groupExportFields(config);
     for (const g of repos.groups.list()) {
       const link = gLinkOf.get(g.id);
       const remote = link?.anchor ? gByAnchor.get(link.anchor) : undefined;
@@ -139,7 +172,11 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         }
         continue;
       }
-      counts.groups.unchanged++;
+      const gChanges = groupChanges(g, remote, groupFields);
+      if (Object.keys(gChanges).length > 0 && config.toggles.groups.create) {
+        counts.groups.update++;
+        push({ objectType: 'group', action: 'update', localId: g.id, anchor: remote.anchor, display: g.displayName, changes: gChanges, data: { ref: remote.ref, remote: remote.data } satisfies PushGroupData });
+      } else counts.groups.unchanged++;
       if (!config.toggles.groups.membership) continue;
       const remoteRefs = new Set(remote.members.map((m) => m.ref.toLowerCase()));
       const localRefs = new Set<string>();
@@ -223,6 +260,10 @@ export function applyPush(deps: SyncDeps, input: { runId: string; seqs?: number[
       } else if (r.objectType === 'group') {
         const g = repos.groups.get(r.localId);
         if (r.action === 'create' && g) queue('group', g.id, 'group.create', { group: { id: g.id, displayName: g.displayName, description: g.description } });
+        else if (r.action === 'update' && g) {
+          const was = (r.data as PushGroupData).remote;
+          queue('group', g.id, 'group.update', { before: { id: g.id, ...was }, after: { id: g.id, displayName: g.displayName, description: g.description } });
+        }
         else if (r.action === 'delete') queue('group', r.localId, 'group.delete', { group: { id: r.localId, displayName: d.userName ?? r.display } });
       } else if (r.objectType === 'membership' && (r.action === 'add' || r.action === 'remove')) {
         if (!toggleOn(dir.config, 'membership.add')) continue;

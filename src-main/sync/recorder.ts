@@ -41,6 +41,9 @@ export function toggleOn(config: DirectoryConfig, op: OutboxOp): boolean {
       return t.users.passwordSync;
     case 'group.create':
       return t.groups.create;
+    case 'group.update':
+      // Renames and descriptions belong to group management (as in GCDS and Okta): no toggle of their own.
+      return t.groups.create;
     case 'group.delete':
       return t.groups.delete;
     case 'membership.add':
@@ -73,9 +76,7 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
 
   return {
     record(change: LocalChange, opts: RecordOptions = {}): number {
-      const op = change.type as OutboxOp | 'group.update';
-      // Groups have no rename/description write in the connector interface.
-      if (op === 'group.update') return 0;
+      const op: OutboxOp = change.type;
       let queued = 0;
       for (const d of directories()) {
         if (d.id === opts.skipDirectoryId) continue;
@@ -133,6 +134,8 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
         };
       case 'group.create':
         return { objectType: 'group', localId: change.group.id, op: 'group.create', payload: { group: stripMembers(change.group) } };
+      case 'group.update':
+        return { objectType: 'group', localId: change.after.id, op: 'group.update', payload: { before: stripMembers(change.before), after: stripMembers(change.after) } };
       case 'group.delete':
         return { objectType: 'group', localId: change.group.id, op: 'group.delete', payload: { group: stripMembers(change.group) } };
       case 'membership.add':

@@ -116,6 +116,17 @@ export class FakeDirectory {
         dir.groups.set(g.anchor, g);
         return g;
       },
+      async updateGroup(ref, changes) {
+        write(`updateGroup ${ref}`);
+        const g = [...dir.groups.values()].find((x) => x.ref === ref);
+        if (!g) throw new ConnectorError('not_found', 'gone');
+        if (changes.displayName) {
+          g.data.displayName = changes.displayName;
+          g.ref = `cn=${changes.displayName},ou=groups`;
+        }
+        if (changes.description !== undefined) g.data.description = changes.description || undefined;
+        return structuredClone(g);
+      },
       async deleteGroup(ref) {
         write(`deleteGroup ${ref}`);
         for (const g of dir.groups.values()) if (g.ref === ref) dir.groups.delete(g.anchor);

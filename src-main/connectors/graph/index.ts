@@ -173,6 +173,7 @@ export function createGraphConnector(
     setPassword: (ref, password, opts) => write.setPassword(c(), ref, password, opts?.mustChange ?? false),
     findGroup: (data: RemoteGroupData) => read.findGroup(c(), data.displayName),
     createGroup: (data, initialMembers) => write.createGroup(c(), data, initialMembers),
+    updateGroup: (ref, changes) => write.updateGroup(c(), ref, changes),
     deleteGroup: (ref) => write.deleteGroup(c(), ref),
     addMembers: (groupRef, memberRefs) => write.addMembers(c(), groupRef, memberRefs),
     removeMembers: (groupRef, memberRefs) => write.removeMembers(c(), groupRef, memberRefs),

@@ -9,7 +9,7 @@
 // - manager: a navigation property, read with $expand=manager($select=id) and
 //   written with PUT/DELETE /users/{id}/manager/$ref (never in the PATCH body).
 import type { MappingRow } from '../../../src-preload/directory.ts';
-import type { RemoteGroup, RemoteGroupData, RemoteMemberRef, RemoteUser, RemoteUserData } from '../connector.ts';
+import type { RemoteGroup, RemoteGroupChanges, RemoteGroupData, RemoteMemberRef, RemoteUser, RemoteUserData } from '../connector.ts';
 import { emptyUser, getPath, setPath, type ModelValue } from '../../mapping/model-paths.ts';
 
 export function defaultUserMapping(): MappingRow[] {
@@ -202,12 +202,26 @@ export interface GroupMapper {
   select: string[];
   fromGraph(g: Record<string, unknown>, members: RemoteMemberRef[]): RemoteGroup;
   toCreateBody(data: RemoteGroupData): Record<string, unknown>;
+  /**
+   * The PATCH body that brings a group (as Graph returned it, mailNickname
+   * included) to the changes: only what differs; a cleared description is
+   * null. mailNickname follows a new name when it was derived from the old
+   * one the way a create derives it (an admin's own alias is kept).
+   */
+  toPatchBody(current: Record<string, unknown>, changes: RemoteGroupChanges): Record<string, unknown>;
   /** The Graph property holding displayName (for $filter in findGroup). */
   nameProperty: string;
 }
 
 function getGroupPath(d: RemoteGroupData, model: string): string | undefined {
   return model === 'displayName' ? d.displayName : model === 'description' ? d.description : undefined;
+}
+
+/** The mailNickname a group gets from its name (spaces as dashes, then mailNickname's rules); '' when nothing is left. */
+export function groupMailNickname(displayName: string): string {
+  const nick = toMailNickname(displayName.replace(/\s+/g, '-'));
+  // toMailNickname's last resort ('user') is not a name for a group.
+  return nick === 'user' && !/user/i.test(displayName) ? '' : nick;
 }
 
 export function createGroupMapper(rows: readonly MappingRow[] | undefined): GroupMapper {
@@ -243,6 +257,30 @@ export function createGroupMapper(rows: readonly MappingRow[] | undefined): Grou
       if (typeof body.mailNickname !== 'string')
         body.mailNickname = toMailNickname(data.displayName.replace(/\s+/g, '-'));
       return body;
+    },
+    toPatchBody(current, changes) {
+      const now = this.fromGraph(current, []).data;
+      const next: RemoteGroupData = {
+        displayName: changes.displayName?.trim() || now.displayName,
+        description: changes.description === undefined ? now.description : changes.description || undefined,
+      };
+      const patch: Record<string, unknown> = {};
+      for (const r of writeRows) {
+        const was = getGroupPath(now, r.model) ?? '';
+        const v = getGroupPath(next, r.model) ?? '';
+        if (was === v || patch[r.remote] !== undefined) continue;
+        if (r.remote === 'mailNickname') {
+          if (v) patch.mailNickname = toMailNickname(v); // required: never cleared
+        } else if (r.model === 'displayName') {
+          if (v) patch[r.remote] = v;
+        } else patch[r.remote] = v || null;
+      }
+      if (next.displayName !== now.displayName && !writeRows.some((r) => r.remote === 'mailNickname')) {
+        const nick = typeof current.mailNickname === 'string' ? current.mailNickname : '';
+        const derived = groupMailNickname(next.displayName);
+        if (nick && nick === groupMailNickname(now.displayName) && derived && derived !== nick) patch.mailNickname = derived;
+      }
+      return patch;
     },
   };
 }

@@ -3,12 +3,12 @@
 // engine links it); "already a member" and "not a member / not found" on
 // removal count as success.
 import { randomInt } from 'node:crypto';
-import type { CreateUserOptions, RemoteGroup, RemoteGroupData, RemoteUser, RemoteUserData } from '../connector.ts';
+import type { CreateUserOptions, RemoteGroup, RemoteGroupChanges, RemoteGroupData, RemoteUser, RemoteUserData } from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { chunk, runBatch, type BatchItem } from './batch.ts';
 import { enc, type GraphContext } from './context.ts';
 import { graphError, isAlreadyExists } from './errors.ts';
-import { findGroup, findUser, findUsers } from './read.ts';
+import { findGroup, findUser, findUsers, listMembers } from './read.ts';
 import { sleep } from './retry.ts';
 
 type Obj = Record<string, unknown>;
@@ -361,6 +361,28 @@ export async function createGroup(
 
 function mergeMembers(a: string[], b: string[]): Array<{ ref: string }> {
   return [...new Set([...a, ...b])].map((ref) => ({ ref }));
+}
+
+/**
+ * Renames a group and/or rewrites its description: the group is read first
+ * (with its mailNickname), then one PATCH carries only what differs
+ * (204 No Content). Members are untouched.
+ */
+export async function updateGroup(
+  ctx: GraphContext,
+  ref: string,
+  changes: RemoteGroupChanges,
+  signal?: AbortSignal,
+): Promise<RemoteGroup> {
+  const select = [...new Set([...ctx.groups.select, 'mailNickname'])].join(',');
+  const res = await ctx.http.request<Obj>({ url: `/groups/${enc(ref)}`, query: { $select: select }, signal, what: 'read the group' });
+  const patch = ctx.groups.toPatchBody(res.body, changes);
+  let current = res.body;
+  if (Object.keys(patch).length > 0) {
+    await ctx.http.request({ method: 'PATCH', url: `/groups/${enc(ref)}`, body: patch, signal, what: 'update the group' });
+    current = { ...current, ...patch };
+  }
+  return ctx.groups.fromGraph(current, await listMembers(ctx, ref, signal));
 }
 
 export async function deleteGroup(ctx: GraphContext, ref: string, signal?: AbortSignal): Promise<void> {

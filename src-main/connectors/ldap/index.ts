@@ -24,6 +24,7 @@ import {
   type ListOptions,
   type Page,
   type RemoteGroup,
+  type RemoteGroupChanges,
   type RemoteGroupData,
   type RemoteUser,
   type RemoteUserData,
@@ -171,6 +172,15 @@ export class LdapConnector implements Connector {
   createGroup(data: RemoteGroupData, initialMembers: string[] = []): Promise<RemoteGroup> {
     return this.op(async (s) => {
       const dn = await write.createGroup(s, this.settings, data, initialMembers);
+      const g = await read.getGroup(s, this.settings, dn);
+      if (!g) throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, { details: { dn } });
+      return g;
+    });
+  }
+
+  updateGroup(ref: string, changes: RemoteGroupChanges): Promise<RemoteGroup> {
+    return this.op(async (s) => {
+      const dn = await write.updateGroup(s, this.settings, ref, changes);
       const g = await read.getGroup(s, this.settings, dn);
       if (!g) throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, { details: { dn } });
       return g;

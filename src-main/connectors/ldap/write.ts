@@ -6,19 +6,22 @@
 // the attributes whose mapped value changed, rename with modifyDN when the
 // RDN value changes, enable/disable, delete, set password (must change at
 // next logon: AD pwdLastSet = 0, OpenLDAP ppolicy pwdReset).
-// Groups: create/delete, members added and removed one value per request;
-// a member already there (or already gone) counts as success.
+// Groups: create/delete, rename (modifyDN; AD's sAMAccountName follows when
+// it was derived from the old name) and description; members added and
+// removed one value per request; a member already there (or already gone)
+// counts as success.
 import { Attribute, BerWriter, Change } from 'ldapts';
-import type { CreateUserOptions, RemoteGroupData, RemoteUserData } from '../connector.ts';
+import type { CreateUserOptions, RemoteGroupChanges, RemoteGroupData, RemoteUserData } from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { getPath } from '../../mapping/model-paths.ts';
 import type { LdapSession } from './connection.ts';
-import { escapeDnValue, parentDn, parseDn, rdnOf, sameDn } from './escape.ts';
+import { escapeDnValue, ldapFilter, parentDn, parseDn, rdnOf, rdnValue, sameDn } from './escape.ts';
 import { toConnectorError } from './errors.ts';
 import {
   activeRow,
   attrMap,
   diffUserAttributes,
+  entryToGroupData,
   first,
   groupDataToAttributes,
   UAC_ACCOUNTDISABLE,
@@ -26,7 +29,7 @@ import {
   userDataToAttributes,
   writeActive,
 } from './mapping.ts';
-import { readEntry } from './read.ts';
+import { readEntry, searchPages } from './read.ts';
 import type { LdapSettings } from './settings.ts';
 
 export const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
@@ -53,16 +56,24 @@ export function checkSamAccountName(name: string): void {
   }
 }
 
-/** A sAMAccountName for a group derived from its name: forbidden characters removed. */
-export function groupSamAccountName(displayName: string): string {
-  const cleaned = [...displayName]
+/** Longest sAMAccountName this connector derives for a group (AD's own tools stop at 64). */
+export const GROUP_SAM_MAX = 64;
+
+/** A group's sAMAccountName derived from its name: forbidden characters removed, at most 64 characters; '' when nothing is left. */
+function cleanGroupSam(displayName: string): string {
+  return [...displayName]
     .filter((c) => !SAM_FORBIDDEN.includes(c) && c.charCodeAt(0) >= 0x20)
     .join('')
     .trim()
     .replace(/\.+$/, '')
-    .slice(0, 64)
-    .trim();
-  return cleaned || `group-${Date.now().toString(36)}`;
+    .slice(0, GROUP_SAM_MAX)
+    .trim()
+    .replace(/\.+$/, '');
+}
+
+/** A sAMAccountName for a group derived from its name: forbidden characters removed. */
+export function groupSamAccountName(displayName: string): string {
+  return cleanGroupSam(displayName) || `group-${Date.now().toString(36)}`;
 }
 
 /** Renders an RDN template ("CN={displayName}", "uid={userName}") into [type, value]. */
@@ -415,6 +426,94 @@ export async function createGroup(
   await run(session, 'create group', dn, () => session.client.add(dn, entry));
   if (rest.length > 0) await addMembers(session, s, dn, rest);
   return dn;
+}
+
+/** The attribute a group's model field is written to (the admin's mapping), if any. */
+function groupRemote(s: LdapSettings, model: 'displayName' | 'description'): string | undefined {
+  return s.groupMapping.find((r) => r.model === model && r.direction !== 'import')?.remote;
+}
+
+const groupLookup = (g: RemoteGroupData) => (p: string) => (p === 'displayName' ? g.displayName : p === 'description' ? g.description : undefined);
+
+/**
+ * Renames a group and/or rewrites its description; returns the (possibly
+ * new) DN. The current entry is read first, so only what really differs is
+ * written. A new name renames the entry (modifyDN, same parent) when the RDN
+ * template gives a new value; members stay (they are values of the entry).
+ * Active Directory: the pre-Windows 2000 name (sAMAccountName) follows the
+ * new name when it was derived from the old one (forbidden characters
+ * removed, at most 64 characters), and is checked to be free first, so a
+ * clash stops the change before anything is written.
+ */
+export async function updateGroup(session: LdapSession, s: LdapSettings, ref: string, changes: RemoteGroupChanges): Promise<string> {
+  const nameAttr = groupRemote(s, 'displayName');
+  const descAttr = groupRemote(s, 'description');
+  const [rdnType] = renderRdn(s.groupRdnTemplate, () => 'x', 'x');
+  const attrs = [...new Set([nameAttr, descAttr, rdnType, ...(s.isAd ? ['sAMAccountName'] : [])].filter((a): a is string => !!a))];
+  const e = await readEntry(session, ref, attrs);
+  if (!e) throw new ConnectorError('not_found', `The group ${ref} does not exist.`, { details: { dn: ref }, transient: false });
+  const m = attrMap(e);
+  const current = entryToGroupData(m, s.groupMapping, rdnValue(ref) ?? '');
+  const next: RemoteGroupData = {
+    displayName: changes.displayName?.trim() || current.displayName,
+    description: changes.description === undefined ? current.description : changes.description || undefined,
+  };
+  const renamed = next.displayName !== current.displayName;
+  const list: Change[] = [];
+
+  // sAMAccountName first: a clash must stop the rename before anything is written.
+  if (s.isAd && renamed) {
+    const sam = first(m, 'sAMAccountName');
+    const derived = sam !== undefined && [cleanGroupSam(current.displayName), current.displayName].some((v) => v.toLowerCase() === sam.toLowerCase());
+    const newSam = cleanGroupSam(next.displayName);
+    if (derived && newSam && newSam !== sam) {
+      await checkSamFree(session, s, newSam, ref, next.displayName);
+      list.push(replace('sAMAccountName', [newSam]));
+    }
+  }
+
+  let dn = ref;
+  const [type, valueBefore] = renderRdn(s.groupRdnTemplate, groupLookup(current), current.displayName);
+  const [, valueAfter] = renderRdn(s.groupRdnTemplate, groupLookup(next), next.displayName);
+  const rdnNow = rdnOf(ref)?.[0];
+  const rdnFollows = !!rdnNow && rdnNow.type.toLowerCase() === type.toLowerCase() && rdnNow.value !== valueAfter;
+  if (valueAfter !== valueBefore && rdnFollows) {
+    const parent = parentDn(ref);
+    const newDn = joinDn(type, valueAfter, parent);
+    // A change of letter case only is the same DN to OpenLDAP (modifyDN would say "exists"); AD renames it.
+    if (s.isAd || !sameDn(newDn, ref)) {
+      await run(session, 'rename group', ref, () => session.client.modifyDN(ref, newDn)).catch((err: ConnectorError) => {
+        if (err.code !== 'already_exists') throw err;
+        throw new ConnectorError('already_exists', `The group cannot be renamed to "${next.displayName}": ${newDn} already exists.`, {
+          details: err.details,
+          cause: err,
+          transient: false,
+        });
+      });
+      dn = newDn;
+    }
+  }
+  // The naming attribute was set by modifyDN (and AD refuses a write of it outside modifyDN).
+  const setByRename = (a: string) => a.toLowerCase() === type.toLowerCase() && (dn !== ref || s.isAd);
+  if (renamed && nameAttr && !setByRename(nameAttr)) list.push(replace(nameAttr, [next.displayName]));
+  if (descAttr && (next.description ?? '') !== (current.description ?? '')) list.push(replace(descAttr, next.description ? [next.description] : []));
+  if (list.length > 0) await run(session, 'update group', dn, () => session.client.modify(dn, list));
+  return dn;
+}
+
+/** Refuses a group sAMAccountName another object of the domain already has. */
+async function checkSamFree(session: LdapSession, s: LdapSettings, sam: string, self: string, name: string): Promise<void> {
+  const filter = `(sAMAccountName=${ldapFilter`${sam}`})`;
+  for await (const page of searchPages(session, { base: s.baseDn, scope: 'sub', filter, attributes: ['1.1'], pageSize: 2, baseIsConfig: true })) {
+    const other = page.find((x) => !sameDn(x.dn, self));
+    if (other) {
+      throw new ConnectorError(
+        'already_exists',
+        `The group cannot be renamed to "${name}": its pre-Windows 2000 name "${sam}" (sAMAccountName) is already used by ${other.dn}.`,
+        { details: { attribute: 'sAMAccountName', value: sam, usedBy: other.dn }, transient: false },
+      );
+    }
+  }
 }
 
 export async function addMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
