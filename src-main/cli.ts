@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { createApp, type App } from './app.ts';
 import { argValue, defaultDataDir } from './paths.ts';
 import { reportsMain } from './reports/cli.ts';
+import { onboardingMain } from './onboarding/cli.ts';
 import { AppError, toBridgeError } from './errors.ts';
 import { directoryConfigSchema, directorySecretsSchema, type DirectorySecrets } from '../src-preload/directory.ts';
 import type { RunSummary } from '../src-preload/contract/sync.ts';
@@ -33,6 +34,10 @@ Usage: provision-desk <command> [options]   (every command takes --data-dir DIR)
   reports export [--from --to --user --app --action --status] --format csv|json --out FILE
                                                    export matching report entries (streamed)
   reports purge [--days N]                         delete report entries older than the retention
+  onboarding send <userName…> [--all-not-invited] [--temporary-password] [--json]
+                                                   mail activation links (or temporary passwords); Ctrl-C cancels
+  onboarding status [--state invited|activated|expired|failed|not-invited] [--json]
+                                                   each user's onboarding status
 
 Options:
   --data-dir DIR    data folder (default: ${defaultDataDir()})
@@ -158,6 +163,7 @@ async function drain(app: App, p: Parsed, out: Out) {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'reports') return reportsMain(argv); // reports export/purge parse their own options
+  if (argv[0] === 'onboarding') return onboardingMain(argv); // handles its own Ctrl-C (cancels the send job)
   let p: Parsed;
   try {
     p = parseArgs(argv);
