@@ -51,23 +51,23 @@ export const shortTime = (iso: string) => new Date(iso).toLocaleString(undefined
 
 export const statusColor = { success: 'success', failure: 'danger', skipped: 'informative', pending: 'warning' } as const;
 
-// Widths leave room for each cell's 10 px padding on both sides, so the six columns fit the row.
+// Widths are shares of the table (VirtualTable turns them into grid fractions).
 const columns: Column<ReportRow>[] = [
-  { key: 'at', header: 'Time', width: 'calc(19% - 20px)', render: (r) => shortTime(r.at) },
-  { key: 'user', header: 'User', width: 'calc(24% - 20px)', render: (r) => r.userIdentifier },
-  { key: 'application', header: 'Application', width: 'calc(15% - 20px)', render: (r) => r.application },
-  { key: 'action', header: 'Action', width: 'calc(11% - 20px)', render: (r) => r.action },
+  { key: 'at', header: 'Time', width: '19%', render: (r) => shortTime(r.at) },
+  { key: 'user', header: 'User', width: '24%', render: (r) => r.userIdentifier },
+  { key: 'application', header: 'Application', width: '15%', render: (r) => r.application },
+  { key: 'action', header: 'Action', width: '11%', render: (r) => r.action },
   {
     key: 'status',
     header: 'Status',
-    width: 'calc(11% - 20px)',
+    width: '11%',
     render: (r) => (
       <Badge appearance="tint" color={statusColor[r.status]}>
         {r.status}
       </Badge>
     ),
   },
-  { key: 'message', header: 'Message', width: 'calc(20% - 20px)', render: (r) => r.message },
+  { key: 'message', header: 'Message', width: '20%', render: (r) => r.message },
 ];
 
 const spanLabels: Record<SpanChoice, string> = {
