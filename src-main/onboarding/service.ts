@@ -274,8 +274,17 @@ export class OnboardingService {
     const gate = new SendGate();
     const phase = kind === 'activation' ? 'Sending activation mail' : 'Mailing temporary passwords';
     let last = 0;
+    let trailing: ReturnType<typeof setTimeout> | undefined;
+    // At most one event per interval; a change inside the interval is sent at its end, so the bar
+    // never stays behind while the workers wait on a slow server.
     const progress = (force = false) => {
-      if (!force && Date.now() - last < PROGRESS_EVERY_MS) return;
+      const wait = last + PROGRESS_EVERY_MS - Date.now();
+      if (!force && wait > 0) {
+        trailing ??= setTimeout(() => progress(true), wait);
+        return;
+      }
+      clearTimeout(trailing);
+      trailing = undefined;
       last = Date.now();
       this.d.events.emit('app.progress', progressOf(job.view(), phase));
     };

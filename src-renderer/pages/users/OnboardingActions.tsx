@@ -1,7 +1,10 @@
 // Bulk onboarding actions for the users selected on the Users page:
 // "Send activation mail" (a password reset link) and "Mail a temporary
-// password" (must be changed at next sign-in). Results per user are shown
-// when anything failed.
+// password" (must be changed at next sign-in). A send runs as a job in the
+// main process: while it runs, a progress bar (sent / failed / left) with
+// Cancel shows next to the buttons and the window stays usable. Cancel stops
+// new mails; those in flight finish. Results per user are shown when anything
+// failed or was not reached.
 //
 // Usage (Users page): <OnboardingActions userIds={selectedIds} onDone={reload} />
 import {
@@ -12,6 +15,8 @@ import {
   DialogContent,
   DialogSurface,
   DialogTitle,
+  Field,
+  ProgressBar,
   Table,
   TableBody,
   TableCell,
@@ -22,12 +27,12 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { KeyRegular, MailRegular } from '@fluentui/react-icons';
+import { DismissRegular, KeyRegular, MailRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
-import type { BulkSummary } from '../../../src-preload/contract.ts';
-import { call } from '../../api.ts';
+import { isSendProgress, type SendJobView, type SendProgress } from '../../../src-preload/contract.ts';
+import { call, on } from '../../api.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
-import { notifyError, notifySuccess, useNotices } from '../../store/notices.ts';
+import { detailsText, notifyError, notifySuccess, useNotices } from '../../store/notices.ts';
 
 export interface OnboardingActionsProps {
   /** Local ids of the selected users; the buttons are disabled when empty. */
@@ -45,6 +50,21 @@ const useStyles = makeStyles({
   failed: { color: tokens.colorPaletteRedForeground1 },
   ok: { color: tokens.colorPaletteGreenForeground1 },
   table: { maxHeight: '50vh', overflowY: 'auto' },
+  progress: { display: 'flex', gap: '8px', alignItems: 'center', minWidth: '320px' },
+  bar: { flexGrow: 1 },
+  details: { color: tokens.colorNeutralForeground3, whiteSpace: 'pre-wrap', fontSize: tokens.fontSizeBase100 },
+});
+
+/** The counts a progress bar shows: from the job's first view, then from its events. */
+type Counts = Pick<SendProgress, 'sent' | 'failed' | 'remaining' | 'total' | 'phase'> & { jobId: string };
+
+const countsOf = (v: SendJobView): Counts => ({
+  jobId: v.jobId,
+  sent: v.sent,
+  failed: v.failed,
+  remaining: v.remaining,
+  total: v.total,
+  phase: v.state === 'running' ? 'sending' : v.state,
 });
 
 const n = (count: number) => `${count.toLocaleString()} user${count === 1 ? '' : 's'}`;
@@ -53,21 +73,35 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
   const styles = useStyles();
   const [asking, setAsking] = useState<Action | undefined>();
   const [busy, setBusy] = useState(false);
-  const [summary, setSummary] = useState<{ action: Action; result: BulkSummary } | undefined>();
+  const [progress, setProgress] = useState<Counts | undefined>();
+  const [summary, setSummary] = useState<{ action: Action; result: SendJobView } | undefined>();
 
   const run = async (action: Action) => {
     setBusy(true);
+    let jobId: string | undefined;
+    const off = on('app.progress', (p) => {
+      if (jobId && p.operationId === jobId && isSendProgress(p)) setProgress({ ...p, jobId });
+    });
     try {
-      const result = await call(
-        action === 'activation' ? 'onboarding.sendActivation' : 'onboarding.sendTemporaryPassword',
-        { userIds },
-      );
+      const started = await call('onboarding.send.start', {
+        kind: action === 'activation' ? 'activation' : 'temporaryPassword',
+        userIds,
+      });
+      jobId = started.jobId;
+      setAsking(undefined);
+      setProgress(countsOf(started));
+      const result = await call('onboarding.send.wait', { jobId });
       const what = action === 'activation' ? 'Activation mail' : 'Temporary password';
-      if (result.failed === 0) notifySuccess(`${what} sent to ${n(result.sent)}.`);
+      const notReached = result.notReached.length;
+      if (result.failed === 0 && notReached === 0) notifySuccess(`${what} sent to ${n(result.sent)}.`);
       else {
         useNotices.getState().push({
-          level: result.sent ? 'warning' : 'error',
-          message: `${what} sent to ${n(result.sent)}; ${n(result.failed)} failed.`,
+          level: result.failed ? (result.sent ? 'warning' : 'error') : 'info',
+          message:
+            `${what} sent to ${n(result.sent)}` +
+            (result.failed ? `; ${n(result.failed)} failed` : '') +
+            (notReached ? `; cancelled before ${n(notReached)}, whose status is unchanged` : '') +
+            '.',
         });
         setSummary({ action, result });
       }
@@ -75,8 +109,19 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
     } catch (err) {
       notifyError(err);
     } finally {
+      off();
       setBusy(false);
       setAsking(undefined);
+      setProgress(undefined);
+    }
+  };
+
+  const cancel = async () => {
+    if (!progress) return;
+    try {
+      await call('onboarding.send.cancel', { jobId: progress.jobId });
+    } catch (err) {
+      notifyError(err);
     }
   };
 
@@ -100,6 +145,28 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         >
           {compact ? undefined : 'Mail temporary password'}
         </Button>
+        {progress && (
+          <div className={styles.progress} role="region" aria-label="Sending progress">
+            <Field
+              className={styles.bar}
+              label={
+                progress.phase === 'cancelling'
+                  ? 'Cancelling: mails in flight finish…'
+                  : `Sending: ${progress.sent} sent, ${progress.failed} failed, ${progress.remaining} left`
+              }
+              validationState="none"
+            >
+              <ProgressBar
+                value={progress.total ? (progress.sent + progress.failed) / progress.total : undefined}
+                thickness="large"
+                aria-label="Mails sent"
+              />
+            </Field>
+            <Button icon={<DismissRegular />} onClick={() => void cancel()} disabled={progress.phase !== 'sending'}>
+              Cancel
+            </Button>
+          </div>
+        )}
       </div>
       <ConfirmDialog
         open={asking === 'activation'}
@@ -129,6 +196,7 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
             <DialogTitle>
               {summary?.action === 'activation' ? 'Activation mail' : 'Temporary passwords'}: {summary?.result.sent}{' '}
               sent, {summary?.result.failed} failed
+              {summary?.result.notReached.length ? `, ${summary.result.notReached.length} not reached` : ''}
             </DialogTitle>
             <DialogContent>
               <div className={styles.table}>
@@ -145,6 +213,17 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
                         <TableCell>{r.userName}</TableCell>
                         <TableCell>
                           <Text className={r.ok ? styles.ok : styles.failed}>{r.message}</Text>
+                          {!r.ok && r.details !== undefined && (
+                            <div className={styles.details}>Server: {detailsText(r.details)}</div>
+                          )}
+                        </TableCell>
+                      </TableRow>
+                    ))}
+                    {summary?.result.notReached.map((u) => (
+                      <TableRow key={u.id}>
+                        <TableCell>{u.userName}</TableCell>
+                        <TableCell>
+                          <Text>Not reached: cancelled before this user; status unchanged, no mail sent.</Text>
                         </TableCell>
                       </TableRow>
                     ))}
