@@ -102,3 +102,60 @@ describe('group rename and description on slapd', () => {
     }
   });
 });
+
+describe('groupOfUniqueNames on slapd', () => {
+  it('with the group filter on groupOfUniqueNames: created with that class and uniqueMember, members added and removed, read back', async () => {
+    const tag = randomTag();
+    const c = connector({ groupFilter: '(objectClass=groupOfUniqueNames)' });
+    try {
+      const a = await c.createUser(emptyUser(`ua${tag}`));
+      const b = await c.createUser(emptyUser(`ub${tag}`));
+      const empty = await c.createGroup({ displayName: `Unique empty ${tag}` });
+      const e0 = (await raw(empty.ref, ['objectClass', 'uniqueMember', 'member']))!;
+      expect(list(e0.objectClass).map((x) => x.toLowerCase())).toContain('groupofuniquenames');
+      expect(list(e0.objectClass).map((x) => x.toLowerCase())).not.toContain('groupofnames');
+      expect(list(e0.member)).toEqual([]);
+      expect(empty.members).toEqual([]); // the placeholder is not a member
+
+      await c.addMembers(empty.ref, [a.ref, b.ref, a.ref]);
+      const e1 = (await raw(empty.ref, ['uniqueMember', 'member']))!;
+      expect(list(e1.uniqueMember).sort()).toEqual([a.ref, b.ref].sort()); // placeholder gone, no duplicate
+      expect(list(e1.member)).toEqual([]);
+      expect((await c.getGroup(empty.ref))!.members.map((m) => m.ref).sort()).toEqual([a.ref, b.ref].sort());
+
+      await c.removeMembers(empty.ref, [a.ref, a.ref]);
+      expect(list((await raw(empty.ref, ['uniqueMember']))!.uniqueMember)).toEqual([b.ref]);
+      await c.removeMembers(empty.ref, [b.ref]); // the last one: the placeholder takes its place
+      expect((await c.getGroup(empty.ref))!.members).toEqual([]);
+
+      const withMembers = await c.createGroup({ displayName: `Unique full ${tag}` }, [a.ref, b.ref]);
+      expect(list((await raw(withMembers.ref, ['uniqueMember']))!.uniqueMember).sort()).toEqual([a.ref, b.ref].sort());
+      const listed = [];
+      for await (const page of c.listGroups()) listed.push(...page);
+      expect(listed.find((g) => g.anchor === withMembers.anchor)?.members.map((m) => m.ref).sort()).toEqual([a.ref, b.ref].sort());
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a directory set up for groupOfNames still writes a groupOfUniqueNames group it finds with uniqueMember', async () => {
+    const tag = randomTag();
+    const c = connector();
+    try {
+      const a = await c.createUser(emptyUser(`uc${tag}`));
+      const b = await c.createUser(emptyUser(`ud${tag}`));
+      const dn = `cn=legacy ${tag},${srv.groupsDn}`;
+      await admin.add(dn, { objectClass: ['top', 'groupOfUniqueNames'], cn: `legacy ${tag}`, uniqueMember: a.ref });
+      await c.addMembers(dn, [b.ref]);
+      expect(list((await raw(dn, ['uniqueMember']))!.uniqueMember).sort()).toEqual([a.ref, b.ref].sort());
+      await c.removeMembers(dn, [a.ref]);
+      expect(list((await raw(dn, ['uniqueMember']))!.uniqueMember)).toEqual([b.ref]);
+      // A groupOfNames group in the same directory is still written with member.
+      const g = await c.createGroup({ displayName: `names ${tag}` }, [a.ref]);
+      await c.addMembers(g.ref, [b.ref]);
+      expect(list((await raw(g.ref, ['member']))!.member).sort()).toEqual([a.ref, b.ref].sort());
+    } finally {
+      await c.close();
+    }
+  });
+});

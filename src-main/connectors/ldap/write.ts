@@ -398,8 +398,37 @@ async function readPpolicyLock(
 // ---------------------------------------------------------------------------
 // Groups
 
-/** Empty DN kept as the only member of an LDAP groupOfNames that must have one. */
+/** Empty DN kept as the only member of an LDAP group whose class must have one. */
 const PLACEHOLDER = '';
+
+type MemberAttribute = 'member' | 'uniqueMember';
+
+/**
+ * The object classes and membership attribute of the groups this directory
+ * writes. Generic LDAP: groupOfUniqueNames / uniqueMember when the admin's
+ * group filter selects that class (and not groupOfNames), else groupOfNames /
+ * member. Active Directory: group / member.
+ */
+export function groupClassOf(s: LdapSettings): { objectClasses: string[]; memberAttribute: MemberAttribute } {
+  const f = s.conn.groupFilter;
+  const names = (c: string) => new RegExp(`\\(\\s*objectClass\\s*=\\s*${c}\\s*\\)`, 'i').test(f);
+  if (!s.isAd && names('groupOfUniqueNames') && !names('groupOfNames')) return { objectClasses: ['top', 'groupOfUniqueNames'], memberAttribute: 'uniqueMember' };
+  return { objectClasses: s.groupObjectClasses, memberAttribute: 'member' };
+}
+
+/** The membership attribute of one existing group, by its object class (a directory may hold both kinds). */
+async function memberAttributeOf(session: LdapSession, groupRef: string): Promise<MemberAttribute | undefined> {
+  const e = await readEntry(session, groupRef, ['objectClass']);
+  const classes = e ? (attrMap(e).get('objectclass') ?? []).map((c) => c.toLowerCase()) : [];
+  if (classes.includes('groupofuniquenames') && !classes.includes('groupofnames')) return 'uniqueMember';
+  if (classes.includes('groupofnames') || classes.includes('group')) return 'member';
+  return undefined;
+}
+
+const memberChange = (operation: 'add' | 'delete', type: MemberAttribute, dn: string) =>
+  new Change({ operation, modification: new Attribute({ type, values: [dn] }) });
+
+const resultCode = (err: ConnectorError) => (err.details as { resultCode?: number } | undefined)?.resultCode;
 
 export async function createGroup(
   session: LdapSession,
@@ -410,7 +439,8 @@ export async function createGroup(
   const [type, value] = renderRdn(s.groupRdnTemplate, (p) => (p === 'displayName' ? data.displayName : p === 'description' ? data.description : undefined), data.displayName);
   const dn = joinDn(type, value, s.groupTargetOu);
   const attrs = groupDataToAttributes(data, s.groupMapping);
-  const entry: Record<string, string[]> = { objectClass: s.groupObjectClasses };
+  const cls = groupClassOf(s);
+  const entry: Record<string, string[]> = { objectClass: cls.objectClasses };
   for (const [k, v] of attrs) entry[k] = v;
   const cnKey = Object.keys(entry).find((k) => k.toLowerCase() === type.toLowerCase());
   if (!cnKey) entry[type] = [value];
@@ -419,8 +449,8 @@ export async function createGroup(
   if (s.isAd) {
     entry.sAMAccountName = [groupSamAccountName(data.displayName)];
   } else {
-    // groupOfNames must have a member: the first one, or the empty-DN placeholder.
-    entry.member = [initialMembers[0] ?? PLACEHOLDER];
+    // groupOfNames and groupOfUniqueNames must have a member: the first one, or the empty-DN placeholder.
+    entry[cls.memberAttribute] = [initialMembers[0] ?? PLACEHOLDER];
     rest = initialMembers.slice(1);
   }
   await run(session, 'create group', dn, () => session.client.add(dn, entry));
@@ -516,45 +546,69 @@ async function checkSamFree(session: LdapSession, s: LdapSettings, sam: string, 
   }
 }
 
+/**
+ * Adds members one value per request. The configured attribute is tried
+ * first; a group of the other class (the server refuses the attribute) is
+ * asked its class once and written with its own attribute.
+ */
 export async function addMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+  let attr = groupClassOf(s).memberAttribute;
   let placeholderMaybe = !s.isAd;
   for (const m of memberRefs) {
     parseDn(m); // refuse a malformed DN before it reaches the server
-    try {
-      await session.client.modify(groupRef, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [m] }) }));
-    } catch (e) {
-      const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
-      if (err.code !== 'already_exists') throw err; // already a member: success
+    for (let tries = 0; ; tries++) {
+      try {
+        await session.client.modify(groupRef, memberChange('add', attr, m));
+        break;
+      } catch (e) {
+        const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
+        if (err.code === 'already_exists') break; // already a member: success
+        const other = !s.isAd && tries === 0 && resultCode(err) === 65 ? await memberAttributeOf(session, groupRef) : undefined;
+        if (!other || other === attr) throw err;
+        attr = other;
+      }
     }
     if (placeholderMaybe) {
       placeholderMaybe = false;
-      await session.client
-        .modify(groupRef, new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [PLACEHOLDER] }) }))
-        .catch(() => {});
+      await session.client.modify(groupRef, memberChange('delete', attr, PLACEHOLDER)).catch(() => {});
     }
   }
 }
 
+/**
+ * Removes members one value per request; one that is not there counts as
+ * success (after checking, once, that the group does not use the other
+ * membership attribute). The last member of a groupOfNames /
+ * groupOfUniqueNames is replaced by the empty-DN placeholder.
+ */
 export async function removeMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+  let attr = groupClassOf(s).memberAttribute;
+  let checked = s.isAd;
   for (const m of memberRefs) {
-    const del = new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [m] }) });
-    try {
-      await session.client.modify(groupRef, del);
-    } catch (e) {
-      const err = toConnectorError(e, { action: 'remove member', dn: groupRef, url: session.url });
-      if (err.code === 'not_found' && (err.details as { resultCode?: number })?.resultCode === 16) continue; // not a member: success
-      if (!s.isAd && err.code === 'invalid_value' && (err.details as { resultCode?: number })?.resultCode === 65) {
-        // Last member of a groupOfNames: keep the placeholder in its place.
-        await run(session, 'remove member', groupRef, () =>
-          session.client.modify(groupRef, [
-            new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [PLACEHOLDER] }) }),
-            del,
-          ]),
-        );
-        continue;
+    for (;;) {
+      const del = memberChange('delete', attr, m);
+      try {
+        await session.client.modify(groupRef, del);
+        break;
+      } catch (e) {
+        const err = toConnectorError(e, { action: 'remove member', dn: groupRef, url: session.url });
+        if (err.code === 'not_found' && resultCode(err) === 16) {
+          // Not a member, or a group of the other class: ask its class once.
+          if (checked) break;
+          checked = true;
+          const own = await memberAttributeOf(session, groupRef);
+          if (!own || own === attr) break;
+          attr = own;
+          continue;
+        }
+        if (!s.isAd && err.code === 'invalid_value' && resultCode(err) === 65) {
+          // Last member: keep the placeholder in its place.
+          await run(session, 'remove member', groupRef, () => session.client.modify(groupRef, [memberChange('add', attr, PLACEHOLDER), del]));
+          break;
+        }
+        if (s.isAd && err.code === 'constraint' && /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))) break;
+        throw err;
       }
-      if (s.isAd && err.code === 'constraint' && /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))) continue;
-      throw err;
     }
   }
 }
