@@ -31,6 +31,7 @@ export class SendJob {
   private failed = 0;
   private readonly results: Array<UserOutcome | undefined>;
   private finishedAt: string | undefined;
+  private pausedUntil = 0;
   private readonly now: () => Date;
   private resolveDone!: (v: SendJobView) => void;
   /** Resolves with the final view once the job is finished or cancelled. */
@@ -69,6 +70,11 @@ export class SendJob {
       else this.failed++;
     }
     this.settleIfOver();
+  }
+
+  /** The server asked to wait: no mail starts before this time (ms since the epoch). */
+  pause(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 
   /** Stops new users from starting. False when the job has ended already (or is cancelling). */
@@ -115,6 +121,7 @@ export class SendJob {
       failed: this.failed,
       remaining: this.users.length - handled,
       inFlight: this.inFlight,
+      pausedUntil: this.state === 'running' && this.pausedUntil > this.now().getTime() ? new Date(this.pausedUntil).toISOString() : undefined,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       results,

@@ -271,7 +271,6 @@ export class OnboardingService {
     const t = await this.transport(settings.mail);
     const op = this.d.operations.start();
     const job = new SendJob(op.id, kind, users);
-    const gate = new SendGate();
     const phase = kind === 'activation' ? 'Sending activation mail' : 'Mailing temporary passwords';
     let last = 0;
     let trailing: ReturnType<typeof setTimeout> | undefined;
@@ -288,6 +287,12 @@ export class OnboardingService {
       last = Date.now();
       this.d.events.emit('app.progress', progressOf(job.view(), phase));
     };
+    const gate = new SendGate({
+      onHold: (until) => {
+        job.pause(until);
+        progress(true);
+      },
+    });
     op.signal.addEventListener('abort', () => job.cancel() && progress(true), { once: true });
     const one =
       kind === 'activation'
@@ -682,7 +687,8 @@ function progressOf(v: SendJobView, what: string): SendProgress {
     sent: v.sent,
     failed: v.failed,
     remaining: v.remaining,
-    message: `${phase === 'sending' ? what : phase === 'cancelling' ? 'Cancelling: mails in flight finish' : phase === 'cancelled' ? 'Cancelled' : 'Done'} (${counts})`,
+    pausedUntil: v.pausedUntil,
+    message: `${phase === 'sending' ? (v.pausedUntil ? `${what}: paused, the server asked to wait until ${v.pausedUntil}` : what) : phase === 'cancelling' ? 'Cancelling: mails in flight finish' : phase === 'cancelled' ? 'Cancelled' : 'Done'} (${counts})`,
   };
 }
 

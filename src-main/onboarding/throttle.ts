@@ -37,14 +37,18 @@ export class SendGate {
   private readonly sleep: Sleep;
   private readonly now: () => number;
 
-  constructor(opts: { sleep?: Sleep; now?: () => number } = {}) {
+  private readonly onHold: (until: number) => void;
+
+  constructor(opts: { sleep?: Sleep; now?: () => number; onHold?: (until: number) => void } = {}) {
     this.sleep = opts.sleep ?? sleep;
     this.now = opts.now ?? Date.now;
+    this.onHold = opts.onHold ?? (() => undefined);
   }
 
   /** No worker starts a mail before now + ms. */
   hold(ms: number): void {
     this.until = Math.max(this.until, this.now() + ms);
+    this.onHold(this.until);
   }
 
   /** How long the pause still lasts (0 when none). */

@@ -172,6 +172,8 @@ export interface SendJobView {
   /** Users not settled yet (in flight included); after a cancel, those never reached. */
   remaining: number;
   inFlight: number;
+  /** The server asked to slow down (Graph 429 Retry-After, SMTP 421/45x): no mail starts before this time. */
+  pausedUntil?: string;
   startedAt: string;
   finishedAt?: string;
   /** Per user handled, in the order selected. */
@@ -193,6 +195,8 @@ export interface SendProgress {
   sent: number;
   failed: number;
   remaining: number;
+  /** Set while the server's "slow down" pause lasts. */
+  pausedUntil?: string;
 }
 
 export function isSendProgress(p: { operationId: string }): p is SendProgress {

@@ -77,6 +77,19 @@ describe('SendJob', () => {
     expect((await job.done).state).toBe('finished');
   });
 
+  it('shows a server-asked pause while it lasts and the job runs', async () => {
+    let now = 1_000_000;
+    const job = new SendJob('jp', 'activation', users(1), () => new Date(now));
+    job.pause(now + 60_000);
+    expect(job.view().pausedUntil).toBe(new Date(1_060_000).toISOString());
+    now += 61_000;
+    expect(job.view().pausedUntil).toBeUndefined();
+    job.pause(now + 5_000);
+    const a = job.claim()!;
+    job.settle(a.index, ok(a.user));
+    expect((await job.done).pausedUntil).toBeUndefined();
+  });
+
   it('refuses a settle for a user not claimed, or twice', () => {
     const job = new SendJob('j5', 'activation', users(2));
     expect(() => job.settle(0, 'notReached')).toThrow();

@@ -56,7 +56,7 @@ const useStyles = makeStyles({
 });
 
 /** The counts a progress bar shows: from the job's first view, then from its events. */
-type Counts = Pick<SendProgress, 'sent' | 'failed' | 'remaining' | 'total' | 'phase'> & { jobId: string };
+type Counts = Pick<SendProgress, 'sent' | 'failed' | 'remaining' | 'total' | 'phase' | 'pausedUntil'> & { jobId: string };
 
 const countsOf = (v: SendJobView): Counts => ({
   jobId: v.jobId,
@@ -65,6 +65,7 @@ const countsOf = (v: SendJobView): Counts => ({
   remaining: v.remaining,
   total: v.total,
   phase: v.state === 'running' ? 'sending' : v.state,
+  pausedUntil: v.pausedUntil,
 });
 
 const n = (count: number) => `${count.toLocaleString()} user${count === 1 ? '' : 's'}`;
@@ -152,7 +153,7 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
               label={
                 progress.phase === 'cancelling'
                   ? 'Cancelling: mails in flight finish…'
-                  : `Sending: ${progress.sent} sent, ${progress.failed} failed, ${progress.remaining} left`
+                  : `${progress.pausedUntil ? `Paused until ${new Date(progress.pausedUntil).toLocaleTimeString()} (the mail server asked to slow down)` : 'Sending'}: ${progress.sent} sent, ${progress.failed} failed, ${progress.remaining} left`
               }
               validationState="none"
             >
