@@ -65,6 +65,28 @@ export class Db {
     }
   }
 
+  /**
+   * A transaction that writes a lot (an import commit: ~230 MB of new pages for 100,000 users)
+   * with a page cache big enough for its working set, so the random-order index pages it touches
+   * stay in memory instead of being spilled to the WAL and read back again and again (with the
+   * default 2 MB cache that was ~1.4 s of system time per 100,000 users). Temporary B-trees
+   * (statement journals) live in memory too. Both are set back once it ends; the pages are only
+   * allocated as they are used.
+   */
+  bulkTransaction<T>(fn: () => T, cacheMb = 256): T {
+    if (this.depth > 0) return this.transaction(fn);
+    const cache = (this.sqlite.prepare('PRAGMA cache_size').get() as { cache_size: number }).cache_size;
+    const temp = (this.sqlite.prepare('PRAGMA temp_store').get() as { temp_store: number }).temp_store;
+    this.sqlite.exec(`PRAGMA cache_size = ${-Math.round(cacheMb * 1024)}`);
+    this.sqlite.exec('PRAGMA temp_store = MEMORY');
+    try {
+      return this.transaction(fn);
+    } finally {
+      this.sqlite.exec(`PRAGMA temp_store = ${Math.trunc(temp)}`);
+      this.sqlite.exec(`PRAGMA cache_size = ${Math.trunc(cache)}`);
+    }
+  }
+
   /** Bumps the counter every local change moves, so stale plans are seen. */
   bumpLocalChange(): number {
     this.run("UPDATE counters SET value = value + 1 WHERE name = 'localChange'");
@@ -92,4 +114,14 @@ export class Db {
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
-export const nowIso = () => new Date().toISOString();
+// The same text within a millisecond: a bulk write asks ~300,000 times a second.
+let lastMs = NaN;
+let lastIso = '';
+export const nowIso = (): string => {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+};

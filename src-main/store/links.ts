@@ -65,6 +65,25 @@ export class LinksRepo {
     return r && toLink(r);
   }
 
+  /**
+   * The links with any of these anchors or local ids: what a plan of many rows can touch, in one
+   * query instead of a look-up per row (the lists go in as JSON arrays).
+   */
+  forPlan(directoryId: string, objectType: Link['objectType'], anchors: readonly string[], localIds: readonly string[]): Link[] {
+    if (anchors.length === 0 && localIds.length === 0) return [];
+    return this.db
+      .all<LinkDb>(
+        `SELECT * FROM links WHERE directory_id = ?1 AND object_type = ?2 AND anchor IN (SELECT value FROM json_each(?3))
+         UNION
+         SELECT * FROM links WHERE directory_id = ?1 AND object_type = ?2 AND local_id IN (SELECT value FROM json_each(?4))`,
+        directoryId,
+        objectType,
+        JSON.stringify(anchors),
+        JSON.stringify(localIds),
+      )
+      .map(toLink);
+  }
+
   /** The link whose remote ref (DN / id) is this one, compared case-insensitively for DNs. */
   byRef(directoryId: string, objectType: Link['objectType'], ref: string): Link | undefined {
     const r =

@@ -60,7 +60,22 @@ export class UsersRepo {
   }
 
   insert(input: UserInput, id: string = randomUUID()): User {
+    return toUser(this.write(input, id));
+  }
+
+  /**
+   * Inserts without reading the user back or parsing it (an import commit's 100,000 creates):
+   * the returned function gives the stored user, for the few callers that need all of it.
+   */
+  insertLazy(input: UserInput, id: string): () => User {
+    const row = this.write(input, id);
+    return () => toUser(row);
+  }
+
+  /** The row as stored: toUser of it is what a read-back would return. */
+  private write(input: UserInput, id: string): UserRowDb {
     const now = nowIso();
+    const data = JSON.stringify(input);
     this.db.run(
       `INSERT INTO users (id, user_name, display_name, email, employee_number, active, data, created, modified, version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
@@ -70,11 +85,11 @@ export class UsersRepo {
       primaryEmail(input) ?? '',
       input.employeeNumber ?? '',
       input.active ? 1 : 0,
-      JSON.stringify(input),
+      data,
       now,
       now,
     );
-    return this.get(id)!;
+    return { id, data, created: now, modified: now, version: 1 };
   }
 
   update(id: string, input: UserInput): User {
