@@ -281,6 +281,8 @@ class Planner {
   private readonly createNames = new Map<string, number>();
   private linkedUsers = 0;
   private linkedGroups = 0;
+  /** Delta: linked users reported deleted (anchor → local id), for their memberships. */
+  private readonly goneUsers = new Map<string, string>();
   /** An empty store (a first import) needs no matching lookups at all. */
   private readonly localUsers: number;
   /** Set for a delta plan: only reported objects are read; nothing is missing unless reported deleted. */
@@ -512,6 +514,7 @@ class Planner {
       const l = this.deps.repos.links.byAnchor(this.dirId, 'user', anchor);
       const u = l && this.deps.repos.users.get(l.localId);
       if (!l || !u) continue;
+      this.goneUsers.set(anchor, l.localId);
       this.counts.users.missing++;
       this.push({
         objectType: 'user',
@@ -726,6 +729,39 @@ class Planner {
             memberAnchor: anchor,
             memberLocalId: lm.id,
             memberType: lm.type,
+            memberName,
+          } satisfies MembershipRowData,
+        });
+      }
+    }
+    if (removed) this.goneMemberships(new Set(planned.map((p) => p.g.anchor)), localToGroupAnchor);
+  }
+
+  /**
+   * Delta: a deleted user leaves the groups it was in, as a full read would show. Its groups may not be
+   * among the reported ones (a server need not report a group whose member link went with the user).
+   */
+  private goneMemberships(reported: Set<string>, localToGroupAnchor: Map<string, string>): void {
+    for (const [anchor, userId] of this.goneUsers) {
+      const memberName = this.deps.repos.users.get(userId)?.userName ?? anchor;
+      for (const g of this.deps.repos.groups.groupsOf(userId)) {
+        const groupAnchor = localToGroupAnchor.get(g.id);
+        if (!groupAnchor || reported.has(groupAnchor)) continue;
+        this.counts.memberships.remove++;
+        this.push({
+          objectType: 'membership',
+          action: 'remove',
+          localId: g.id,
+          anchor: groupAnchor,
+          display: `${g.displayName} ← ${memberName}`,
+          changes: { [`member of ${g.displayName}`]: [true, false] },
+          data: {
+            groupAnchor,
+            groupLocalId: g.id,
+            groupName: g.displayName,
+            memberAnchor: anchor,
+            memberLocalId: userId,
+            memberType: 'User',
             memberName,
           } satisfies MembershipRowData,
         });

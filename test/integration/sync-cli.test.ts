@@ -101,8 +101,13 @@ describe('provision-desk', () => {
     const done = JSON.parse(c.stdout);
     expect(done.committed.users.create).toBe(120);
     expect(done.runId).not.toBe(plan.runId);
-    const again = await cli(['import', 'Lab', '--preview', '--json', ...dd()]);
+    const again = await cli(['import', 'Lab', '--preview', '--full', '--json', ...dd()]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ mode: 'full', modeReason: 'A full preview was asked for.' });
     expect(JSON.parse(again.stdout).users).toEqual({ create: 0, update: 0, unchanged: 120, missing: 0, conflict: 0 });
+    // Without --full: only the changes since that commit (none).
+    const delta = await cli(['import', 'Lab', '--preview', '--json', ...dd()]);
+    expect(delta.code, delta.stderr).toBe(3);
+    expect(JSON.parse(delta.stdout)).toMatchObject({ mode: 'delta', users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 } });
   });
 
   it('user add / user delete provision through the outbox; push --preview is plan only; outbox --json', async () => {

@@ -103,7 +103,8 @@ afterAll(async () => {
   }
 }, 300_000);
 
-const preview = () => t.app.sync.previewImport(dirId);
+// Full reads: these tests count every object (delta previews: sync-delta-samba.test.ts).
+const preview = () => t.app.sync.previewImport(dirId, { mode: 'full' });
 
 describe('import from Samba AD', () => {
   let first: RunSummary;
@@ -201,6 +202,7 @@ describe('import from Samba AD', () => {
     const p = await cli(['import', 'Samba', '--preview', '--json', '--data-dir', dataDir]);
     expect(p.code).toBe(4); // plan shows the threshold
     const plan = JSON.parse(p.stdout);
+    expect(plan.mode).toBe('delta'); // only the changes since the last commit: the 600 deletions
     expect(plan.users.missing).toBe(600);
     expect(plan.memberships.remove).toBe(600);
     expect(plan.threshold).toMatchObject({ exceeded: true, deletions: 600, limitCount: 500 });

@@ -46,7 +46,7 @@ describe('a read cut short by the server', () => {
       const pr = p as { phase: string; done: number };
       if (name === 'app.progress' && pr.phase === 'reading users' && pr.done >= 200 && !stopping) stopping = srv.stop();
     });
-    const err = await app.sync.previewImport(dir.id).then(
+    const err = await app.sync.previewImport(dir.id, { mode: 'full' }).then(
       () => undefined,
       (e: unknown) => e as { code: string; message: string; details: { runId: string } },
     );
