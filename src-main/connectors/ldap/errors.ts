@@ -4,6 +4,7 @@
 import { ConnectorError, type ConnectorErrorCode } from '../connector.ts';
 import { DnSyntaxError } from './escape.ts';
 import { FilterSyntaxError } from './filter.ts';
+import { ppolicyErrors, type PpolicyResponse } from './ppolicy.ts';
 
 /** What was being done, for the sentence and the details. Never a secret. */
 export interface ErrorContext {
@@ -13,7 +14,15 @@ export interface ErrorContext {
   url?: string;
   /** The search base, when a missing base means a configuration problem. */
   base?: string;
+  /** The password-policy response control the server sent with its answer, if any. */
+  ppolicy?: PpolicyResponse;
 }
+
+/**
+ * OpenLDAP's answer to any operation but a password change from an account
+ * that must change its password first (ppolicy pwdReset).
+ */
+const RESTRICTED_TO_PASSWORD_CHANGE = /Operations are restricted to bind\/unbind\/abandon\/StartTLS\/modify password/i;
 
 /** AD bind data codes (in "…, data 52e, v4563" of the diagnostic message). */
 export const adDataCodes: Record<string, { code: ConnectorErrorCode; meaning: string }> = {
@@ -80,6 +89,24 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
     return make('cancelled', 'The operation was cancelled.');
 
   const resultCode = resultCodeOf(err);
+  const policy = ctx.ppolicy?.error !== undefined ? ppolicyErrors[ctx.ppolicy.error] : undefined;
+  if (resultCode !== undefined && policy) {
+    // The password-policy control names the reason the result code alone hides.
+    const extra = { resultCode, resultName: (err as Error).name, ppolicyError: policy.name };
+    const sentence =
+      resultCode === 49 || ctx.action === 'bind'
+        ? `The directory refused the bind account${where(ctx)}: ${policy.meaning} (password policy).`
+        : `${doing(ctx)}${policy.meaning} (password policy).`;
+    return make(policy.code, sentence, extra, false);
+  }
+  if (resultCode === 53 && RESTRICTED_TO_PASSWORD_CHANGE.test(serverMessage)) {
+    return make(
+      'password_must_change',
+      `The bind account's password was reset and must be changed before it can do anything else${where(ctx)} (password policy).`,
+      { resultCode, resultName: (err as Error).name, ppolicyError: 'changeAfterReset' },
+      false,
+    );
+  }
   if (resultCode !== undefined) {
     const extra: Record<string, unknown> = { resultCode, resultName: (err as Error).name };
     switch (resultCode) {
@@ -93,8 +120,12 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
             adMeaning: decoded.meaning,
           });
         }
-        // OpenLDAP's password policy answers a locked account with invalidCredentials too (it never says "locked").
-        return make('invalid_credentials', `The directory refused the bind DN or password${where(ctx)}: invalid credentials, or an account locked by the directory's password policy.`, extra);
+        // Without a password-policy response (no ppolicy on the server, or none sent) a locked account looks the same.
+        return make(
+          'invalid_credentials',
+          `The directory refused the bind DN or password${where(ctx)}: ${ctx.ppolicy ? 'the password is wrong (or the account does not exist)' : "invalid credentials, or an account locked by the directory's password policy"}.`,
+          extra,
+        );
       }
       case 8:
       case 13:

@@ -3,12 +3,16 @@
 // step is reported; the first failure is named precisely (unreachable,
 // timeout, TLS required, certificate not trusted and which, invalid
 // credentials with AD's data code decoded, base DN not found, filter invalid).
+// Generic LDAP binds with the password-policy control (ppolicy.ts), so a
+// locked account, an expired password and one that must be changed are told
+// apart from a wrong password, and a password about to expire is a warning.
 import type { VerifyResult, VerifyStep } from '../../../src-preload/contract/directories.ts';
 import { ConnectorError } from '../connector.ts';
 import { openSession, type LdapSession } from './connection.ts';
 import { toConnectorError } from './errors.ts';
 import { parseFilter } from './filter.ts';
 import { attrMap, first, values } from './mapping.ts';
+import { PasswordPolicyRequest, humanDuration, ppolicyErrors } from './ppolicy.ts';
 import { countEntries, readEntry } from './read.ts';
 import type { LdapSettings } from './settings.ts';
 
@@ -114,8 +118,10 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
   }
 
   try {
+    // Connected here, bound below: the bind carries the password-policy control.
     session = await openSession(s, password, {
       signal,
+      anonymous: true,
       onAttempt: (url, err) => {
         if (err) steps.push({ name: `Connect to ${url}`, ok: false, detail: err.message });
       },
@@ -124,6 +130,13 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
     const err = toConnectorError(e);
     // The per-URL step is already there; add the summary.
     return fail(err, err.code.startsWith('invalid') || err.code.startsWith('account') || err.code.startsWith('password') ? 'Bind' : 'Connect and bind');
+  }
+  try {
+    const bound = await bindWithPolicy(s, session, password);
+    if (bound.warning) warnings.push(bound.warning);
+  } catch (e) {
+    await session.close();
+    return fail(e, 'Bind');
   }
   try {
     facts.server = session.url;
@@ -197,6 +210,41 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
   } finally {
     await session?.close();
   }
+}
+
+/**
+ * Binds the verify session as the configured account. Generic LDAP sends the
+ * password-policy request control: its answer names a locked account, an
+ * expired password or a reset one that must be changed (which OpenLDAP lets
+ * bind, restricted to changing it), and warns of a password about to expire.
+ * Active Directory says the same through its bind data codes (errors.ts).
+ */
+export async function bindWithPolicy(s: LdapSettings, session: LdapSession, password: string | undefined): Promise<{ warning?: string }> {
+  if (!password) {
+    throw new ConnectorError('invalid_credentials', 'No bind password is stored for this directory: enter it and save.', {
+      details: { url: session.url, action: 'bind' },
+      transient: false,
+    });
+  }
+  const policy = s.isAd ? undefined : new PasswordPolicyRequest();
+  try {
+    await session.client.bind(s.conn.bindDn, password, policy ? [policy] : undefined);
+  } catch (e) {
+    throw toConnectorError(e, { action: 'bind', url: session.url, ppolicy: policy?.response });
+  }
+  const r = policy?.response;
+  if (r?.error !== undefined && ppolicyErrors[r.error]) {
+    const p = ppolicyErrors[r.error]!;
+    throw new ConnectorError(p.code, `The directory accepted the bind account but restricts it (${session.url}): ${p.meaning} (password policy).`, {
+      details: { url: session.url, action: 'bind', ppolicyError: p.name, raw: policy?.raw },
+      transient: false,
+    });
+  }
+  if (r?.timeBeforeExpiration !== undefined)
+    return { warning: `The bind account's password expires in ${humanDuration(r.timeBeforeExpiration)}: change it in the directory and here before then.` };
+  if (r?.graceAuthNsRemaining !== undefined)
+    return { warning: `The bind account's password has expired: ${r.graceAuthNsRemaining} more logon${r.graceAuthNsRemaining === 1 ? '' : 's'} (grace) before it is refused. Change it now.` };
+  return {};
 }
 
 function hintFor(e: ConnectorError): string | undefined {

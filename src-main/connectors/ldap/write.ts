@@ -29,6 +29,7 @@ import {
   userDataToAttributes,
   writeActive,
 } from './mapping.ts';
+import { PasswordPolicyRequest } from './ppolicy.ts';
 import { readEntry, searchPages } from './read.ts';
 import type { LdapSettings } from './settings.ts';
 
@@ -361,7 +362,13 @@ export async function setPassword(
   // ppolicy unlocks an account whose password an admin sets: a disabled
   // account must stay disabled, so its lock is read first and put back after.
   const lock = await readPpolicyLock(session, s, ref);
-  await run(session, 'set password', ref, () => session.client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(ref, password)));
+  // With the password-policy control the server says why a password is refused (too short, in history…).
+  const policy = new PasswordPolicyRequest();
+  try {
+    await session.client.exop(PASSWORD_MODIFY_OID, passwordModifyRequest(ref, password), [policy]);
+  } catch (e) {
+    throw toConnectorError(e, { action: 'set password', dn: ref, url: session.url, ppolicy: policy.response });
+  }
   if (lock) await run(session, 'keep the account disabled', ref, () => session.client.modify(ref, replace(lock.attribute, lock.values)));
   if (opts.mustChange !== undefined) {
     // ppolicy: pwdReset TRUE after an admin's password set = "must change at next logon";
