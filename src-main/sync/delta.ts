@@ -120,10 +120,11 @@ export function chooseMode(
 export function holdReason(counts: Partial<PlanCounts>, totalRows: number, selectedRows: number): string | undefined {
   const conflicts = (counts.users?.conflict ?? 0) + (counts.groups?.conflict ?? 0);
   const left = totalRows - selectedRows;
-  if (left > 0 && conflicts > 0)
-    return `${left} rows were not applied (${conflicts} of them conflicts); the next preview reads them again.`;
-  if (left > 0) return `${left} rows were not selected; the next preview reads them again.`;
-  if (conflicts > 0) return `${conflicts} conflicts were left unresolved; the next preview reads them again.`;
+  const rows = (n: number) => (n === 1 ? '1 row was' : `${n} rows were`);
+  const again = 'the next preview reads them again.';
+  if (left > 0 && conflicts > 0) return `${rows(left)} not applied (${conflicts} of them conflicts); ${again}`;
+  if (left > 0) return `${rows(left)} not selected; ${again}`;
+  if (conflicts > 0) return `${conflicts === 1 ? '1 conflict was' : `${conflicts} conflicts were`} left unresolved; ${again}`;
   return undefined;
 }
 

@@ -40,7 +40,8 @@ interface ImportState {
   /** Commit refused by the deletion threshold: the admin may allow it explicitly. */
   thresholdError?: { message: string; details?: string };
   choose(id: string | undefined): void;
-  preview(): Promise<void>;
+  /** 'auto': the changes since the last committed import when possible; 'full': everything. */
+  preview(mode?: 'auto' | 'full'): Promise<void>;
   cancel(): Promise<void>;
   setFilter(f: Partial<RowFilter>): void;
   loadRows(): Promise<void>;
@@ -83,7 +84,7 @@ export const useImport = create<ImportState>((set, get) => ({
     set({ ...noPlan(), progress: undefined });
   },
 
-  async preview() {
+  async preview(mode = 'auto') {
     const directoryId = get().directoryId;
     if (!directoryId || get().phase === 'previewing') return;
     const startedAt = Date.now();
@@ -101,8 +102,13 @@ export const useImport = create<ImportState>((set, get) => ({
     // The estimate: what the last good preview of this directory read.
     void call('runs.list', { directoryId, kind: 'import' })
       .then((runs) => {
+        // A full read is estimated from the last full one (a delta reads only the changes).
         const last = runs.find(
-          (r) => r.status !== 'failed' && r.status !== 'cancelled' && r.read.users + r.read.groups > 0,
+          (r) =>
+            r.status !== 'failed' &&
+            r.status !== 'cancelled' &&
+            r.read.users + r.read.groups > 0 &&
+            (mode !== 'full' || r.mode === 'full'),
         );
         set({ expected: last ? last.read.users + last.read.groups : undefined });
       })
@@ -114,7 +120,7 @@ export const useImport = create<ImportState>((set, get) => ({
       set({ progress: { ...p, startedAt } });
     });
     try {
-      const run = await call('import.preview', { directoryId });
+      const run = await call('import.preview', { directoryId, mode });
       set({ run, phase: 'ready', filter: { text: '', objectType: undefined, action: undefined } });
       void get().loadRows();
     } catch (err) {

@@ -143,7 +143,7 @@ test('an Active Directory directory is added, verified, and a previewed selectio
   // Import: one click from the directory's row.
   await page.getByRole('button', { name: `Import from Samba ${tag}` }).click();
   await expect(page.getByRole('heading', { name: 'Import' })).toBeVisible();
-  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
   const summary = page.getByRole('region', { name: 'Preview summary' });
   await expect(summary).toBeVisible({ timeout: 120_000 });
   await expect(summary.getByRole('button', { name: 'Users new: 2' })).toBeVisible();
@@ -193,6 +193,22 @@ test('an Active Directory directory is added, verified, and a previewed selectio
   await expect(page.getByRole('cell', { name: sam('bob'), exact: true })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'Bob Stone' })).toBeVisible();
   await expect(page.getByRole('cell', { name: sam('carl'), exact: true })).toHaveCount(0);
+
+  // Carl's row was left out, so that commit could not be the starting point for changes: the next
+  // Preview reads everything and says why. Committed whole, the one after is a delta with nothing to do.
+  await page.getByRole('tab', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await expect(summary).toContainText('Full preview', { timeout: 120_000 });
+  await expect(summary).toContainText('1 row was not selected');
+  await expect(summary.getByRole('button', { name: 'Users new: 1' })).toBeVisible();
+  await page.getByRole('button', { name: 'Commit…' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Commit', exact: true }).click();
+  await expect(page.getByText('The import is committed')).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  await expect(summary).toContainText('Changes since the import committed', { timeout: 120_000 });
+  await expect(summary).toContainText('Read 0 users');
+  await page.getByRole('button', { name: 'Full preview' }).click();
+  await expect(summary).toContainText('A full preview was asked for.', { timeout: 120_000 });
   expect(errors).toEqual([]);
 });
 

@@ -181,7 +181,7 @@ describe('delta imports: mode and token rules', () => {
     const one = app.sync.rows(d.runId).rows.find((r) => r.display.startsWith('user1 '))!;
     app.sync.commitImport({ runId: d.runId, seqs: [one.seq] });
     expect(app.sync.run(d.runId).deltaToken).toBe('held');
-    expect(state(dirId)).toMatchObject({ token: committed, held: { runId: d.runId, reason: expect.stringMatching(/1 rows were not selected/) } });
+    expect(state(dirId)).toMatchObject({ token: committed, held: { runId: d.runId, reason: expect.stringMatching(/1 row was not selected/) } });
     const again = await app.sync.previewImport(dirId);
     expect(again.mode).toBe('delta');
     // user1 was applied (now unchanged, not listed); user2 was left behind and is back.
@@ -251,8 +251,8 @@ describe('delta imports: mode and token rules', () => {
     const counts = (c: number) => ({ users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: c }, groups: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 } });
     expect(holdReason(counts(0), 10, 10)).toBeUndefined();
     expect(holdReason(counts(0), 0, 0)).toBeUndefined();
-    expect(holdReason(counts(0), 10, 9)).toMatch(/1 rows were not selected/);
-    expect(holdReason(counts(1), 10, 10)).toMatch(/1 conflicts/);
+    expect(holdReason(counts(0), 10, 9)).toMatch(/1 row was not selected/);
+    expect(holdReason(counts(1), 10, 10)).toMatch(/1 conflict was left unresolved/);
     expect(holdReason(counts(2), 10, 5)).toMatch(/5 rows were not applied \(2 of them conflicts\)/);
   });
 });

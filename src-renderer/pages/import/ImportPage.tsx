@@ -34,7 +34,7 @@ import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
-import { duration, plural } from '../../components/format.ts';
+import { duration, plural, when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
@@ -204,6 +204,11 @@ function Summary(props: { run: RunSummary }) {
   const actions = ['create', 'update', 'unchanged', 'missing', 'conflict'] as const;
   return (
     <Card className={styles.card} role="region" aria-label="Preview summary">
+      <Text>
+        {c.mode === 'delta'
+          ? `Changes since the import committed ${when(c.since)}: only objects changed or deleted in ${c.directoryName} since then are read and listed. `
+          : `Full preview: every object in ${c.directoryName} is read.${c.modeReason ? ` ${c.modeReason}` : ''} `}
+      </Text>
       <Text>
         Read {plural(c.read.users, 'user')} and {plural(c.read.groups, 'group')} from {c.directoryName}.{' '}
         {c.status === 'committed' || useImport.getState().phase === 'committed'
@@ -417,6 +422,14 @@ export function ImportPage() {
           onClick={() => void s.preview()}
         >
           Preview
+        </Button>
+        {/* Preview reads only the changes when it can; this one always reads everything. */}
+        <Button
+          icon={<EyeRegular />}
+          disabled={!s.directoryId || s.phase === 'previewing' || s.phase === 'committing'}
+          onClick={() => void s.preview('full')}
+        >
+          Full preview
         </Button>
         {run && (
           <>
