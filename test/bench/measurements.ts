@@ -49,6 +49,7 @@ async function optional(file: string, name: string, unit: string, what: string, 
 
 export const measurements: Measurement[] = [
   ldapList,
+  await optional('./samba.ts', 'samba-list', 'ms', 'the Samba AD listing bench', 'sambaListMeasurement'),
   await optional('./sync.ts', 'sync', 'ms', 'the sync engine bench', 'syncMeasurement'),
   await optional('./graph.ts', 'graph', 'requests', 'the Graph bench', 'graphMeasurement'),
   await optional('./users-filter.ts', 'users-filter', 'ms', 'the users list bench', 'usersFilterMeasurement'),
