@@ -168,9 +168,21 @@ export class RunsRepo {
     );
   }
 
-  /** Keeps the token a preview obtained with its run (see RunDelta). */
+  /**
+   * Keeps the token a preview obtained with its run (see RunDelta), and drops those of the directory's
+   * earlier runs: none of them can be committed any more (a newer preview exists), and a committed one's
+   * token already lives in directories.delta_state. An OpenLDAP token holds the anchor set (~8 bytes per
+   * entry), so runs do not each keep one.
+   */
   setDelta(id: string, delta: RunDelta): void {
-    this.db.run('UPDATE import_runs SET delta = ? WHERE id = ?', JSON.stringify(delta), id);
+    this.db.transaction(() => {
+      this.db.run(
+        "UPDATE import_runs SET delta = NULL WHERE directory_id = (SELECT directory_id FROM import_runs WHERE id = ?) AND id <> ? AND delta IS NOT NULL",
+        id,
+        id,
+      );
+      this.db.run('UPDATE import_runs SET delta = ? WHERE id = ?', JSON.stringify(delta), id);
+    });
   }
 
   /** Adds fields to a run's counts (e.g. what its commit did with the delta token). */

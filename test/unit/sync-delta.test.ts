@@ -150,6 +150,9 @@ describe('delta imports: mode and token rules', () => {
     const d2 = await app.sync.previewImport(dirId);
     expect(fake.deltaCalls.at(-1)).toBe(committed);
     expect(rowsOf(d2.runId)).toEqual(rowsOf(d1.runId));
+    // The abandoned run no longer keeps a token (only the latest preview can be committed).
+    expect(app.repos.runs.get(d1.runId)!.delta).toBeUndefined();
+    expect(app.repos.runs.get(d2.runId)!.delta?.token).toBe(JSON.stringify({ e: 1, v: 8 }));
     // Failed: nothing moves either.
     fake.failDelta = new ConnectorError('unreachable', 'down');
     await expect(app.sync.previewImport(dirId)).rejects.toMatchObject({ code: 'source_failed' });
