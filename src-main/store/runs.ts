@@ -177,7 +177,10 @@ export class RunsRepo {
   setDelta(id: string, delta: RunDelta): void {
     this.db.transaction(() => {
       this.db.run(
-        "UPDATE import_runs SET delta = NULL WHERE directory_id = (SELECT directory_id FROM import_runs WHERE id = ?) AND id <> ? AND delta IS NOT NULL",
+        // Earlier runs only: two previews finishing out of order never drop the newer one's token.
+        `UPDATE import_runs SET delta = NULL
+         WHERE delta IS NOT NULL AND directory_id = (SELECT directory_id FROM import_runs WHERE id = ?)
+           AND rowid < (SELECT rowid FROM import_runs WHERE id = ?)`,
         id,
         id,
       );
