@@ -104,9 +104,12 @@ export class OutboxRepo {
   claim(directoryId: string, limit: number, now = nowIso()): OutboxItem[] {
     if (limit <= 0) return [];
     return this.db.transaction(() => {
+      // Walked in id order on outbox_dir_state (the unary + keeps the planner off outbox_due, which
+      // would check and sort every pending item of the directory on each claim: quadratic over a
+      // 10,000-item run); it stops after `limit` hits.
       const rows = this.db.all<OutboxDb>(
         `SELECT o.* FROM outbox o
-         WHERE o.directory_id = ? AND o.state = 'pending' AND o.next_attempt_at <= ?
+         WHERE o.directory_id = ? AND o.state = 'pending' AND +o.next_attempt_at <= ?
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.directory_id = o.directory_id AND p.local_id = o.local_id
                            AND p.id < o.id AND p.state IN ('pending','running'))
          ORDER BY o.id LIMIT ?`,
@@ -114,20 +117,27 @@ export class OutboxRepo {
         now,
         limit,
       );
-      const ts = nowIso();
-      for (const r of rows) this.db.run("UPDATE outbox SET state = 'running', updated = ? WHERE id = ?", ts, r.id);
+      if (rows.length > 0)
+        this.db.run(
+          "UPDATE outbox SET state = 'running', updated = ? WHERE id IN (SELECT value FROM json_each(?))",
+          nowIso(),
+          JSON.stringify(rows.map((r) => r.id)),
+        );
       return rows.map((r) => ({ ...toItem(r), state: 'running' as const }));
     });
   }
 
   /** Directories with work due now, and the earliest time any pending item becomes due. */
   due(now = nowIso()): { directories: string[]; nextAt?: string } {
+    // Per directory, one seek on outbox_dir_state finds the first due item (rather than a
+    // DISTINCT over every pending item, which a 10,000-item run pays at each claim).
     const dirs = this.db
-      .all<{ directory_id: string }>(
-        "SELECT DISTINCT directory_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?",
+      .all<{ id: string }>(
+        `SELECT d.id FROM directories d WHERE EXISTS (SELECT 1 FROM outbox o
+           WHERE o.directory_id = d.id AND o.state = 'pending' AND +o.next_attempt_at <= ?)`,
         now,
       )
-      .map((r) => r.directory_id);
+      .map((r) => r.id);
     const next = this.db.get<{ t: string | null }>("SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'");
     return { directories: dirs, nextAt: next?.t ?? undefined };
   }

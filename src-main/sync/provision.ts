@@ -19,7 +19,8 @@ import { openPassword } from './recorder.ts';
 export interface ProvisionContext {
   db: Db;
   links: LinksRepo;
-  reports: ReportsRepo;
+  /** Where report entries go (the worker gathers a batch's entries into one multi-row insert). */
+  reports: Pick<ReportsRepo, 'add'>;
   outbox: OutboxRepo;
   users: UsersRepo;
   groups: GroupsRepo;
@@ -76,9 +77,10 @@ function report(ctx: ProvisionContext, e: Omit<ReportEntryInput, 'application' |
   ctx.reports.add({ ...e, application: ctx.directory.config.name, directoryId: ctx.directory.id, runId: e.runId ?? ctx.runId });
 }
 
-function linkUser(ctx: ProvisionContext, localId: string, remote: { anchor: string; ref: string }): void {
-  // An anchor linked to another local object (e.g. a re-created user) moves to this one.
-  const other = ctx.links.byAnchor(ctx.directory.id, 'user', remote.anchor);
+function linkUser(ctx: ProvisionContext, localId: string, remote: { anchor: string; ref: string }, created = false): void {
+  // An anchor linked to another local object (e.g. a re-created user) moves to this one
+  // (an object the directory has just created has an anchor nobody holds yet).
+  const other = created ? undefined : ctx.links.byAnchor(ctx.directory.id, 'user', remote.anchor);
   if (other && other.localId !== localId) ctx.links.delete(ctx.directory.id, 'user', other.localId);
   ctx.links.upsert({
     directoryId: ctx.directory.id,
@@ -200,6 +202,7 @@ export async function runUserCreates(
     }
     try {
       const p = JSON.parse(item.payload) as Payloads['user.create'];
+      identifiers.set(item, identifierOf(item, p as unknown as Record<string, unknown>));
       const user = ctx.users.get(item.localId) ?? p.user;
       const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
       todo.push({ k: out.length, item, data: remoteOf(ctx, user), password, mustChange: p.mustChange });
@@ -282,9 +285,20 @@ interface Payloads {
   'membership.remove': Payloads['membership.add'];
 }
 
+/** Identifiers already read from an item's payload (parsing a whole user's JSON again per report entry shows in a 10,000-user run). */
+const identifiers = new WeakMap<OutboxItem, string>();
+
 /** Identifier the report shows for an item (the end user's name where there is one). */
 export function itemIdentifier(item: OutboxItem): string {
-  const p = JSON.parse(item.payload) as Record<string, unknown>;
+  let id = identifiers.get(item);
+  if (id === undefined) {
+    id = identifierOf(item, JSON.parse(item.payload) as Record<string, unknown>);
+    identifiers.set(item, id);
+  }
+  return id;
+}
+
+function identifierOf(item: OutboxItem, p: Record<string, unknown>): string {
   switch (item.op) {
     case 'user.create':
     case 'user.delete':
@@ -344,7 +358,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
     case 'user.create': {
       if (created) {
         // Made (or matched) by a bulk create (runUserCreates): only the bookkeeping is left.
-        after = () => linkUser(ctx, item.localId, created.remote);
+        after = () => linkUser(ctx, item.localId, created.remote, created.action === 'create');
         return finish(created.action === 'create' ? `Created ${created.remote.ref}.` : `An existing object was linked: ${created.remote.ref}.`, {
           changes: created.changes,
         });

@@ -6,13 +6,26 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
 import type { OutboxItem } from '../store/outbox.ts';
+import type { ReportEntryInput, ReportsRepo } from '../store/reports.ts';
 import { withBulkReportUsers } from './common.ts';
 import { bulkCreator, describeError, errorText, itemIdentifier, reportObjectType, runItem, runUserCreates, scrubbed, type Outcome, type ProvisionContext } from './provision.ts';
 
 /** User creates sent together to a connector that creates in bulk (Graph's $batch holds 20). */
 const BULK_CREATES = 20;
+/**
+ * Results are written together, at most FLUSH_ITEMS or FLUSH_MS after the first one finished: each
+ * commit writes every page it touched (links and outbox indexes are keyed by random ids), so a
+ * bigger batch costs less per item. A crash loses at most that window's bookkeeping, never an
+ * object: the items are still running in the table, resumed on restart, and their creates link
+ * what the directory already holds.
+ */
+const FLUSH_ITEMS = 250;
+const FLUSH_MS = 100;
+/** Change notices (the window refreshes its outbox view on each) go out at most this often. */
+const CHANGED_MS = 250;
 
-export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId'> {
+export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports'> {
+  reports: ReportsRepo;
   directoryRecord(id: string): DirectoryRecord | undefined;
   connectorFor(id: string): Connector;
   onChanged?: () => void;
@@ -53,7 +66,19 @@ export class OutboxWorker {
   private readonly queued = new Map<string, OutboxItem[]>();
   /** Results of finished items, written together in one transaction (write-behind). */
   private writes: Array<() => void> = [];
+  /** While a flush runs them: their report entries, written by one multi-row insert. */
+  private gathered?: ReportEntryInput[];
+  private readonly reports: Pick<ReportsRepo, 'add'> = {
+    add: (e) => {
+      if (!this.gathered) return this.d.reports.add(e);
+      this.gathered.push(e);
+      return 0;
+    },
+  };
   private flushTimer?: NodeJS.Timeout;
+  /** A change notice is due (they go out at most every CHANGED_MS: a run must not flood the window). */
+  private changedDue = false;
+  private changedTimer?: NodeJS.Timeout;
 
   constructor(deps: WorkerDeps, opts: WorkerOptions = {}) {
     this.d = deps;
@@ -72,7 +97,7 @@ export class OutboxWorker {
     this.running = true;
     if (!this.resumed) {
       this.resumed = true;
-      if (this.d.outbox.resumeRunning() > 0) this.d.onChanged?.();
+      if (this.d.outbox.resumeRunning() > 0) this.changed();
     }
     this.loop = this.run();
   }
@@ -90,6 +115,33 @@ export class OutboxWorker {
     if (unstarted.length > 0) this.d.outbox.release(unstarted);
     for (const { connector } of this.connectors.values()) await connector.close().catch(() => undefined);
     this.connectors.clear();
+    if (this.changedTimer) clearTimeout(this.changedTimer);
+    this.changedTimer = undefined;
+    if (this.changedDue) {
+      this.changedDue = false;
+      this.d.onChanged?.();
+    }
+  }
+
+  /** Tells the shell the outbox changed: at once, then at most every CHANGED_MS while changes go on. */
+  private changed(): void {
+    if (this.changedTimer) {
+      this.changedDue = true;
+      return;
+    }
+    this.d.onChanged?.();
+    const tick = () => {
+      if (!this.changedDue) {
+        this.changedTimer = undefined;
+        return;
+      }
+      this.changedDue = false;
+      this.d.onChanged?.();
+      this.changedTimer = setTimeout(tick, CHANGED_MS);
+      this.changedTimer.unref?.();
+    };
+    this.changedTimer = setTimeout(tick, CHANGED_MS);
+    this.changedTimer.unref?.();
   }
 
   /** New work was queued. */
@@ -136,25 +188,41 @@ export class OutboxWorker {
     return n;
   }
 
-  /** Queues a finished item's writes; they land together (at most ~25 ms or 100 items later). */
+  /** Queues a finished item's writes; they land together (at most FLUSH_MS or FLUSH_ITEMS items later). */
   private write(fn: () => void): void {
     this.writes.push(fn);
-    if (this.writes.length >= 100) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), 25);
+    if (this.writes.length >= FLUSH_ITEMS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
-  private flush(): void {
+  /**
+   * Writes the queued results in one transaction. `then` (the loop's next claim) joins that
+   * transaction: the outbox pages a claim touches are the ones the results just touched, and one
+   * commit is cheaper than two.
+   */
+  private flush(then?: () => void): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const ws = this.writes;
     this.writes = [];
-    if (ws.length === 0) return;
+    if (ws.length === 0) {
+      if (then) this.d.db.transaction(then);
+      return;
+    }
     try {
-      this.d.db.transaction(() =>
+      this.d.db.transaction(() => {
         withBulkReportUsers(this.d.db, () => {
-          for (const w of ws) w();
-        }),
-      );
+          const entries: ReportEntryInput[] = [];
+          this.gathered = entries;
+          try {
+            for (const w of ws) w();
+          } finally {
+            this.gathered = undefined;
+          }
+          this.d.reports.addMany(entries);
+        });
+        then?.();
+      });
     } catch {
       // One bad write must not lose the others: apply them one by one.
       for (const w of ws) {
@@ -164,9 +232,10 @@ export class OutboxWorker {
           console.error('[outbox] could not record a result:', err instanceof Error ? err.message : err);
         }
       }
+      if (then) this.d.db.transaction(then);
     }
-    this.d.onChanged?.();
-    this.wake();
+    this.changed();
+    if (!then) this.wake();
   }
 
   private async run(): Promise<void> {
@@ -176,12 +245,24 @@ export class OutboxWorker {
       try {
         // Refill the per-directory queues in batches (one claim transaction for many items).
         if (checkDue) {
+          // Results waiting to be written go first, in the same transaction as the claim.
           const { directories } = this.d.outbox.due();
-          for (const dirId of directories) {
-            const q = this.queued.get(dirId) ?? [];
-            if (q.length < this.o.concurrency) {
-              const want = this.bulk(dirId) ? this.o.concurrency * BULK_CREATES : this.o.concurrency * 4;
-              q.push(...this.d.outbox.claim(dirId, want - q.length));
+          const low = directories.filter((dirId) => (this.queued.get(dirId)?.length ?? 0) < this.o.concurrency);
+          if (low.length > 0) {
+            // Queued only once the claim is committed (a rolled-back claim left them pending).
+            let claimed: Array<[string, OutboxItem[]]> = [];
+            const claim = () => {
+              claimed = low.map((dirId) => {
+                const want = this.bulk(dirId) ? this.o.concurrency * BULK_CREATES : this.o.concurrency * 4;
+                return [dirId, this.d.outbox.claim(dirId, want - (this.queued.get(dirId)?.length ?? 0))];
+              });
+            };
+            if (this.writes.length >= FLUSH_ITEMS / 2) this.flush(claim);
+            else this.d.db.transaction(claim);
+            for (const [dirId, items] of claimed) {
+              if (items.length === 0) continue;
+              const q = this.queued.get(dirId) ?? [];
+              q.push(...items);
               this.queued.set(dirId, q);
             }
           }
@@ -281,6 +362,7 @@ export class OutboxWorker {
   private context(dir: DirectoryRecord): ProvisionContext {
     return {
       ...this.d,
+      reports: this.reports,
       directory: { id: dir.id, config: dir.config },
       connector: this.connector(dir),
       commit: (fn) => this.write(fn),
@@ -293,8 +375,8 @@ export class OutboxWorker {
       if (r.outcome.kind === 'defer') {
         this.d.outbox.markRetry(item.id, new Date(Date.now() + r.outcome.delayMs).toISOString(), r.outcome.reason, false);
       } else {
+        // The shell hears of it when its result is written (flush).
         this.stats.done++;
-        this.d.onChanged?.();
       }
     } catch (err) {
       this.fail(item, dir, err);
@@ -358,6 +440,6 @@ export class OutboxWorker {
         this.stats.failed++;
       }
     });
-    this.d.onChanged?.();
+    this.changed();
   }
 }

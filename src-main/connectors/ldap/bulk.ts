@@ -1,16 +1,21 @@
 // Bulk user creation for the outbox worker (BulkUserCreator, duck-typed in
 // sync/provision.ts): a batch of new users costs one search for existing
-// matches, the adds pipelined on one connection, and one search to read the
-// created entries back — instead of two searches, an add and a read per user.
+// matches (user names and e-mails in one filter) and the adds pipelined on
+// one connection, each asking for the entry as written with the Post-Read
+// control (RFC 4527: anchor and values come back in the add's answer) —
+// instead of two searches, an add and a read per user. A server that ignores
+// the control gets one search to read the created entries back.
 // Matching is the same as findUser: by the mapped userName attribute first,
 // then by the mapped e-mail attribute; an existing match is returned as it is
 // (the caller links it and brings it in line), never created twice.
+import { BerWriter, Control, SearchEntry, type BerReader } from 'ldapts';
 import { ConnectorError, type CreateUserOptions, type RemoteUser, type RemoteUserData } from '../connector.ts';
 import { primaryEmail } from '../../../src-preload/model.ts';
 import type { LdapSession } from './connection.ts';
-import { andFilters, ldapFilter, normalizeDn } from './escape.ts';
+import { andFilters, ldapFilter, normalizeDn, sameDn } from './escape.ts';
 import { toConnectorError } from './errors.ts';
 import { entryToRemoteUser, getUser, searchPages, userAttributes } from './read.ts';
+import type { LdapEntry } from './mapping.ts';
 import type { LdapSettings } from './settings.ts';
 import * as write from './write.ts';
 
@@ -21,24 +26,19 @@ function readAttr(s: LdapSettings, model: string): string | undefined {
   return s.userMapping.find((r) => r.model === model && r.direction !== 'export')?.remote;
 }
 
-/** Entries whose `attr` equals one of the values, under the base DN. */
+/** Entries whose attribute equals one of its values (any of the pairs), under the base DN. */
 async function searchByValues(
   session: LdapSession,
   s: LdapSettings,
-  attr: string,
-  vals: string[],
+  pairs: ReadonlyArray<[attr: string, value: string]>,
 ): Promise<RemoteUser[]> {
   const out: RemoteUser[] = [];
-  const unique = [...new Set(vals)];
-  for (let i = 0; i < unique.length; i += FILTER_CHUNK) {
-    const or = unique
-      .slice(i, i + FILTER_CHUNK)
-      .map((v) => `(${attr}=${ldapFilter`${v}`})`)
-      .join('');
+  const terms = [...new Set(pairs.map(([a, v]) => `(${a}=${ldapFilter`${v}`})`))];
+  for (let i = 0; i < terms.length; i += FILTER_CHUNK) {
     for await (const page of searchPages(session, {
       base: s.baseDn,
       scope: 'sub',
-      filter: andFilters(s.anyUserFilter, `(|${or})`),
+      filter: andFilters(s.anyUserFilter, `(|${terms.slice(i, i + FILTER_CHUNK).join('')})`),
       attributes: userAttributes(s),
       pageSize: 500,
       baseIsConfig: true,
@@ -54,7 +54,10 @@ async function searchByValues(
 
 const lc = (v: string | undefined) => (v ?? '').toLowerCase();
 
-/** Existing users matching each item (userName first, then e-mail), or undefined. */
+/**
+ * Existing users matching each item (userName first, then e-mail), or undefined.
+ * One search asks for both (a user found by name wins over one found by e-mail).
+ */
 export async function matchUsers(
   session: LdapSession,
   s: LdapSettings,
@@ -62,28 +65,73 @@ export async function matchUsers(
 ): Promise<Array<RemoteUser | undefined>> {
   const nameAttr = readAttr(s, 'userName');
   const mailAttr = readAttr(s, 'emails.work') ?? readAttr(s, 'emails');
+  const pairs: Array<[string, string]> = [];
+  for (const d of batch) {
+    if (nameAttr && d.userName) pairs.push([nameAttr, d.userName]);
+    const m = mailAttr ? primaryEmail(d) : undefined;
+    if (mailAttr && m) pairs.push([mailAttr, m]);
+  }
+  if (pairs.length === 0) return batch.map(() => undefined);
   const byName = new Map<string, RemoteUser>();
   const byMail = new Map<string, RemoteUser>();
-  if (nameAttr) {
-    const names = batch.map((d) => d.userName).filter((v) => !!v);
-    for (const u of await searchByValues(session, s, nameAttr, names))
-      if (!byName.has(lc(u.data.userName))) byName.set(lc(u.data.userName), u);
+  for (const u of await searchByValues(session, s, pairs)) {
+    if (nameAttr && !byName.has(lc(u.data.userName))) byName.set(lc(u.data.userName), u);
+    if (mailAttr) for (const m of u.data.emails) if (!byMail.has(lc(m.value))) byMail.set(lc(m.value), u);
   }
-  const result: Array<RemoteUser | undefined> = batch.map((d) => (d.userName ? byName.get(lc(d.userName)) : undefined));
-  if (mailAttr) {
-    const mails = batch.map((d, i) => (result[i] ? undefined : primaryEmail(d))).filter((v): v is string => !!v);
-    if (mails.length > 0) {
-      for (const u of await searchByValues(session, s, mailAttr, mails))
-        for (const m of u.data.emails) if (!byMail.has(lc(m.value))) byMail.set(lc(m.value), u);
-      batch.forEach((d, i) => {
-        if (!result[i]) {
-          const m = primaryEmail(d);
-          if (m) result[i] = byMail.get(lc(m));
-        }
-      });
-    }
+  return batch.map((d) => {
+    const named = nameAttr && d.userName ? byName.get(lc(d.userName)) : undefined;
+    if (named) return named;
+    const m = mailAttr ? primaryEmail(d) : undefined;
+    return m ? byMail.get(lc(m)) : undefined;
+  });
+}
+
+/** RFC 4527 Post-Read: the added entry's attributes come back in the add's answer. */
+export const POST_READ_OID = '1.3.6.1.1.13.2';
+
+/**
+ * The Post-Read request control; after the add, `entry` holds what the server
+ * returned (undefined when it does not support the control: it is not critical).
+ */
+export class PostReadControl extends Control {
+  readonly attributes: string[];
+  entry?: LdapEntry;
+  constructor(attributes: string[]) {
+    super(POST_READ_OID, { critical: false });
+    this.attributes = attributes;
   }
-  return result;
+
+  override writeControl(writer: BerWriter): void {
+    // AttributeSelection ::= SEQUENCE OF LDAPString
+    const w = new BerWriter();
+    w.startSequence();
+    for (const a of this.attributes) w.writeString(a);
+    w.endSequence();
+    writer.writeBuffer(w.buffer, 0x04);
+  }
+
+  override parseControl(reader: BerReader): void {
+    // The value is a SearchResultEntry ([APPLICATION 4] { objectName, attributes }).
+    if (reader.readSequence() === null) return;
+    const e = new SearchEntry({ messageId: 0 });
+    e.parseMessage(reader);
+    this.entry = e.toObject(this.attributes, []) as LdapEntry;
+  }
+}
+
+/** The session with each add carrying `control()` (write.ts makes the add; this only adds the control). */
+function withAddControl(session: LdapSession, control: () => Control): LdapSession {
+  const real = session.client;
+  const client = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'add')
+        return (dn: string, attributes: Parameters<typeof real.add>[1], controls?: Control | Control[]) =>
+          target.add(dn, attributes, [...(controls ? [controls].flat() : []), control()]);
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { ...session, client };
 }
 
 /**
@@ -113,13 +161,20 @@ export async function createUsers(
       }
     }),
   );
-  // New ones: the adds go out together on this connection.
+  // New ones: the adds go out together on this connection, each reading its entry back.
   const created = new Map<number, string>();
+  const postRead = new Map<number, PostReadControl>();
+  const attributes = userAttributes(s);
   await Promise.all(
     batch.map(async (b, i) => {
       if (existing[i]) return;
       try {
-        created.set(i, await write.createUser(session, s, b.data, b.opts));
+        const adding = withAddControl(session, () => {
+          const c = new PostReadControl(attributes);
+          postRead.set(i, c);
+          return c;
+        });
+        created.set(i, await write.createUser(adding, s, b.data, b.opts));
       } catch (e) {
         const err = toConnectorError(e);
         if (err.code !== 'already_exists') {
@@ -136,15 +191,24 @@ export async function createUsers(
       }
     }),
   );
+  // Entries the server sent back with the add (anchor included).
+  for (const [i, dn] of created) {
+    const entry = postRead.get(i)?.entry;
+    const u = entry && entryToRemoteUser(s, entry);
+    if (u && sameDn(u.ref, dn)) {
+      results[i] = u;
+      created.delete(i);
+    }
+  }
   if (created.size > 0) {
-    // Read the created entries back (anchors, values as stored): one search by user name when the
+    // Read the rest back (anchors, values as stored): one search by user name when the
     // DN is found that way, a base read for the rest.
     const byDn = new Map<string, RemoteUser>();
     const nameAttr = readAttr(s, 'userName');
     if (nameAttr) {
-      const names = [...created.keys()].map((i) => batch[i]!.data.userName).filter((v) => !!v);
+      const pairs = [...created.keys()].map((i): [string, string] => [nameAttr, batch[i]!.data.userName]).filter(([, v]) => !!v);
       try {
-        for (const u of await searchByValues(session, s, nameAttr, names)) byDn.set(normalizeDn(u.ref), u);
+        for (const u of await searchByValues(session, s, pairs)) byDn.set(normalizeDn(u.ref), u);
       } catch {
         /* fall back to base reads below */
       }

@@ -7,6 +7,7 @@
 // credential-free handshake made only to read it.
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
+import type { Writable } from 'node:stream';
 import { Client } from 'ldapts';
 import { ConnectorError } from '../connector.ts';
 import { toConnectorError } from './errors.ts';
@@ -191,6 +192,7 @@ async function openOne(s: LdapSettings, url: string, password: string | undefine
     throw err;
   }
   const sock = (client as unknown as { socket?: tls.TLSSocket }).socket ?? captured;
+  coalesceWrites((client as unknown as { socket?: Writable }).socket);
   const tlsInfo =
     mode !== 'none' && sock && typeof sock.getProtocol === 'function'
       ? {
@@ -201,6 +203,31 @@ async function openOne(s: LdapSettings, url: string, password: string | undefine
         }
       : undefined;
   return { client, url, tls: mode, tlsInfo, close };
+}
+
+/**
+ * Requests sent in the same turn of the event loop leave in one write: ldapts
+ * writes each message on its own, and a pipelined batch (bulk creates: tens
+ * of adds at once) would otherwise cost a system call — and a wake-up of the
+ * server — per message. The socket is corked at the first write of a turn and
+ * uncorked once that turn's promise callbacks have run.
+ */
+export function coalesceWrites(sock: Writable | undefined): void {
+  if (!sock || typeof sock.cork !== 'function') return;
+  const write = sock.write.bind(sock) as (...a: unknown[]) => boolean;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...a: unknown[]) => {
+    if (!corked && !sock.writableCorked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...a);
+  }) as Writable['write'];
 }
 
 /** Opens and binds a session on the first configured server that answers. */
