@@ -124,46 +124,59 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
     ref ? (repos.links.byRef(dirId, 'user', ref)?.localId ?? undefined) : undefined;
 
   // The report entries' identifiers go into the trigram search table once, at the end, with the
-  // per-row trigger dropped for the transaction (see withBulkReportUsers); a page cache sized for
-  // 100,000 users keeps the random-order index pages in memory (see Db.bulkTransaction).
+  // per-row trigger (and, into a table not bigger than the commit, the indexes) set aside for the
+  // transaction (see withBulkReportUsers); a page cache sized for 100,000 users keeps the
+  // random-order index pages in memory (see Db.bulkTransaction).
   deps.db.bulkTransaction(() => withBulkReportUsers(deps.db, () => {
     others = deps.db.get('SELECT 1 AS x FROM directories WHERE id <> ? LIMIT 1', dirId) !== undefined;
     links = PlanLinks.read(deps, dirId, rows);
     // Users: create, update, link.
     const withManager: Array<{ id: string; ref: string }> = [];
-    for (const r of rows) {
-      if (r.objectType !== 'user') continue;
-      const d = r.data as UserRowData | null;
-      if (r.action === 'create' && d?.remote) {
-        const a = applyRemote(undefined, d.remote, paths);
-        if (!a.ok) throw new AppError('validation', `"${r.display}" cannot be created: ${a.problems.join('; ')}`);
-        const id = orderedId();
-        // Not read back: the stored user is needed only when another directory gets the change.
-        const stored = repos.users.insertLazy(a.input, id);
-        linkTo('user', id, d.anchor, d.ref);
-        if (others) record({ type: 'user.create', user: stored() });
-        report(r, { action: 'create', objectType: 'user', userIdentifier: a.input.userName, message: `Imported from ${config.name}.` });
-        if (paths.includes('manager') && a.managerRef) withManager.push({ id, ref: a.managerRef });
-        done.users.create++;
-      } else if (r.action === 'update' && d?.remote && r.localId) {
-        const before = repos.users.get(r.localId);
-        if (!before) continue;
-        const base = toRemoteData(before);
-        const a = applyRemote(base, d.remote, paths);
-        if (!a.ok) throw new AppError('validation', `"${r.display}" cannot be updated: ${a.problems.join('; ')}`);
-        const input = { ...a.input, managerId: before.managerId };
-        const after = repos.users.update(r.localId, input);
-        linkTo('user', r.localId, d.anchor, d.ref);
-        record({ type: 'user.update', before, after });
-        report(r, { action: 'update', objectType: 'user', userIdentifier: after.userName, message: `Updated from ${config.name}.` });
-        if (paths.includes('manager') && r.changes?.manager) withManager.push({ id: r.localId, ref: a.managerRef ?? '' });
-        done.users.update++;
-      } else if (r.action === 'unchanged' && d?.link && r.localId) {
-        linkTo('user', r.localId, d.anchor, d.ref);
-        report(r, { action: 'link', objectType: 'user', message: `Linked to ${d.ref}.`, changes: undefined });
-        done.users.link++;
+    const usersPass = () => {
+      for (const r of rows) {
+        if (r.objectType !== 'user') continue;
+        const d = r.data as UserRowData | null;
+        if (r.action === 'create' && d?.remote) {
+          const a = applyRemote(undefined, d.remote, paths);
+          if (!a.ok) throw new AppError('validation', `"${r.display}" cannot be created: ${a.problems.join('; ')}`);
+          const id = orderedId();
+          // Not read back: the stored user is needed only when another directory gets the change.
+          const stored = repos.users.insertLazy(a.input, id);
+          linkTo('user', id, d.anchor, d.ref);
+          if (others) record({ type: 'user.create', user: stored() });
+          report(r, { action: 'create', objectType: 'user', userIdentifier: a.input.userName, message: `Imported from ${config.name}.` });
+          if (paths.includes('manager') && a.managerRef) withManager.push({ id, ref: a.managerRef });
+          done.users.create++;
+        } else if (r.action === 'update' && d?.remote && r.localId) {
+          const before = repos.users.get(r.localId);
+          if (!before) continue;
+          const base = toRemoteData(before);
+          const a = applyRemote(base, d.remote, paths);
+          if (!a.ok) throw new AppError('validation', `"${r.display}" cannot be updated: ${a.problems.join('; ')}`);
+          const input = { ...a.input, managerId: before.managerId };
+          const after = repos.users.update(r.localId, input);
+          linkTo('user', r.localId, d.anchor, d.ref);
+          record({ type: 'user.update', before, after });
+          report(r, { action: 'update', objectType: 'user', userIdentifier: after.userName, message: `Updated from ${config.name}.` });
+          if (paths.includes('manager') && r.changes?.manager) withManager.push({ id: r.localId, ref: a.managerRef ?? '' });
+          done.users.update++;
+        } else if (r.action === 'unchanged' && d?.link && r.localId) {
+          linkTo('user', r.localId, d.anchor, d.ref);
+          report(r, { action: 'link', objectType: 'user', message: `Linked to ${d.ref}.`, changes: undefined });
+          done.users.link++;
+        }
       }
-    }
+    };
+    // This pass reads users and links by id only (links through PlanLinks), unless another
+    // directory gets its changes (the recorder looks links up): then, into tables no bigger than
+    // the plan, their random-order indexes (anchors, DNs, e-mails) are built once after it
+    // instead of row by row (Db.withoutIndexes).
+    const userRows = rows.reduce((n, r) => n + (r.objectType === 'user' ? 1 : 0), 0);
+    if (others) usersPass();
+    else
+      deps.db.withoutIndexes('links', ['links_anchor', 'links_ref'], userRows, () =>
+        deps.db.withoutIndexes('users', ['users_email'], userRows, usersPass),
+      );
     // Managers, once every user of the plan exists and is linked.
     for (const m of withManager) {
       const before = repos.users.get(m.id);
@@ -287,7 +300,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
     flushReport();
     deps.db.bumpLocalChange();
     deps.repos.runs.finish(run.id, 'committed', { ...run.counts, committed: done });
-  }, { withoutTrigger: true }));
+  }, { entries: rows.length }));
   deps.events.emit('app.changed', { what: 'users' });
   deps.events.emit('app.changed', { what: 'groups' });
   deps.events.emit('app.changed', { what: 'runs' });

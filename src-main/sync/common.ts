@@ -64,21 +64,26 @@ export function thresholdOf(config: DirectoryConfig, deletions: number, linked: 
  * instead of a trigger per row (FTS5 flushes at every statement; migration 4).
  * The flag is set and reset inside the transaction: no other writer ever sees it.
  *
- * withoutTrigger (an import commit's 100,000 entries): the trigger is dropped for the
- * transaction and created again from its own stored SQL before it ends, because even
- * skipped it costs a counters look-up per row (~2.7 µs, a quarter of a multi-row insert).
- * That is a schema change, so not for frequent small batches (every prepared statement of
- * the connection is prepared again once); nothing outside the transaction sees it either way.
+ * For an import commit's 100,000 entries (opts.entries: about how many fn writes):
+ * - the trigger is dropped for the transaction and created again from its own stored SQL
+ *   before it ends, because even skipped it costs a counters look-up per row (~2.7 µs, a
+ *   quarter of a multi-row insert);
+ * - into a table that holds no more entries than that, the index on identifiers (the one whose
+ *   keys come in random order) is built again at the end instead of kept row by row
+ *   (Db.withoutIndexes): nothing reads report entries by it inside fn.
+ * These are schema changes, so not for frequent small batches (every prepared statement of
+ * the connection is prepared again once); nothing outside the transaction ever sees them.
  */
-export function withBulkReportUsers<T>(db: Db, fn: () => T, opts: { withoutTrigger?: boolean } = {}): T {
+export function withBulkReportUsers<T>(db: Db, fn: () => T, opts: { entries?: number } = {}): T {
   if (!db.sqlite.isTransaction) throw new Error('withBulkReportUsers runs inside a transaction');
   const from = db.get<{ id: number | null }>('SELECT max(id) AS id FROM report_entries')?.id ?? 0;
-  const trigger = opts.withoutTrigger
-    ? db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")?.sql
-    : undefined;
+  const trigger =
+    opts.entries === undefined
+      ? undefined
+      : db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")?.sql;
   if (trigger) db.sqlite.exec('DROP TRIGGER report_entries_user');
   else db.run("UPDATE counters SET value = 1 WHERE name = 'reportUsersDeferred'");
-  const result = fn();
+  const result = opts.entries === undefined ? fn() : db.withoutIndexes('report_entries', ['report_user_at'], opts.entries, fn);
   db.run('INSERT OR IGNORE INTO report_users(lc) SELECT user_identifier_lc FROM report_entries WHERE id > ?', from);
   if (trigger) db.sqlite.exec(trigger);
   else db.run("UPDATE counters SET value = 0 WHERE name = 'reportUsersDeferred'");

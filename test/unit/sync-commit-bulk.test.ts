@@ -67,6 +67,10 @@ function source(name: string, create = false) {
 
 const triggerSql = () =>
   app.db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")?.sql;
+const allIndexes = () =>
+  app.db.all<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name");
+const reportIndexes = () =>
+  app.db.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'report_entries' ORDER BY name");
 
 describe('import commit in bulk', () => {
   it('writes one user, link and report entry per row, in row order, queues each create once and keeps the search trigger', async () => {
@@ -79,6 +83,8 @@ describe('import commit in bulk', () => {
     const other = source('Target', true);
     const trigger = triggerSql();
     expect(trigger).toContain('reportUsersDeferred');
+    const indexes = reportIndexes();
+    expect(indexes.length).toBeGreaterThanOrEqual(5);
 
     const plan = await app.sync.previewImport(id);
     expect(plan.users.create).toBe(n);
@@ -115,9 +121,12 @@ describe('import commit in bulk', () => {
     const queued = app.db.all<{ directory_id: string; n: number }>("SELECT directory_id, count(*) AS n FROM outbox WHERE op = 'user.create' GROUP BY directory_id");
     expect(queued).toEqual([{ directory_id: other.id, n }]);
 
-    // Searchable by part, and the per-row trigger is back as it was for every later writer.
+    // Searchable by part; the per-row trigger and the indexes (rebuilt: the table was empty) are back as they were.
     expect(new ReportQueries(app.db).matchingIdentifiers('ulk1233', 10)).toEqual(['bulk1233']);
     expect(triggerSql()).toBe(trigger);
+    expect(reportIndexes()).toEqual(indexes);
+    const plan2 = app.db.all<{ detail: string }>("EXPLAIN QUERY PLAN SELECT id FROM report_entries WHERE user_identifier_lc = 'bulk0001' ORDER BY at");
+    expect(plan2.map((p) => p.detail).join(' ')).toContain('report_user_at');
     app.repos.reports.add({ userIdentifier: 'Written-After', objectType: 'user', action: 'edit', application: 'Provision Desk', status: 'success' });
     expect(new ReportQueries(app.db).matchingIdentifiers('ten-aft', 10)).toEqual(['written-after']);
   });
@@ -126,6 +135,7 @@ describe('import commit in bulk', () => {
     const { id, fake } = source('Source');
     for (let i = 0; i < 600; i++) fake.addUser({ userName: `half${i}` });
     const trigger = triggerSql();
+    const indexes = reportIndexes();
     const plan = await app.sync.previewImport(id);
     // Taken behind the plan's back (no local change counted): the 301st create hits the unique user name.
     app.repos.users.insert({ userName: 'half300', name: {}, emails: [], phoneNumbers: [], active: true });
@@ -134,11 +144,28 @@ describe('import commit in bulk', () => {
     expect(app.repos.links.forDirectory(id, 'user')).toEqual([]);
     expect(app.db.get<{ n: number }>('SELECT count(*) AS n FROM report_entries WHERE run_id = ?', plan.runId)!.n).toBe(0);
     expect(triggerSql()).toBe(trigger);
+    expect(reportIndexes()).toEqual(indexes);
     expect(app.sync.run(plan.runId).status).toBe('previewed');
+    const schema = allIndexes();
+
+    // Without the blocker, the same plan goes in whole (alone: users, links and report indexes built
+    // once at the end), and every index is back as it was, used by the look-ups that need it.
+    app.repos.users.delete(app.repos.users.byUserName('half300')!.id);
+    const c = app.sync.commitImport({ runId: plan.runId });
+    expect(c.committed.users.create).toBe(600);
+    expect(allIndexes()).toEqual(schema);
+    const anchor = app.repos.links.forDirectory(id, 'user')[0]!.anchor!;
+    expect(app.repos.links.byAnchor(id, 'user', anchor)).toBeDefined();
+    const uses = (sql: string) => app.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).map((p) => p.detail).join(' ');
+    expect(uses(`SELECT * FROM links WHERE directory_id = 'd' AND object_type = 'user' AND anchor = 'a'`)).toContain('links_anchor');
+    expect(uses(`SELECT * FROM users WHERE email = 'a'`)).toContain('users_email');
+    // The unique anchor is enforced again.
+    const l = app.repos.links.forDirectory(id, 'user');
+    expect(() => app.repos.links.upsert({ ...l[1]!, anchor: l[0]!.anchor })).toThrow(/UNIQUE/);
   });
 
   it('withBulkReportUsers refuses to run outside a transaction', () => {
-    expect(() => withBulkReportUsers(app.db, () => 1, { withoutTrigger: true })).toThrow(/inside a transaction/);
+    expect(() => withBulkReportUsers(app.db, () => 1, { entries: 10 })).toThrow(/inside a transaction/);
     expect(triggerSql()).toContain('reportUsersDeferred');
   });
 
