@@ -1,11 +1,12 @@
 // The import commit's bulk paths (issue: commit of 100,000 users under 2 s): report entries
 // written many rows per statement with the report_users trigger dropped for the transaction,
 // users not read back, links read once per plan. Same store as one write per row would leave.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src-main/app.ts';
+import { Db } from '../../src-main/store/db.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { ReportQueries } from '../../src-main/reports/query.ts';
 import { withBulkReportUsers } from '../../src-main/sync/common.ts';
@@ -199,5 +200,26 @@ describe('import commit in bulk', () => {
     const got = app.repos.links.forPlan(id, 'user', ['a1', 'nope'], ['l1', 'l3']).map((l) => [l.localId, l.anchor]).sort();
     expect(got).toEqual([['l1', 'a1'], ['l3', null]]);
     expect(app.repos.links.forPlan(id, 'user', [], [])).toEqual([]);
+  });
+
+  it('a bulk transaction puts its settings back and has its big WAL copied into the database on another thread', async () => {
+    const file = join(dataDir, 'bulk.sqlite');
+    const db = new Db(file);
+    const pragma = (n: string) => Object.values(db.sqlite.prepare(`PRAGMA ${n}`).get()!)[0];
+    const before = [pragma('cache_size'), pragma('temp_store'), pragma('wal_autocheckpoint')];
+    const blob = 'x'.repeat(1000);
+    db.bulkTransaction(() => {
+      expect(pragma('wal_autocheckpoint')).toBe(0);
+      for (let i = 0; i < 40_000; i++) db.run('INSERT INTO settings (key, value) VALUES (?, ?)', `k${i}`, blob);
+    });
+    expect([pragma('cache_size'), pragma('temp_store'), pragma('wal_autocheckpoint')]).toEqual(before);
+    expect(db.get<{ n: number }>('SELECT count(*) AS n FROM settings')!.n).toBe(40_000);
+    // The checkpoint runs on its own: the database file grows to hold the ~40 MB written.
+    for (let i = 0; i < 600 && statSync(file).size < 40_000_000; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(file).size).toBeGreaterThan(40_000_000);
+    db.close();
+    const again = new Db(file);
+    expect(again.get<{ n: number }>('SELECT count(*) AS n FROM settings')!.n).toBe(40_000);
+    again.close();
   });
 });
