@@ -8,7 +8,7 @@
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
-import { Client } from 'ldapts';
+import { AddRequest, Client } from 'ldapts';
 import { ConnectorError } from '../connector.ts';
 import { toConnectorError } from './errors.ts';
 import type { LdapSettings } from './settings.ts';
@@ -204,6 +204,27 @@ async function openOne(s: LdapSettings, url: string, password: string | undefine
       : undefined;
   return { client, url, tls: mode, tlsInfo, close };
 }
+
+/**
+ * ldapts writes the JSON of every request into its debug log (NODE_DEBUG=ldapts) and builds that
+ * text even while the log is off: ~15 µs and a copy of every attribute per request, a tenth of the
+ * CPU of a 10,000-user provisioning run. With the log on it would also print attribute values,
+ * passwords included (unicodePwd modifies, Password Modify requests). Requests and responses show
+ * their type, message id and DN there instead.
+ */
+function shortMessageJson(): void {
+  const message = Object.getPrototypeOf(AddRequest.prototype) as object;
+  if (Object.prototype.hasOwnProperty.call(message, 'toJSON')) return;
+  Object.defineProperty(message, 'toJSON', {
+    configurable: true,
+    writable: true,
+    value(this: { messageId?: number; dn?: unknown; baseDN?: unknown; name?: unknown }) {
+      const dn = this.dn ?? this.baseDN ?? this.name;
+      return { messageId: this.messageId, type: this.constructor.name, ...(dn !== undefined ? { dn: String(dn) } : {}) };
+    },
+  });
+}
+shortMessageJson();
 
 /**
  * Requests sent in the same turn of the event loop leave in one write: ldapts
