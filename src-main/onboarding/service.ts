@@ -680,6 +680,7 @@ function progressOf(v: SendJobView, what: string): SendProgress {
   const counts = `${v.sent} sent, ${v.failed} failed, ${v.remaining} ${v.state === 'cancelled' ? 'not reached' : 'left'}`;
   return {
     operationId: v.jobId,
+    operation: 'send',
     phase,
     done: v.sent + v.failed,
     total: v.total,

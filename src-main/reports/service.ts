@@ -127,6 +127,7 @@ export class ReportsService {
         onProgress: (done) =>
           this.app.events.emit('app.progress', {
             operationId: op.id,
+            operation: 'export',
             phase: 'Exporting the report',
             done,
             ratePerSecond: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)),

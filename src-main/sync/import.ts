@@ -105,7 +105,7 @@ export async function previewImport(
   const read = () => planner?.read ?? { users: 0, groups: 0 };
   const progress = (phase: string, done: number, message?: string) => {
     const secs = (Date.now() - started) / 1000;
-    const p: Progress = { operationId, phase, done, ratePerSecond: secs > 0 ? Math.round(done / secs) : undefined, message };
+    const p: Progress = { operationId, operation: 'import', phase, done, ratePerSecond: secs > 0 ? Math.round(done / secs) : undefined, message };
     deps.events.emit('app.progress', p);
   };
   try {

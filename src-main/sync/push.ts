@@ -93,7 +93,7 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         add(byMail, primaryEmail(u.data), u);
       }
       read += page.length;
-      deps.events.emit('app.progress', { operationId: op.id, phase: 'reading users', done: read });
+      deps.events.emit('app.progress', { operationId: op.id, operation: 'push', phase: 'reading users', done: read });
     }
     const groups: RemoteGroup[] = [];
     if (config.toggles.groups.membership || config.toggles.groups.create || config.toggles.groups.delete)

@@ -23,6 +23,8 @@ export const appContract = {
 /** Progress of a long operation, pushed as an event. */
 export interface Progress {
   operationId: string;
+  /** Which kind of work: a screen follows only its own (an import preview never shows a mail send's bar). */
+  operation: 'import' | 'push' | 'send' | 'export';
   phase: string;
   done: number;
   total?: number;

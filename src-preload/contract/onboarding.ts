@@ -187,6 +187,7 @@ export interface SendJobView {
 /** The 'app.progress' payload of a send job (a Progress with counts). */
 export interface SendProgress {
   operationId: string;
+  operation: 'send';
   phase: 'sending' | 'cancelling' | 'finished' | 'cancelled';
   done: number;
   total: number;
@@ -199,8 +200,8 @@ export interface SendProgress {
   pausedUntil?: string;
 }
 
-export function isSendProgress(p: { operationId: string }): p is SendProgress {
-  return typeof (p as Partial<SendProgress>).sent === 'number' && typeof (p as Partial<SendProgress>).remaining === 'number';
+export function isSendProgress(p: { operationId: string; operation?: string }): p is SendProgress {
+  return p.operation === 'send';
 }
 
 const userIds = z.array(localId).min(1, 'Select at least one user').max(10_000);

@@ -90,7 +90,7 @@ export const useImport = create<ImportState>((set, get) => ({
     const startedAt = Date.now();
     set({
       phase: 'previewing',
-      progress: { operationId: '', phase: 'starting', done: 0, startedAt },
+      progress: { operationId: '', operation: 'import', phase: 'starting', done: 0, startedAt },
       run: undefined,
       rows: [],
       total: 0,
@@ -115,7 +115,7 @@ export const useImport = create<ImportState>((set, get) => ({
       .catch(() => undefined);
     const off = on('app.progress', (p) => {
       const cur = get().progress;
-      if (get().phase !== 'previewing' || !cur) return;
+      if (p.operation !== 'import' || get().phase !== 'previewing' || !cur) return;
       if (cur.operationId && cur.operationId !== p.operationId) return;
       set({ progress: { ...p, startedAt } });
     });

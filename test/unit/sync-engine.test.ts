@@ -229,15 +229,17 @@ describe('import preview and commit', () => {
   it('reports progress with an operation id and can be cancelled', async () => {
     const { id, fake } = source();
     for (let i = 0; i < 30; i++) fake.addUser({ userName: `u${i}` });
-    const seen: Array<{ operationId: string; phase: string; done: number }> = [];
+    const seen: Array<{ operationId: string; operation: string; phase: string; done: number }> = [];
     app.events.subscribe((name, p) => {
       if (name !== 'app.progress') return;
-      const pr = p as { operationId: string; phase: string; done: number };
+      const pr = p as { operationId: string; operation: string; phase: string; done: number };
       seen.push(pr);
       if (pr.phase === 'reading users' && pr.done >= 9) app.operations.cancel(pr.operationId);
     });
     await expect(app.sync.previewImport(id)).rejects.toMatchObject({ code: 'cancelled' });
     expect(seen.some((s) => s.phase === 'reading users')).toBe(true);
+    // Screens follow only their own kind of work.
+    expect(seen.every((s) => s.operation === 'import')).toBe(true);
     expect(app.sync.runs({ directoryId: id })[0]!.status).toBe('cancelled');
   });
 });
