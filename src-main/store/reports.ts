@@ -32,6 +32,8 @@ const isSecret = (k: string): boolean => {
 
 export function maskChanges(changes?: Record<string, [unknown, unknown]>) {
   if (!changes) return undefined;
+  // Most entries (every new user of an import) hold nothing secret: written as they are.
+  if (!Object.keys(changes).some(isSecret)) return changes;
   const out: Record<string, [unknown, unknown]> = {};
   for (const [k, [a, b]] of Object.entries(changes)) {
     out[k] = isSecret(k) ? [a === undefined ? undefined : '••••', b === undefined ? undefined : '••••'] : [a, b];
