@@ -110,26 +110,35 @@ export class Db {
     try {
       return this.transaction(fn);
     } finally {
-      this.sqlite.exec(`PRAGMA wal_autocheckpoint = ${autoCheckpoint}`);
       this.sqlite.exec(`PRAGMA temp_store = ${temp}`);
       this.sqlite.exec(`PRAGMA cache_size = ${cache}`);
-      if (autoCheckpoint > 0) this.checkpointSoon();
+      this.checkpointSoon(autoCheckpoint);
     }
   }
 
-  private checkpointSoon(): void {
-    let wal: number;
+  /**
+   * Copies a big WAL into the database file on a worker thread; until it is done this connection
+   * makes no automatic checkpoint of its own (the next small commit would otherwise do all of it
+   * here). A small WAL is checkpointed here, as the automatic checkpoint would have.
+   */
+  private checkpointSoon(autoCheckpoint: number): void {
+    const restore = () => {
+      if (this.sqlite.isOpen) this.sqlite.exec(`PRAGMA wal_autocheckpoint = ${autoCheckpoint}`);
+    };
+    let wal = 0;
     try {
-      wal = this.file === ':memory:' ? 0 : statSync(`${this.file}-wal`).size;
+      if (this.file !== ':memory:') wal = statSync(`${this.file}-wal`).size;
     } catch {
-      return;
+      // No WAL file: nothing to copy.
     }
-    if (wal < BACKGROUND_CHECKPOINT_BYTES) {
-      this.sqlite.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    if (autoCheckpoint <= 0 || wal < BACKGROUND_CHECKPOINT_BYTES) {
+      restore();
+      if (autoCheckpoint > 0 && wal > 0) this.sqlite.exec('PRAGMA wal_checkpoint(PASSIVE)');
       return;
     }
     const worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: this.file });
     worker.on('error', () => undefined);
+    worker.on('exit', restore);
     worker.unref();
   }
 
