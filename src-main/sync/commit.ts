@@ -110,11 +110,11 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
   };
   // This directory's links that the plan can touch, read once (see PlanLinks).
   let links: PlanLinks;
-  const linkTo = (type: 'user' | 'group', localId: string, anchor: string, ref: string) => {
+  const linkTo = (type: 'user' | 'group', localId: string, anchor: string, ref: string, created = false) => {
     const other = links.byAnchor(type, anchor);
     if (other !== undefined && other !== localId) unlink(type, other);
     repos.links.upsert({ directoryId: dirId, objectType: type, localId, anchor, ref, state: 'provisioned', reason: null, hash: null });
-    links.linked(type, localId, anchor);
+    links.linked(type, localId, anchor, created);
   };
   const unlink = (type: 'user' | 'group', localId: string) => {
     repos.links.delete(dirId, type, localId);
@@ -142,7 +142,7 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
           const id = orderedId();
           // Not read back: the stored user is needed only when another directory gets the change.
           const stored = repos.users.insertLazy(a.input, id);
-          linkTo('user', id, d.anchor, d.ref);
+          linkTo('user', id, d.anchor, d.ref, true);
           if (others) record({ type: 'user.create', user: stored() });
           report(r, { action: 'create', objectType: 'user', userIdentifier: a.input.userName, message: `Imported from ${config.name}.` });
           if (paths.includes('manager') && a.managerRef) withManager.push({ id, ref: a.managerRef });
@@ -345,10 +345,13 @@ class PlanLinks {
     return this.anchorToLocal[type].get(anchor);
   }
 
-  linked(type: 'user' | 'group', localId: string, anchor: string): void {
-    this.unlinked(type, localId);
+  /** created: a local object made by this commit, linked once and never unlinked by it. */
+  linked(type: 'user' | 'group', localId: string, anchor: string, created = false): void {
+    if (!created) {
+      this.unlinked(type, localId);
+      this.localToAnchor[type].set(localId, anchor);
+    }
     this.anchorToLocal[type].set(anchor, localId);
-    this.localToAnchor[type].set(localId, anchor);
   }
 
   unlinked(type: 'user' | 'group', localId: string): void {
