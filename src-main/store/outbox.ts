@@ -151,6 +151,17 @@ export class OutboxRepo {
     );
   }
 
+  /** Many items done at once (payloads unchanged): one statement for a batch of results. */
+  markDoneMany(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.db.run(
+      `UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL, updated = ?
+       WHERE id IN (SELECT value FROM json_each(?))`,
+      nowIso(),
+      JSON.stringify(ids),
+    );
+  }
+
   /** A transient fault: back to pending, due again at `nextAt`. */
   markRetry(id: number, nextAt: string, error: string, countAttempt = true): void {
     this.db.run(

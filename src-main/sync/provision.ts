@@ -21,7 +21,8 @@ export interface ProvisionContext {
   links: LinksRepo;
   /** Where report entries go (the worker gathers a batch's entries into one multi-row insert). */
   reports: Pick<ReportsRepo, 'add'>;
-  outbox: OutboxRepo;
+  /** The outbox (the worker gathers a batch's markDone calls into one statement). */
+  outbox: Pick<OutboxRepo, 'markDone' | 'unfinishedFor'>;
   users: UsersRepo;
   groups: GroupsRepo;
   cipher: SecretCipher;

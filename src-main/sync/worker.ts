@@ -5,7 +5,7 @@
 // item a crash left running (DESIGN.md principle 8).
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
-import type { OutboxItem } from '../store/outbox.ts';
+import type { OutboxItem, OutboxRepo } from '../store/outbox.ts';
 import type { ReportEntryInput, ReportsRepo } from '../store/reports.ts';
 import { withBulkReportUsers } from './common.ts';
 import { bulkCreator, describeError, errorText, itemIdentifier, reportObjectType, runItem, runUserCreates, scrubbed, type Outcome, type ProvisionContext } from './provision.ts';
@@ -24,8 +24,9 @@ const FLUSH_MS = 100;
 /** Change notices (the window refreshes its outbox view on each) go out at most this often. */
 const CHANGED_MS = 250;
 
-export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports'> {
+export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports' | 'outbox'> {
   reports: ReportsRepo;
+  outbox: OutboxRepo;
   directoryRecord(id: string): DirectoryRecord | undefined;
   connectorFor(id: string): Connector;
   onChanged?: () => void;
@@ -66,14 +67,21 @@ export class OutboxWorker {
   private readonly queued = new Map<string, OutboxItem[]>();
   /** Results of finished items, written together in one transaction (write-behind). */
   private writes: Array<() => void> = [];
-  /** While a flush runs them: their report entries, written by one multi-row insert. */
-  private gathered?: ReportEntryInput[];
+  /** While a flush runs them: their report entries and done items, each written by one statement. */
+  private gathered?: { reports: ReportEntryInput[]; done: number[] };
   private readonly reports: Pick<ReportsRepo, 'add'> = {
     add: (e) => {
       if (!this.gathered) return this.d.reports.add(e);
-      this.gathered.push(e);
+      this.gathered.reports.push(e);
       return 0;
     },
+  };
+  private readonly outbox: ProvisionContext['outbox'] = {
+    markDone: (id, payload) => {
+      if (this.gathered && payload === undefined) this.gathered.done.push(id);
+      else this.d.outbox.markDone(id, payload);
+    },
+    unfinishedFor: (localId, directoryId) => this.d.outbox.unfinishedFor(localId, directoryId),
   };
   private flushTimer?: NodeJS.Timeout;
   /** A change notice is due (they go out at most every CHANGED_MS: a run must not flood the window). */
@@ -212,14 +220,15 @@ export class OutboxWorker {
     try {
       this.d.db.transaction(() => {
         withBulkReportUsers(this.d.db, () => {
-          const entries: ReportEntryInput[] = [];
-          this.gathered = entries;
+          const gathered = { reports: [] as ReportEntryInput[], done: [] as number[] };
+          this.gathered = gathered;
           try {
             for (const w of ws) w();
           } finally {
             this.gathered = undefined;
           }
-          this.d.reports.addMany(entries);
+          this.d.outbox.markDoneMany(gathered.done);
+          this.d.reports.addMany(gathered.reports);
         });
         then?.();
       });
@@ -363,6 +372,7 @@ export class OutboxWorker {
     return {
       ...this.d,
       reports: this.reports,
+      outbox: this.outbox,
       directory: { id: dir.id, config: dir.config },
       connector: this.connector(dir),
       commit: (fn) => this.write(fn),

@@ -8,13 +8,14 @@
 // Matching is the same as findUser: by the mapped userName attribute first,
 // then by the mapped e-mail attribute; an existing match is returned as it is
 // (the caller links it and brings it in line), never created twice.
-import { BerWriter, Control, SearchEntry, type BerReader } from 'ldapts';
+import { AndFilter, BerWriter, Control, EqualityFilter, OrFilter, SearchEntry, type BerReader, type Filter } from 'ldapts';
 import { ConnectorError, type CreateUserOptions, type RemoteUser, type RemoteUserData } from '../connector.ts';
 import { primaryEmail } from '../../../src-preload/model.ts';
 import type { LdapSession } from './connection.ts';
-import { andFilters, ldapFilter, normalizeDn, sameDn } from './escape.ts';
+import { normalizeDn, sameDn } from './escape.ts';
+import { parseFilter } from './filter.ts';
 import { toConnectorError } from './errors.ts';
-import { entryToRemoteUser, getUser, searchPages, userAttributes } from './read.ts';
+import { entryToRemoteUser, getUser, userAttributes, WIRE_PAGE_MAX } from './read.ts';
 import type { LdapEntry } from './mapping.ts';
 import type { LdapSettings } from './settings.ts';
 import * as write from './write.ts';
@@ -26,27 +27,46 @@ function readAttr(s: LdapSettings, model: string): string | undefined {
   return s.userMapping.find((r) => r.model === model && r.direction !== 'export')?.remote;
 }
 
-/** Entries whose attribute equals one of its values (any of the pairs), under the base DN. */
+/**
+ * Entries whose attribute equals one of its values (any of the pairs), under the base DN.
+ * The filter is built as objects, not as text to be parsed again: a batch's terms are
+ * most of its filter work (values go out as raw bytes, so nothing needs escaping).
+ */
 async function searchByValues(
   session: LdapSession,
   s: LdapSettings,
   pairs: ReadonlyArray<[attr: string, value: string]>,
 ): Promise<RemoteUser[]> {
   const out: RemoteUser[] = [];
-  const terms = [...new Set(pairs.map(([a, v]) => `(${a}=${ldapFilter`${v}`})`))];
+  const seen = new Set<string>();
+  const terms: Filter[] = [];
+  for (const [attribute, value] of pairs) {
+    const key = `${attribute.toLowerCase()}=${value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    terms.push(new EqualityFilter({ attribute, value }));
+  }
+  const users = s.anyUserFilter.trim() ? parseFilter(s.anyUserFilter) : undefined;
+  const attributes = userAttributes(s);
   for (let i = 0; i < terms.length; i += FILTER_CHUNK) {
-    for await (const page of searchPages(session, {
-      base: s.baseDn,
-      scope: 'sub',
-      filter: andFilters(s.anyUserFilter, `(|${terms.slice(i, i + FILTER_CHUNK).join('')})`),
-      attributes: userAttributes(s),
-      pageSize: 500,
-      baseIsConfig: true,
-    })) {
-      for (const e of page) {
-        const u = entryToRemoteUser(s, e);
-        if (u) out.push(u);
-      }
+    const any = new OrFilter({ filters: terms.slice(i, i + FILTER_CHUNK) });
+    let entries: LdapEntry[];
+    try {
+      const r = await session.client.search(s.baseDn, {
+        scope: 'sub',
+        filter: users ? new AndFilter({ filters: [users, any] }) : any,
+        attributes,
+        paged: { pageSize: WIRE_PAGE_MAX },
+        timeLimit: 0,
+        sizeLimit: 0,
+      });
+      entries = r.searchEntries as LdapEntry[];
+    } catch (e) {
+      throw toConnectorError(e, { action: 'search', url: session.url, base: s.baseDn, dn: s.baseDn });
+    }
+    for (const e of entries) {
+      const u = entryToRemoteUser(s, e);
+      if (u) out.push(u);
     }
   }
   return out;
