@@ -5,7 +5,8 @@
 export function columnTrack(c: { header: string; width: string }): { track: string; floor: number } {
   const share = /(\d+(?:\.\d+)?)%/.exec(c.width);
   if (!share) return { track: c.width, floor: parseFloat(c.width) || 0 };
-  // About 9 px per semibold header character plus the cell padding: the header stays whole.
-  const floor = Math.max(72, c.header.length * 9 + 24);
+  // About 10 px per semibold header character plus the cell padding: the header stays whole,
+  // and no share column gets narrower than a short e-mail address or a date.
+  const floor = Math.max(96, c.header.length * 10 + 24);
   return { track: `minmax(${floor}px, ${share[1]}fr)`, floor };
 }

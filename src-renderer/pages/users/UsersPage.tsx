@@ -70,7 +70,7 @@ export function UsersPage() {
       {
         key: 'tick',
         header: 'Select',
-        width: '6%',
+        width: '76px',
         render: (r) => (
           <Checkbox
             aria-label={`Select ${r.userName}`}
