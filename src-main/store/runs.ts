@@ -104,6 +104,19 @@ export interface RowFilter {
   offset?: number;
 }
 
+type SqlParam = string | number | null;
+const ROWS_PER_INSERT = 50;
+const insertSql = new Map<number, string>();
+/** INSERT of n plan rows (the text is cached: the Db caches its prepared statement by it). */
+function insertRowsSql(n: number): string {
+  let sql = insertSql.get(n);
+  if (!sql) {
+    sql = `INSERT INTO import_rows (run_id, seq, object_type, action, local_id, anchor, display, changes, data) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+    insertSql.set(n, sql);
+  }
+  return sql;
+}
+
 export class RunsRepo {
   private readonly db: Db;
   constructor(db: Db) {
@@ -198,23 +211,31 @@ export class RunsRepo {
     this.db.run('UPDATE import_runs SET status = ? WHERE id = ?', status, id);
   }
 
+  /**
+   * Writes plan rows, ROWS_PER_INSERT per statement (one prepared statement per size, cached by the
+   * Db): a 100,000-user preview makes 2,000 statement calls instead of 100,000.
+   */
   addRows(rows: RowRecord[]): void {
     if (rows.length === 0) return;
     this.db.transaction(() => {
-      for (const r of rows)
-        this.db.run(
-          `INSERT INTO import_rows (run_id, seq, object_type, action, local_id, anchor, display, changes, data)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          r.runId,
-          r.seq,
-          r.objectType,
-          r.action,
-          r.localId,
-          r.anchor,
-          r.display,
-          r.changes ? JSON.stringify(r.changes) : null,
-          r.data === null || r.data === undefined ? null : JSON.stringify(r.data),
-        );
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, rows.length - i);
+        const params: SqlParam[] = new Array(n * 9);
+        for (let j = 0; j < n; j++) {
+          const r = rows[i + j]!;
+          const o = j * 9;
+          params[o] = r.runId;
+          params[o + 1] = r.seq;
+          params[o + 2] = r.objectType;
+          params[o + 3] = r.action;
+          params[o + 4] = r.localId;
+          params[o + 5] = r.anchor;
+          params[o + 6] = r.display;
+          params[o + 7] = r.changes ? JSON.stringify(r.changes) : null;
+          params[o + 8] = r.data === null || r.data === undefined ? null : JSON.stringify(r.data);
+        }
+        this.db.run(insertRowsSql(n), ...params);
+      }
     });
   }
 

@@ -231,6 +231,7 @@ async function scan(
   signal?: AbortSignal,
 ): Promise<ScanResult> {
   const r: ScanResult = { anchors: new Set(), maxCsn: token?.csn ?? '', maxTs: token?.ts ?? '', changedDns: 0 };
+  const anchorKey = s.anchorAttribute.toLowerCase();
   for await (const page of searchPages(session, {
     base,
     scope: s.scope,
@@ -242,18 +243,31 @@ async function scan(
   })) {
     for (const e of page) {
       if (isExcluded(s, e.dn)) continue;
-      const a = anchorOf(s, e);
+      // Read straight off the entry (no attribute map per entry: this runs for every entry in scope).
+      let a: string | undefined;
+      let csn = '';
+      let ts = '';
+      for (const k in e) {
+        const key = k.toLowerCase();
+        if (key === anchorKey) a = anchorKey === 'objectguid' ? anchorOf(s, e) : firstText(e[k]);
+        else if (key === 'entrycsn') csn = firstText(e[k]) ?? '';
+        else if (key === 'modifytimestamp') ts = firstText(e[k]) ?? '';
+      }
       if (!a) continue;
       r.anchors.add(a);
-      const m = attrMap(e);
-      const csn = first(m, 'entryCSN') ?? '';
-      const ts = first(m, 'modifyTimestamp') ?? '';
       if (csn > r.maxCsn) r.maxCsn = csn;
       if (ts > r.maxTs) r.maxTs = ts;
       if (token && (token.csn ? csn > token.csn : ts >= token.ts)) r.changedDns++;
     }
   }
   return r;
+}
+
+/** The first value of an attribute as text (Buffers decoded as UTF-8). */
+function firstText(v: unknown): string | undefined {
+  const x: unknown = Array.isArray(v) ? v[0] : v;
+  if (x === undefined || x === null) return undefined;
+  return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
 }
 
 function changedFilter(token: LdapToken): string {

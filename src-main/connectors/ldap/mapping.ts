@@ -106,8 +106,11 @@ export function attrMap(entry: LdapEntry): AttrMap {
 /** The raw value(s) of one attribute, Buffers kept (for objectGUID). */
 export function rawValues(entry: LdapEntry, name: string): unknown[] {
   const lname = name.toLowerCase();
-  for (const [k, v] of Object.entries(entry)) {
-    if (k.toLowerCase() === lname) return Array.isArray(v) ? v : [v];
+  // for…in, not Object.entries: this runs for every entry of a listing (anchors) and builds no pairs.
+  for (const k in entry) {
+    if (k.toLowerCase() !== lname) continue;
+    const v = entry[k];
+    return Array.isArray(v) ? v : [v];
   }
   return [];
 }
