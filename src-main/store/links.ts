@@ -1,6 +1,6 @@
 // Links: which remote object (anchor, ref) a local user or group is in each
 // directory, and its provisioning state there.
-import type { Db } from './db.ts';
+import type { Db, SqlValue } from './db.ts';
 import { nowIso } from './db.ts';
 import type { ProvisioningState } from '../../src-preload/contract/users.ts';
 
@@ -39,6 +39,9 @@ const toLink = (r: LinkDb): Link => ({
   updated: r.updated,
 });
 
+/** Rows per statement of upsertMany (9 values each: well under SQLite's 32,766 variables). */
+const UPSERT_BATCH = 500;
+
 export class LinksRepo {
   private readonly db: Db;
   constructor(db: Db) {
@@ -73,7 +76,9 @@ export class LinksRepo {
     if (anchors.length === 0 && localIds.length === 0) return [];
     return this.db
       .all<LinkDb>(
-        `SELECT * FROM links WHERE directory_id = ?1 AND object_type = ?2 AND anchor IN (SELECT value FROM json_each(?3))
+        // Anchor by anchor on links_anchor (CROSS JOIN keeps the list outside): written as
+        // "anchor IN (list)" the planner walked every link of the directory instead.
+        `SELECT l.* FROM json_each(?3) j CROSS JOIN links l WHERE l.directory_id = ?1 AND l.object_type = ?2 AND l.anchor = j.value
          UNION
          SELECT * FROM links WHERE directory_id = ?1 AND object_type = ?2 AND local_id IN (SELECT value FROM json_each(?4))`,
         directoryId,
@@ -82,6 +87,20 @@ export class LinksRepo {
         JSON.stringify(localIds),
       )
       .map(toLink);
+  }
+
+  /** The links of these local objects (one query for a batch; objects without a link are absent). */
+  forLocals(directoryId: string, objectType: Link['objectType'], localIds: readonly string[]): Map<string, Link> {
+    const out = new Map<string, Link>();
+    if (localIds.length === 0) return out;
+    for (const r of this.db.all<LinkDb>(
+      'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND local_id IN (SELECT value FROM json_each(?))',
+      directoryId,
+      objectType,
+      JSON.stringify(localIds),
+    ))
+      out.set(r.local_id, toLink(r));
+    return out;
   }
 
   /** The link whose remote ref (DN / id) is this one, compared case-insensitively for DNs. */
@@ -123,6 +142,33 @@ export class LinksRepo {
       l.hash,
       l.updated ?? nowIso(),
     );
+  }
+
+  /**
+   * Many upserts, in order, with multi-row statements (a flush of provisioning results): one
+   * statement per link costs several times more. Later rows for the same object win, as with upsert.
+   */
+  upsertMany(links: ReadonlyArray<Omit<Link, 'updated'> & { updated?: string }>): void {
+    const now = nowIso();
+    for (let i = 0; i < links.length; i += UPSERT_BATCH) {
+      const chunk = links.slice(i, i + UPSERT_BATCH);
+      // One statement may not touch the same row twice (ON CONFLICT sees rows it inserted itself, but
+      // a repeat within the VALUES list would do so): a chunk with repeats goes row by row.
+      const keys = new Set(chunk.map((l) => `${l.directoryId}\u0000${l.objectType}\u0000${l.localId}`));
+      if (keys.size < chunk.length) {
+        for (const l of chunk) this.upsert(l);
+        continue;
+      }
+      const params: SqlValue[] = [];
+      for (const l of chunk) params.push(l.directoryId, l.objectType, l.localId, l.anchor, l.ref, l.state, l.reason, l.hash, l.updated ?? now);
+      this.db.run(
+        `INSERT INTO links (directory_id, object_type, local_id, anchor, ref, state, reason, hash, updated)
+         VALUES ${Array(chunk.length).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT(directory_id, object_type, local_id) DO UPDATE SET anchor = excluded.anchor, ref = excluded.ref,
+           state = excluded.state, reason = excluded.reason, hash = excluded.hash, updated = excluded.updated`,
+        ...params,
+      );
+    }
   }
 
   setState(directoryId: string, objectType: Link['objectType'], localId: string, state: Link['state'], reason?: string) {

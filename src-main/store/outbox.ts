@@ -103,28 +103,25 @@ export class OutboxRepo {
    */
   claim(directoryId: string, limit: number, now = nowIso()): OutboxItem[] {
     if (limit <= 0) return [];
-    return this.db.transaction(() => {
-      // Walked in id order on outbox_dir_state (the unary + keeps the planner off outbox_due, which
-      // would check and sort every pending item of the directory on each claim: quadratic over a
-      // 10,000-item run); it stops after `limit` hits.
-      const rows = this.db.all<OutboxDb>(
-        `SELECT o.* FROM outbox o
-         WHERE o.directory_id = ? AND o.state = 'pending' AND +o.next_attempt_at <= ?
+    // One statement picks and marks them, returning the rows as written (a SELECT, then an UPDATE
+    // by the list of ids, looked every item up twice). Picked in id order on outbox_dir_state (the
+    // unary + keeps the planner off outbox_due, which would check and sort every pending item of
+    // the directory on each claim: quadratic over a 10,000-item run); it stops after `limit` hits.
+    // RETURNING gives no order: sorted here.
+    const rows = this.db.all<OutboxDb>(
+      `UPDATE outbox SET state = 'running', updated = ?4 WHERE id IN (
+         SELECT o.id FROM outbox o
+         WHERE o.directory_id = ?1 AND o.state = 'pending' AND +o.next_attempt_at <= ?2
            AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.directory_id = o.directory_id AND p.local_id = o.local_id
                            AND p.id < o.id AND p.state IN ('pending','running'))
-         ORDER BY o.id LIMIT ?`,
-        directoryId,
-        now,
-        limit,
-      );
-      if (rows.length > 0)
-        this.db.run(
-          "UPDATE outbox SET state = 'running', updated = ? WHERE id IN (SELECT value FROM json_each(?))",
-          nowIso(),
-          JSON.stringify(rows.map((r) => r.id)),
-        );
-      return rows.map((r) => ({ ...toItem(r), state: 'running' as const }));
-    });
+         ORDER BY o.id LIMIT ?3)
+       RETURNING *`,
+      directoryId,
+      now,
+      limit,
+      nowIso(),
+    );
+    return rows.map(toItem).sort((a, b) => a.id - b.id);
   }
 
   /** Directories with work due now, and the earliest time any pending item becomes due. */

@@ -30,6 +30,23 @@ export class UsersRepo {
     return r && toUser(r);
   }
 
+  /**
+   * Of these users (id and the version the caller holds), the stored ones whose version differs:
+   * edited since, read in one query. A user that is unchanged, or deleted, is absent — the caller's
+   * copy stands (a batch of provisioning items carries each user; parsing it again is work for nothing).
+   */
+  changedSince(known: ReadonlyArray<{ id: string; version: number | undefined }>): Map<string, User> {
+    const out = new Map<string, User>();
+    if (known.length === 0) return out;
+    for (const r of this.db.all<UserRowDb>(
+      `SELECT u.id, u.data, u.created, u.modified, u.version FROM json_each(?) k
+       JOIN users u ON u.id = k.value ->> '$[0]' WHERE u.version IS NOT k.value ->> '$[1]'`,
+      JSON.stringify(known.map((k) => [k.id, k.version ?? null])),
+    ))
+      out.set(r.id, toUser(r));
+    return out;
+  }
+
   byUserName(userName: string): User | undefined {
     const r = this.db.get<UserRowDb>(
       'SELECT id, data, created, modified, version FROM users WHERE user_name = ?',

@@ -5,6 +5,7 @@
 // item a crash left running (DESIGN.md principle 8).
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
+import type { LinksRepo } from '../store/links.ts';
 import type { OutboxItem, OutboxRepo } from '../store/outbox.ts';
 import type { ReportEntryInput, ReportsRepo } from '../store/reports.ts';
 import { withBulkReportUsers } from './common.ts';
@@ -19,12 +20,13 @@ const BULK_CREATES = 20;
  * object: the items are still running in the table, resumed on restart, and their creates link
  * what the directory already holds.
  */
-const FLUSH_ITEMS = 250;
-const FLUSH_MS = 100;
+const FLUSH_ITEMS = 1000;
+const FLUSH_MS = 250;
 /** Change notices (the window refreshes its outbox view on each) go out at most this often. */
 const CHANGED_MS = 250;
 
-export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports' | 'outbox'> {
+export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports' | 'outbox' | 'links'> {
+  links: LinksRepo;
   reports: ReportsRepo;
   outbox: OutboxRepo;
   directoryRecord(id: string): DirectoryRecord | undefined;
@@ -67,8 +69,8 @@ export class OutboxWorker {
   private readonly queued = new Map<string, OutboxItem[]>();
   /** Results of finished items, written together in one transaction (write-behind). */
   private writes: Array<() => void> = [];
-  /** While a flush runs them: their report entries and done items, each written by one statement. */
-  private gathered?: { reports: ReportEntryInput[]; done: number[] };
+  /** While a flush runs them: their report entries, done items and new links, each written by one statement. */
+  private gathered?: { reports: ReportEntryInput[]; done: number[]; links: Array<Parameters<LinksRepo['upsert']>[0]> };
   private readonly reports: Pick<ReportsRepo, 'add'> = {
     add: (e) => {
       if (!this.gathered) return this.d.reports.add(e);
@@ -83,6 +85,28 @@ export class OutboxWorker {
     },
     unfinishedFor: (localId, directoryId) => this.d.outbox.unfinishedFor(localId, directoryId),
   };
+  /**
+   * Links as the items see them: upserts made while a flush runs are gathered into multi-row
+   * statements; any other read or write of links first writes what was gathered, so it sees them.
+   */
+  private readonly links: ProvisionContext['links'] = {
+    get: (...a) => (this.putLinks(), this.d.links.get(...a)),
+    byAnchor: (...a) => (this.putLinks(), this.d.links.byAnchor(...a)),
+    forLocals: (...a) => (this.putLinks(), this.d.links.forLocals(...a)),
+    setState: (...a) => (this.putLinks(), this.d.links.setState(...a)),
+    delete: (...a) => (this.putLinks(), this.d.links.delete(...a)),
+    upsert: (l) => {
+      if (this.gathered) this.gathered.links.push(l);
+      else this.d.links.upsert(l);
+    },
+  };
+  private putLinks(): void {
+    const g = this.gathered;
+    if (!g || g.links.length === 0) return;
+    const links = g.links;
+    g.links = [];
+    this.d.links.upsertMany(links);
+  }
   private flushTimer?: NodeJS.Timeout;
   /** A change notice is due (they go out at most every CHANGED_MS: a run must not flood the window). */
   private changedDue = false;
@@ -220,10 +244,11 @@ export class OutboxWorker {
     try {
       this.d.db.transaction(() => {
         withBulkReportUsers(this.d.db, () => {
-          const gathered = { reports: [] as ReportEntryInput[], done: [] as number[] };
+          const gathered: NonNullable<OutboxWorker['gathered']> = { reports: [], done: [], links: [] };
           this.gathered = gathered;
           try {
             for (const w of ws) w();
+            this.putLinks();
           } finally {
             this.gathered = undefined;
           }
@@ -371,6 +396,7 @@ export class OutboxWorker {
   private context(dir: DirectoryRecord): ProvisionContext {
     return {
       ...this.d,
+      links: this.links,
       reports: this.reports,
       outbox: this.outbox,
       directory: { id: dir.id, config: dir.config },

@@ -10,7 +10,7 @@
 // it was derived from the old name) and description; members added and
 // removed one value per request; a member already there (or already gone)
 // counts as success.
-import { Attribute, BerWriter, Change } from 'ldapts';
+import { Attribute, BerWriter, Change, type Control } from 'ldapts';
 import type { CreateUserOptions, RemoteGroupChanges, RemoteGroupData, RemoteUserData } from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { getPath } from '../../mapping/model-paths.ts';
@@ -158,7 +158,7 @@ export async function createUser(
   session: LdapSession,
   s: LdapSettings,
   data: RemoteUserData,
-  opts: CreateUserOptions = {},
+  opts: CreateUserOptions & { controls?: Control[] } = {},
 ): Promise<string> {
   const sam = samAttr(s);
   if (s.isAd && sam?.toLowerCase() === 'samaccountname') checkSamAccountName(data.userName);
@@ -167,13 +167,17 @@ export async function createUser(
   const dn = joinDn(rdnType, rdnValue, s.userTargetOu);
 
   const attrs = userDataToAttributes(data, s.userMapping);
-  const has = (a: string) => [...attrs.keys()].some((k) => k.toLowerCase() === a.toLowerCase());
+  // Attribute names as the mapping spells them, by lower case (names match case-insensitively).
+  const spelled = new Map<string, string>();
+  for (const k of attrs.keys()) spelled.set(k.toLowerCase(), k);
+  const has = (a: string) => spelled.has(a.toLowerCase());
   const set = (a: string, v: string[]) => {
-    const key = [...attrs.keys()].find((k) => k.toLowerCase() === a.toLowerCase()) ?? a;
+    const key = spelled.get(a.toLowerCase()) ?? a;
+    spelled.set(a.toLowerCase(), key);
     attrs.set(key, v);
   };
   // The naming attribute must hold the RDN value.
-  const rdnKey = [...attrs.keys()].find((k) => k.toLowerCase() === rdnType.toLowerCase());
+  const rdnKey = spelled.get(rdnType.toLowerCase());
   if (!s.isAd || rdnType.toLowerCase() !== 'cn') {
     const cur = rdnKey ? (attrs.get(rdnKey) ?? []) : [];
     if (!cur.includes(rdnValue)) set(rdnType, [rdnValue, ...cur]);
@@ -194,7 +198,7 @@ export async function createUser(
   for (const [k, v] of attrs) entry[k] = v;
 
   try {
-    await run(session, 'create user', dn, () => session.client.add(dn, entry));
+    await run(session, 'create user', dn, () => session.client.add(dn, entry, opts.controls));
   } catch (e) {
     const err = toConnectorError(e);
     if (!s.isAd && !data.active && lacksPpolicy(err, 'pwdAccountLockedTime')) throw cannotLock(dn, 'created disabled', err, e);
