@@ -338,6 +338,17 @@ export class OnboardingService {
     for (const e of ended.slice(0, Math.max(0, ended.length - KEPT_JOBS))) this.jobs.delete(e.job.id);
   }
 
+  /** Who a mail goes to, and where their password is set; or why this user cannot get one. */
+  private recipient(ju: JobUser, action: 'activation.sent' | 'temporaryPassword.sent') {
+    const user = this.d.users.get(ju.id);
+    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' } satisfies UserOutcome;
+    const to = primaryEmail(user);
+    if (!to) return this.userFailure(user, action, 'The user has no e-mail address.');
+    const targets = this.passwordTargets(user.id);
+    if (targets.length === 0) return this.userFailure(user, action, 'The user is not linked to any directory where Password Sync is on.');
+    return { user, to, targets };
+  }
+
   private async activationFor(
     ju: JobUser,
     t: MailTransport,
@@ -345,13 +356,9 @@ export class OnboardingService {
     gate: SendGate,
     signal: AbortSignal,
   ): Promise<UserOutcome> {
-    const user = this.d.users.get(ju.id);
-    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' };
-    const to = primaryEmail(user);
-    if (!to) return this.userFailure(user, 'activation.sent', 'The user has no e-mail address.');
-    const targets = this.passwordTargets(user.id);
-    if (targets.length === 0)
-      return this.userFailure(user, 'activation.sent', 'The user is not linked to any directory where Password Sync is on.');
+    const r = this.recipient(ju, 'activation.sent');
+    if (!('to' in r)) return r;
+    const { user, to } = r;
     const { token, hash } = issueToken();
     const expires = new Date(Date.now() + settings.tokenLifetimeHours * 3600_000);
     const link = `${this.publicBase(settings)}/reset?t=${token}`;
@@ -381,13 +388,9 @@ export class OnboardingService {
     gate: SendGate,
     signal: AbortSignal,
   ): Promise<UserOutcome> {
-    const user = this.d.users.get(ju.id);
-    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' };
-    const to = primaryEmail(user);
-    if (!to) return this.userFailure(user, 'temporaryPassword.sent', 'The user has no e-mail address.');
-    const targets = this.passwordTargets(user.id);
-    if (targets.length === 0)
-      return this.userFailure(user, 'temporaryPassword.sent', 'The user is not linked to any directory where Password Sync is on.');
+    const r = this.recipient(ju, 'temporaryPassword.sent');
+    if (!('to' in r)) return r;
+    const { user, to, targets } = r;
     // Wait out a pause before touching the password: a cancel during it leaves this user as they were.
     try {
       await gate.ready(signal);
