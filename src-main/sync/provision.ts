@@ -248,8 +248,10 @@ export async function runUserCreates(
           // Graph answers a create with its default properties only: values it did return that differ
           // from ours mean an existing object was linked; bring it in line.
           // (The user name is the key the create matched on; the directory may spell it in full.)
-          const before = { ...r.data, userName: x.data.userName };
-          const returned = diff(before, x.data, paths);
+          // (LDAP answers with the very values it was given: nothing to compare.)
+          const given = r.data === x.data;
+          const before = given ? x.data : { ...r.data, userName: x.data.userName };
+          const returned = given ? {} : diff(before, x.data, paths);
           const differs = Object.values(returned).some(([was]) => was !== null);
           let result: UpsertResult;
           if (r.linked) {
