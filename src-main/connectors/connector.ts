@@ -95,6 +95,20 @@ export interface Connector {
   listGroups(opts?: ListOptions): AsyncIterable<Page<RemoteGroup>>;
   /** Changes since token (undefined = start tracking: returns a token for now). */
   delta(token: DeltaToken | undefined, opts?: ListOptions): Promise<DeltaResult>;
+  /**
+   * Optional: the next delta's starting point taken from the full listing itself, instead of a
+   * delta(undefined) before it (generic LDAP: each object's change stamp as the listing read it, so
+   * an object changed after it was listed differs next time). Asked before a full read; true = this
+   * instance's next listUsers/listGroups collect the token and delta(undefined) is not needed; false
+   * = the connector cannot (Active Directory, a server without per-change stamps): use delta(undefined).
+   */
+  trackListing?(opts?: ListOptions): Promise<boolean>;
+  /**
+   * The token built by the listings since trackListing() resolved true: undefined unless every
+   * listing started since then ran to its end (one cut, cancelled or failed yields none). Covers the
+   * object types that were listed; a delta from it reports nothing for a type that was not.
+   */
+  listingToken?(): DeltaToken | undefined;
 
   /** Finds an existing user for an idempotent create (by the mapped userName, then e-mail). */
   findUser(data: RemoteUserData): Promise<RemoteUser | undefined>;

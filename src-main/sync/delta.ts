@@ -3,6 +3,10 @@
 // after a run succeeds"):
 // - a preview asks the connector for a token BEFORE it reads anything, keeps it
 //   with its run (import_runs.delta), and never touches the directory's token;
+//   a connector that tracks its listing (Connector.trackListing: generic LDAP
+//   with entryCSN) instead gives the token its complete full listing built,
+//   each object's change stamp as read, which misses no change made during the
+//   read either; a listing cut short gives none;
 // - the token becomes the directory's (directories.delta_state) only when that
 //   run is committed whole: every row selected and no conflict left. A partial
 //   commit keeps the previous token, so what was left behind comes back in the

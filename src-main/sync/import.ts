@@ -115,6 +115,7 @@ export async function previewImport(
     const configHash = scopeConfigHash(config);
     let choice = chooseMode(opts.mode ?? 'auto', readDeltaState(dir), configHash, c.capabilities.delta, config.name);
     let token: string | undefined;
+    let fromListing = false;
     let changes: DeltaResult | undefined;
     if (choice.mode === 'delta') {
       progress('reading changes', 0, `Reading what changed in ${config.name} since the last import`);
@@ -125,6 +126,10 @@ export async function previewImport(
       token = d.nextToken;
       if (d.usable) changes = d;
       else choice = { mode: 'full', reason: resyncReason(config) };
+    } else if (c.capabilities.delta && (await tracksListing(c, signal))) {
+      // The listing below carries the next delta's starting point (each object's change stamp as it was
+      // read): nothing to ask before, and an object changed after it was listed differs next time.
+      fromListing = true;
     } else if (c.capabilities.delta) {
       // The next delta's starting point, taken BEFORE everything is read: a change made during the read
       // comes back in that delta instead of falling between the two.
@@ -139,6 +144,12 @@ export async function previewImport(
     if (changes) planChanges(p, config, changes, progress);
     else await planAll(p, config, c, signal, progress);
     p.flush();
+    if (fromListing) {
+      // Only a listing that ran to its end gives one (a cut one threw above: the run fails anyway).
+      token = c.listingToken?.();
+      if (token) deps.repos.runs.setDelta(runId, { token, configHash });
+      else choice = { ...choice, reason: [choice.reason, NO_LISTING_TOKEN].filter(Boolean).join(' ') };
+    }
     const counts = p.finish();
     counts.mode = choice.mode;
     if (choice.reason) counts.modeReason = choice.reason;
@@ -199,6 +210,22 @@ function planChanges(planner: Planner, config: DirectoryConfig, d: DeltaResult, 
   if (config.toggles.groups.import) {
     planner.groups(d.groups.changed, d.groups.removed);
     progress('reading groups', planner.read.groups);
+  }
+}
+
+const NO_LISTING_TOKEN = 'Change tracking could not start from this read; the next preview reads everything again.';
+
+/**
+ * Whether the connector takes the next token from its listing (Connector.trackListing). A failure to
+ * find out is no failure of the read: the before-read token (startTracking) is asked for instead.
+ */
+async function tracksListing(connector: Connector, signal: AbortSignal): Promise<boolean> {
+  if (!connector.trackListing || !connector.listingToken) return false;
+  try {
+    return await connector.trackListing({ signal });
+  } catch {
+    checkAborted(signal);
+    return false;
   }
 }
 

@@ -68,6 +68,61 @@ class TrackedDirectory extends FakeDirectory {
   }
 }
 
+/**
+ * A TrackedDirectory whose token comes from its listing (Connector.trackListing): each user's journal
+ * version as the listing read it, like generic LDAP's entryCSN. `duringListing` runs after each page.
+ */
+class ListingTrackedDirectory extends TrackedDirectory {
+  canTrack = true;
+  trackCalls = 0;
+  duringListing?: (page: number) => void;
+  override tracked(): Connector {
+    const base = super.tracked();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closures below read this directory's journal
+    const dir = this;
+    let stamps: Map<string, number> | undefined;
+    let complete = false;
+    return {
+      ...base,
+      async trackListing() {
+        dir.trackCalls++;
+        stamps = dir.canTrack ? new Map() : undefined;
+        return dir.canTrack;
+      },
+      listingToken() {
+        return stamps && complete ? JSON.stringify({ e: dir.epoch, s: [...stamps] }) : undefined;
+      },
+      async *listUsers(opts) {
+        complete = false;
+        stamps?.clear();
+        let n = 0;
+        for await (const page of base.listUsers(opts)) {
+          for (const u of page) stamps?.set(u.anchor, dir.changedAt.get(u.anchor) ?? 0);
+          yield page;
+          dir.duringListing?.(n++);
+        }
+        complete = true;
+      },
+      async delta(token, opts) {
+        const t = token === undefined ? undefined : (JSON.parse(token) as { e: number; s?: Array<[string, number]> });
+        if (!t?.s) return base.delta(token, opts);
+        dir.deltaCalls.push(token);
+        const before = new Map(t.s);
+        const now = new Map([...dir.users.keys()].map((a) => [a, dir.changedAt.get(a) ?? 0]));
+        return {
+          usable: t.e === dir.epoch,
+          users: {
+            changed: [...dir.users.values()].filter((u) => before.get(u.anchor) !== now.get(u.anchor)).map((u) => structuredClone(u)),
+            removed: [...before.keys()].filter((a) => !now.has(a)),
+          },
+          groups: { changed: [], removed: [] },
+          nextToken: JSON.stringify({ e: dir.epoch, s: [...now] }),
+        };
+      },
+    };
+  }
+}
+
 let app: App;
 let dataDir: string;
 let fake: TrackedDirectory;
@@ -257,5 +312,79 @@ describe('delta imports: mode and token rules', () => {
     expect(holdReason(counts(0), 10, 9)).toMatch(/1 row was not selected/);
     expect(holdReason(counts(1), 10, 10)).toMatch(/1 conflict was left unresolved/);
     expect(holdReason(counts(2), 10, 5)).toMatch(/5 rows were not applied \(2 of them conflicts\)/);
+  });
+});
+
+describe('delta imports: a token taken from the full listing itself', () => {
+  let lf: ListingTrackedDirectory;
+  beforeEach(async () => {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'pd-delta-'));
+    lf = new ListingTrackedDirectory();
+    fake = lf;
+    app = createApp({ dataDir, shell: 'test', createConnector: () => lf.tracked() });
+  });
+  const listingToken = (dirId: string) => JSON.parse(state(dirId).token!) as { s: Array<[string, number]> };
+
+  it('a full preview asks for no starting point before the read; its token is the listing\'s', async () => {
+    const { dirId } = seedAndCommit(5);
+    const p = await app.sync.previewImport(dirId);
+    expect(p.mode).toBe('full');
+    expect(lf.trackCalls).toBe(1);
+    expect(lf.deltaCalls).toEqual([]); // no delta(undefined)
+    app.sync.commitImport({ runId: p.runId });
+    expect(listingToken(dirId).s).toHaveLength(5);
+    const d = await app.sync.previewImport(dirId);
+    expect(d.mode).toBe('delta');
+    expect(app.sync.rows(d.runId).total).toBe(0);
+  });
+
+  it('a change made during the full read, after that user was listed, shows in the next delta', async () => {
+    const { dirId, users } = seedAndCommit(7); // pages of 3: users 0-2, 3-5, 6
+    // After the first page was handed over (user1 already listed): user1 is edited and user4 (not yet
+    // listed) too; user0 is deleted; a newcomer arrives.
+    lf.duringListing = (page) => {
+      if (page !== 0) return;
+      users[1]!.data.title = 'Changed while listed';
+      lf.touch(users[1]!);
+      users[4]!.data.title = 'Changed before listed';
+      lf.touch(users[4]!);
+      lf.remove(users[0]!);
+      lf.add('newcomer');
+    };
+    const p = await app.sync.previewImport(dirId);
+    lf.duringListing = undefined;
+    // The full read saw user1 as it was, and user4 already changed.
+    expect(app.sync.rows(p.runId).rows.find((r) => r.display.startsWith('user4 '))!.changes).toMatchObject({ title: [null, 'Changed before listed'] });
+    app.sync.commitImport({ runId: p.runId });
+    expect(app.repos.users.byUserName('user1')!.title).toBeFalsy();
+    const d = await app.sync.previewImport(dirId);
+    expect(d.mode).toBe('delta');
+    // user1's change, user0's deletion and the newcomer the listing did not see come back; user4 was
+    // read already changed and does not.
+    expect(rowsOf(d.runId)).toEqual(['create newcomer', 'missing user0', 'update user1']);
+    app.sync.commitImport({ runId: d.runId });
+    expect(app.repos.users.byUserName('user1')!.title).toBe('Changed while listed');
+  });
+
+  it('a listing cut short gives no token: the preview fails and the directory keeps its own', async () => {
+    const { dirId } = seedAndCommit(7);
+    app.sync.commitImport({ runId: (await app.sync.previewImport(dirId)).runId });
+    const committed = state(dirId).token;
+    lf.failListAfter = { after: 3, error: new ConnectorError('unreachable', 'down') };
+    const err = (await app.sync.previewImport(dirId, { mode: 'full' }).catch((e: unknown) => e)) as { code: string; details: { runId: string } };
+    expect(err.code).toBe('source_failed');
+    lf.failListAfter = undefined;
+    expect(app.repos.runs.get(err.details.runId)!.delta?.token).toBeUndefined();
+    expect(state(dirId).token).toBe(committed);
+  });
+
+  it('a connector that cannot track its listing this time falls back to a token taken before the read', async () => {
+    const { dirId } = seedAndCommit(2);
+    lf.canTrack = false;
+    const p = await app.sync.previewImport(dirId);
+    expect(lf.deltaCalls).toEqual([undefined]);
+    expect(app.repos.runs.get(p.runId)!.delta?.token).toBe(JSON.stringify({ e: 1, v: 2 }));
   });
 });

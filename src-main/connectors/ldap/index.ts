@@ -9,7 +9,7 @@
 //   mapping.ts    attribute mapping defaults and conversions
 //   read.ts       paged streaming, ranged member retrieval, nested groups
 //   write.ts      create / update / rename / enable / delete / password / groups
-//   delta.ts      changes since a token (AD USN + tombstones, LDAP CSN + anchor set)
+//   delta.ts      changes since a token (AD USN + tombstones, LDAP per-entry entryCSN)
 //   verify.ts     Verify Credentials
 import type { DirectoryConfig, DirectorySecrets } from '../../../src-preload/directory.ts';
 import type { VerifyResult } from '../../../src-preload/contract/directories.ts';
@@ -31,7 +31,7 @@ import {
 } from '../connector.ts';
 import type { KindDefaults } from '../registry.ts';
 import { openSession, type LdapSession, type OpenOptions } from './connection.ts';
-import { delta } from './delta.ts';
+import { delta, hasEntryCsn, ListingStamps } from './delta.ts';
 import { toConnectorError } from './errors.ts';
 import { defaultGroupMapping, defaultUserMapping, type LdapKind } from './mapping.ts';
 import * as read from './read.ts';
@@ -46,6 +46,8 @@ export class LdapConnector implements Connector {
   readonly settings: LdapSettings;
   private readonly password: string | undefined;
   private session?: Promise<LdapSession>;
+  /** Set by trackListing(): the listings collect each entry's entryCSN for listingToken(). */
+  private listing?: ListingStamps;
   /**
    * Bulk user creation for the outbox worker (see bulk.ts); generic LDAP only — Active Directory
    * creates take several dependent steps each and keep the one-by-one path.
@@ -94,19 +96,39 @@ export class LdapConnector implements Connector {
     return verify(this.settings, this.password, signal);
   }
 
+  /**
+   * Generic LDAP with entryCSN: the listings from now on carry the next delta's token (delta.ts).
+   * Active Directory keeps its cheap before-read token (highestCommittedUSN); a server without
+   * entryCSN keeps the scan before the read (why: delta.ts).
+   */
+  async trackListing(opts: ListOptions = {}): Promise<boolean> {
+    this.listing = undefined;
+    if (this.settings.isAd) return false;
+    if (opts.signal?.aborted) throw new ConnectorError('cancelled', 'The listing was cancelled.');
+    if (!(await this.op((s) => hasEntryCsn(s, this.settings)))) return false;
+    this.listing = new ListingStamps();
+    return true;
+  }
+
+  listingToken(): DeltaToken | undefined {
+    return this.listing?.token();
+  }
+
   async *listUsers(opts: ListOptions = {}): AsyncIterable<Page<RemoteUser>> {
+    const stamps = this.listing?.start('users');
     const session = await this.open({ signal: opts.signal });
     try {
-      yield* read.listUsers(session, this.settings, opts.signal);
+      yield* read.listUsers(session, this.settings, opts.signal, stamps);
     } finally {
       await session.close();
     }
   }
 
   async *listGroups(opts: ListOptions = {}): AsyncIterable<Page<RemoteGroup>> {
+    const stamps = this.listing?.start('groups');
     const session = await this.open({ signal: opts.signal });
     try {
-      yield* read.listGroups(session, this.settings, opts.signal);
+      yield* read.listGroups(session, this.settings, opts.signal, stamps);
     } finally {
       await session.close();
     }

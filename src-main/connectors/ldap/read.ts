@@ -140,6 +140,31 @@ export function anchorOf(s: LdapSettings, entry: LdapEntry): string | undefined 
 }
 
 // ---------------------------------------------------------------------------
+// Change stamps (delta.ts: a full listing that carries the next delta's token)
+
+/** Receives each listed object's anchor with its entry, and hears when the listing ran to the end. */
+export interface StampSink {
+  add(anchor: string, entry: LdapEntry): void;
+  complete(): void;
+}
+
+/** The entry's entryCSN (OpenLDAP's per-change stamp), if the server sent one. */
+export function entryCsnOf(entry: LdapEntry): string | undefined {
+  let v = entry.entryCSN;
+  if (v === undefined) {
+    for (const k in entry) if (k.toLowerCase() === 'entrycsn') v = entry[k];
+  }
+  const x: unknown = Array.isArray(v) ? v[0] : v;
+  if (x === undefined || x === null || x === '') return undefined;
+  return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
+}
+
+/** The attributes a listing asks for: with entryCSN when it collects stamps (mapping reads rows only, so it ignores it). */
+function withStamp(attributes: string[], stamps: StampSink | undefined): string[] {
+  return stamps ? [...attributes, 'entryCSN'] : attributes;
+}
+
+// ---------------------------------------------------------------------------
 // Users
 
 function rdnFallback(dn: string): string {
@@ -172,12 +197,13 @@ export function entryToRemoteUser(s: LdapSettings, entry: LdapEntry): RemoteUser
   return { anchor, ref: canonicalDn(entry.dn), data };
 }
 
-export async function* listUsers(session: LdapSession, s: LdapSettings, signal?: AbortSignal): AsyncGenerator<RemoteUser[]> {
+/** Every user in scope, page by page; `stamps` collects each one's entryCSN as read (see delta.ts). */
+export async function* listUsers(session: LdapSession, s: LdapSettings, signal?: AbortSignal, stamps?: StampSink): AsyncGenerator<RemoteUser[]> {
   for await (const page of searchPages(session, {
     base: s.userBase,
     scope: s.scope,
     filter: s.userFilter,
-    attributes: userAttributes(s),
+    attributes: withStamp(userAttributes(s), stamps),
     pageSize: s.pageSize,
     signal,
     baseIsConfig: true,
@@ -186,10 +212,13 @@ export async function* listUsers(session: LdapSession, s: LdapSettings, signal?:
     for (const e of page) {
       if (isExcluded(s, e.dn)) continue;
       const u = entryToRemoteUser(s, e);
-      if (u) out.push(u);
+      if (!u) continue;
+      out.push(u);
+      stamps?.add(u.anchor, e);
     }
     if (out.length > 0) yield out;
   }
+  stamps?.complete();
 }
 
 export async function getUser(session: LdapSession, s: LdapSettings, dn: string): Promise<RemoteUser | undefined> {
@@ -316,13 +345,13 @@ export async function entryToRemoteGroup(
   return { anchor, ref: canonicalDn(entry.dn), data: entryToGroupData(m, s.groupMapping, fallback), members };
 }
 
-export async function* listGroups(session: LdapSession, s: LdapSettings, signal?: AbortSignal): AsyncGenerator<RemoteGroup[]> {
+export async function* listGroups(session: LdapSession, s: LdapSettings, signal?: AbortSignal, stamps?: StampSink): AsyncGenerator<RemoteGroup[]> {
   const groups = await groupDnSet(session, s, signal);
   for await (const page of searchPages(session, {
     base: s.groupBase,
     scope: s.scope,
     filter: s.groupFilter,
-    attributes: groupAttributes(s),
+    attributes: withStamp(groupAttributes(s), stamps),
     pageSize: Math.min(s.pageSize, 200),
     signal,
     baseIsConfig: true,
@@ -331,10 +360,13 @@ export async function* listGroups(session: LdapSession, s: LdapSettings, signal?
     for (const e of page) {
       if (isExcluded(s, e.dn)) continue;
       const g = await entryToRemoteGroup(session, s, e, groups);
-      if (g) out.push(g);
+      if (!g) continue;
+      out.push(g);
+      stamps?.add(g.anchor, e);
     }
     if (out.length > 0) yield out;
   }
+  stamps?.complete();
 }
 
 export async function getGroup(session: LdapSession, s: LdapSettings, dn: string): Promise<RemoteGroup | undefined> {
