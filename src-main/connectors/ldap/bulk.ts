@@ -21,8 +21,11 @@ import type { LdapEntry } from './mapping.ts';
 import type { LdapSettings } from './settings.ts';
 import * as write from './write.ts';
 
-/** Values per OR filter (keeps requests small for any server). */
-const FILTER_CHUNK = 100;
+/**
+ * Values per OR filter (keeps requests small for any server: ~5 KB): a worker batch of 75 users
+ * (a user name and an e-mail each) is one search.
+ */
+const FILTER_CHUNK = 150;
 
 function readAttr(s: LdapSettings, model: string): string | undefined {
   return s.userMapping.find((r) => r.model === model && r.direction !== 'export')?.remote;
