@@ -232,6 +232,11 @@ export class OutboxWorker {
 
   /** Results the next flush waits for (FLUSH_FIRST when a run starts, doubling to FLUSH_MAX). */
   private flushItems = FLUSH_FIRST;
+  /**
+   * Everything due is claimed: the run is in its tail. Its flushes go back to FLUSH_FIRST, written
+   * while the last batches are still out; the last flush, which nothing overlaps, stays small.
+   */
+  private draining = false;
 
   /** Queues a finished item's writes; they land together (at most FLUSH_MS or flushItems items later). */
   private write(fn: () => void): void {
@@ -250,7 +255,7 @@ export class OutboxWorker {
     this.flushTimer = undefined;
     const ws = this.writes;
     this.writes = [];
-    if (ws.length > 0) this.flushItems = Math.min(FLUSH_MAX, this.flushItems * 2);
+    if (ws.length > 0) this.flushItems = this.draining ? FLUSH_FIRST : Math.min(FLUSH_MAX, this.flushItems * 2);
     if (ws.length === 0) {
       if (then) this.d.db.transaction(then);
       return;
@@ -295,6 +300,8 @@ export class OutboxWorker {
         if (checkDue) {
           // Results waiting to be written go first, in the same transaction as the claim.
           const { directories } = this.d.outbox.due();
+          this.draining = directories.length === 0;
+          if (this.draining) this.flushItems = FLUSH_FIRST;
           const low = directories.filter((dirId) => (this.queued.get(dirId)?.length ?? 0) < this.o.concurrency);
           if (low.length > 0) {
             // Queued only once the claim is committed (a rolled-back claim left them pending).
