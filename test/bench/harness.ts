@@ -50,6 +50,22 @@ export function figure(f: Partial<Figure> & Pick<Figure, 'name' | 'unit'>): Figu
 export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Times a command; returns wall milliseconds and the child's peak RSS. */
+/**
+ * Runs a reference untimed until it settles (two runs in a row within 10 %, at most five): a
+ * freshly started slapd answers its first full reads 1.5–2.7x slower, and takes two or three
+ * reads to get there, so one warm-up run is not enough for a fair reference.
+ */
+export async function warmUp(run: () => Promise<{ ms: number }>, log: (s: string) => void, what: string): Promise<void> {
+  let last = (await run()).ms;
+  for (let i = 1; i < 5; i++) {
+    const ms = (await run()).ms;
+    const settled = Math.abs(ms - last) <= 0.1 * Math.min(ms, last);
+    last = ms;
+    if (settled) break;
+  }
+  log(`${what} warmed up (last untimed run ${Math.round(last)} ms)`);
+}
+
 export function timeCommand(cmd: string, args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
   return new Promise<{ ms: number; stdoutBytes: number; peakRssMb: number | null; stdout: string }>((resolve, reject) => {
     const started = performance.now();

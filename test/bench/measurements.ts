@@ -1,7 +1,7 @@
 // Every figure the issues ask for. Each measurement prepares what it needs;
 // one whose feature is not in this build says so instead of inventing a number.
 import { existsSync } from 'node:fs';
-import { figure, median, round, runTask, timeCommand, type Measurement } from './harness.ts';
+import { figure, median, round, runTask, timeCommand, warmUp, type Measurement } from './harness.ts';
 import { BENCH_USERS, benchSlapd, ldapConfig } from './ldap-data.ts';
 
 const missing = (name: string, unit: string, what: string) => [figure({ name, unit, notes: `not measured: ${what} is not in this build` })];
@@ -20,9 +20,9 @@ const ldapList: Measurement = {
         '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'modifyTimestamp',
       ]);
     const list = () => runTask<{ count: number; ms: number }>('ldap-list', { config: ldapConfig(s), password: s.adminPassword });
-    // One untimed run of each side first: a freshly started slapd answers its first full reads
-    // ~1.7x slower (its entry cache is cold), and whichever side came first paid for it.
-    await ldapsearch();
+    // Both sides warm before timing: the reference until it settles, ours once (a freshly
+    // started slapd answers its first full reads slower, and whichever side came first paid).
+    await warmUp(ldapsearch, log, 'ldapsearch');
     await list();
     for (let i = 0; i < runs; i++) {
       const r = await ldapsearch();
@@ -41,7 +41,7 @@ const ldapList: Measurement = {
         reference: round(median(ref)),
         peakRssMb: rss,
         runs,
-        notes: 'reference: ldapsearch -E pr=1000 on the same entries; both warm (one untimed run each first)',
+        notes: 'reference: ldapsearch -E pr=1000 on the same entries; both warm (reference run untimed until it settles, ours once)',
       }),
     ];
   },
