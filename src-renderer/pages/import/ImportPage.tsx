@@ -331,7 +331,7 @@ export function ImportPage() {
       {
         key: 'sel',
         header: 'Include',
-        width: '72px',
+        width: '88px',
         render: (r) => (
           <Checkbox
             aria-label={`Include ${r.display}`}
@@ -342,7 +342,7 @@ export function ImportPage() {
           />
         ),
       },
-      { key: 'type', header: 'Type', width: '96px', render: (r) => typeLabel[r.objectType] },
+      { key: 'type', header: 'Type', width: '116px', render: (r) => typeLabel[r.objectType] },
       {
         key: 'action',
         header: 'Action',
