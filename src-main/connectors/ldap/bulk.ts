@@ -16,7 +16,7 @@ import type { LdapSession } from './connection.ts';
 import { canonicalDn, normalizeDn, sameDn } from './escape.ts';
 import { parseFilter } from './filter.ts';
 import { toConnectorError } from './errors.ts';
-import { anchorOf, entryToRemoteUser, getUser, userAttributes, WIRE_PAGE_MAX } from './read.ts';
+import { anchorOf, entryToRemoteUser, getUser, searchPages, userAttributes } from './read.ts';
 import type { LdapEntry } from './mapping.ts';
 import type { LdapSettings } from './settings.ts';
 import * as write from './write.ts';
@@ -54,23 +54,17 @@ async function searchByValues(
   const attributes = userAttributes(s);
   for (let i = 0; i < terms.length; i += FILTER_CHUNK) {
     const any = new OrFilter({ filters: terms.slice(i, i + FILTER_CHUNK) });
-    let entries: LdapEntry[];
-    try {
-      const r = await session.client.search(s.baseDn, {
-        scope: 'sub',
-        filter: users ? new AndFilter({ filters: [users, any] }) : any,
-        attributes,
-        paged: { pageSize: WIRE_PAGE_MAX },
-        timeLimit: 0,
-        sizeLimit: 0,
-      });
-      entries = r.searchEntries as LdapEntry[];
-    } catch (e) {
-      throw toConnectorError(e, { action: 'search', url: session.url, base: s.baseDn, dn: s.baseDn });
-    }
-    for (const e of entries) {
-      const u = entryToRemoteUser(s, e);
-      if (u) out.push(u);
+    for await (const page of searchPages(session, {
+      base: s.baseDn,
+      scope: 'sub',
+      filter: users ? new AndFilter({ filters: [users, any] }) : any,
+      attributes,
+      baseIsConfig: true,
+    })) {
+      for (const e of page) {
+        const u = entryToRemoteUser(s, e);
+        if (u) out.push(u);
+      }
     }
   }
   return out;

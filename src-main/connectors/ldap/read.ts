@@ -4,7 +4,7 @@
 // through ranged retrieval (member;range=low-high, the returned range parsed
 // and followed until it ends in '*'), members that are groups typed 'Group'.
 // A server size limit surfaces as a 'size_limit' error, never as a short list.
-import type { Control } from 'ldapts';
+import type { Control, Filter } from 'ldapts';
 import { ConnectorError, type RemoteGroup, type RemoteMemberRef, type RemoteUser } from '../connector.ts';
 import type { LdapSession } from './connection.ts';
 import { canonicalDn, normalizeDn, parentDn, rdnValue, ldapFilter, andFilters, isWithin } from './escape.ts';
@@ -25,7 +25,8 @@ import { isExcluded, type LdapSettings } from './settings.ts';
 export interface SearchOptions {
   base: string;
   scope: 'base' | 'one' | 'sub';
-  filter: string;
+  /** Text (parsed by filter.ts), or filter objects built by the caller. */
+  filter: string | Filter;
   attributes: string[];
   pageSize?: number;
   signal?: AbortSignal;
@@ -54,7 +55,7 @@ export async function* searchPages(session: LdapSession, o: SearchOptions): Asyn
       o.base,
       {
         scope: o.scope,
-        filter: parseFilter(o.filter),
+        filter: typeof o.filter === 'string' ? parseFilter(o.filter) : o.filter,
         attributes: o.attributes,
         paged: { pageSize: Math.min(o.pageSize ?? 500, WIRE_PAGE_MAX) },
         timeLimit: 0,
