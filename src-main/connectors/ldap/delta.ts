@@ -52,6 +52,7 @@ import {
   entryCsnOf,
   entryToRemoteGroup,
   entryToRemoteUser,
+  firstText,
   groupAttributes,
   groupDnSet,
   readEntry,
@@ -408,13 +409,6 @@ async function scan(
     }
   }
   return r;
-}
-
-/** The first value of an attribute as text (Buffers decoded as UTF-8). */
-function firstText(v: unknown): string | undefined {
-  const x: unknown = Array.isArray(v) ? v[0] : v;
-  if (x === undefined || x === null) return undefined;
-  return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
 }
 
 function changedFilter(token: LdapToken): string {

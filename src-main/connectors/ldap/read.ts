@@ -155,8 +155,13 @@ export function entryCsnOf(entry: LdapEntry): string | undefined {
   if (v === undefined) {
     for (const k in entry) if (k.toLowerCase() === 'entrycsn') v = entry[k];
   }
+  return firstText(v) || undefined;
+}
+
+/** The first value of an attribute as text (Buffers decoded as UTF-8). */
+export function firstText(v: unknown): string | undefined {
   const x: unknown = Array.isArray(v) ? v[0] : v;
-  if (x === undefined || x === null || x === '') return undefined;
+  if (x === undefined || x === null) return undefined;
   return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
 }
 
