@@ -440,6 +440,9 @@ describe('Writing to slapd', () => {
       expect(again.users).toEqual({ changed: [], removed: [] });
       // A token of another kind is not usable.
       expect((await c.delta('{"v":1,"t":"ad","dc":"x","inv":"y","usn":1}')).usable).toBe(false);
+      // A damaged one (packed anchors that do not inflate) is not usable either: a full read, not an error.
+      expect((await c.delta('{"v":2,"t":"ldap","u":"bm90IGRlZmxhdGU="}')).usable).toBe(false);
+      expect((await c.delta('{"v":1,"t":"ldap","csn":"","ts":"","u":"bm90IGRlZmxhdGU=","g":""}')).usable).toBe(false);
     } finally {
       await c.deleteUser(a.ref);
       if (b) await c.deleteUser(b.ref);

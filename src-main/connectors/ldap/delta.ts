@@ -113,12 +113,23 @@ function parseToken(token: string): AnyToken | undefined {
   }
 }
 
+/** A token whose packed anchors cannot be read back (damaged in storage): like an unknown token, it means a full read. */
+class UnreadableToken extends Error {}
+
+function inflate(s: unknown): string {
+  try {
+    return inflateRawSync(Buffer.from(s as string, 'base64')).toString('utf8');
+  } catch {
+    throw new UnreadableToken('The change-tracking token cannot be read.');
+  }
+}
+
 function pack(anchors: Iterable<string>): string {
   return deflateRawSync(Buffer.from([...anchors].sort().join('\n'), 'utf8')).toString('base64');
 }
 function unpack(s: string): Set<string> {
   if (!s) return new Set();
-  const text = inflateRawSync(Buffer.from(s, 'base64')).toString('utf8');
+  const text = inflate(s);
   return new Set(text ? text.split('\n') : []);
 }
 
@@ -138,7 +149,7 @@ export function packStamps(stamps: ReadonlyMap<string, string>): string {
 export function unpackStamps(s: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!s) return out;
-  const text = inflateRawSync(Buffer.from(s, 'base64')).toString('utf8');
+  const text = inflate(s);
   const cut = text.indexOf('\n\n');
   if (cut < 0) return out;
   const anchors = frontDecode(text.slice(0, cut));
@@ -550,12 +561,20 @@ async function ldapDelta(
 export async function delta(session: LdapSession, s: LdapSettings, token: string | undefined, signal?: AbortSignal): Promise<DeltaResult> {
   const parsed = token === undefined ? undefined : parseToken(token);
   const wanted = s.isAd ? 'ad' : 'ldap';
-  if (token !== undefined && (!parsed || parsed.t !== wanted)) {
-    // Unknown or foreign token: start over with a full read.
+  const startOver = async () => {
     const fresh = s.isAd ? await adDelta(session, s, undefined, signal) : await ldapDelta(session, s, undefined, signal);
     return { ...fresh, usable: false };
-  }
+  };
+  // Unknown or foreign token: start over with a full read.
+  if (token !== undefined && (!parsed || parsed.t !== wanted)) return startOver();
   if (parsed?.t === 'ad') return adDelta(session, s, parsed, signal);
-  if (parsed?.t === 'ldap') return ldapDelta(session, s, parsed, signal);
+  if (parsed?.t === 'ldap') {
+    try {
+      return await ldapDelta(session, s, parsed, signal);
+    } catch (e) {
+      if (e instanceof UnreadableToken) return startOver();
+      throw e;
+    }
+  }
   return s.isAd ? adDelta(session, s, undefined, signal) : ldapDelta(session, s, undefined, signal);
 }
