@@ -131,12 +131,19 @@ export class Db {
     } catch {
       // No WAL file: nothing to copy.
     }
-    if (autoCheckpoint <= 0 || wal < BACKGROUND_CHECKPOINT_BYTES) {
+    const here = () => {
       restore();
       if (autoCheckpoint > 0 && wal > 0) this.sqlite.exec('PRAGMA wal_checkpoint(PASSIVE)');
-      return;
+    };
+    if (autoCheckpoint <= 0 || wal < BACKGROUND_CHECKPOINT_BYTES) return here();
+    let worker: Worker;
+    try {
+      worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: this.file });
+    } catch {
+      // No thread to be had (resource limits): the transaction is committed all the same, so this
+      // must not throw; the copy is made here, as the automatic checkpoint would have.
+      return here();
     }
-    const worker = new Worker(CHECKPOINT_WORKER, { eval: true, workerData: this.file });
     worker.on('error', () => undefined);
     worker.on('exit', restore);
     worker.unref();
