@@ -100,6 +100,14 @@ describe('Verify Credentials on slapd', () => {
     expect(r.steps[0]).toMatchObject({ ok: false, name: `Connect to ldaps://127.0.0.1:${port}` });
   });
 
+  it('fails over on plain LDAP too (no TLS handshake to prove the first server is there)', async () => {
+    const port = await closedPort();
+    const r = await connector({ urls: [`ldap://127.0.0.1:${port}`, srv.url] }).verify();
+    expect(r.ok).toBe(true);
+    expect(r.facts.server).toBe(srv.url);
+    expect(r.steps[0]).toMatchObject({ ok: false, name: `Connect to ldap://127.0.0.1:${port}` });
+  });
+
   it('names each failure class', async () => {
     const wrong = await connector({}, {}, 'not-the-password').verify();
     expect(wrong.ok).toBe(false);

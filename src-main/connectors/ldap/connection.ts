@@ -172,8 +172,9 @@ async function openOne(s: LdapSettings, url: string, password: string | undefine
         });
       }
       await client.bind(dn, pw);
-    } else if (secure) {
-      // Make sure the TLS connection is up even without a bind (rootDSE reads).
+    } else if (mode !== 'starttls') {
+      // Without a bind nothing is sent yet (StartTLS aside): make sure the server is there, so an
+      // unreachable one fails here and the next URL is tried (verify opens unbound, then binds).
       await client.search('', { scope: 'base', attributes: ['1.1'], filter: '(objectClass=*)', timeLimit: 0 });
     }
   } catch (e) {
