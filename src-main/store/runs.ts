@@ -253,11 +253,6 @@ export class RunsRepo {
     this.db.run('DELETE FROM import_rows WHERE run_id = ?', runId);
   }
 
-  /** The seqs of a run's rows (cheap: no row is parsed). */
-  seqs(runId: string): number[] {
-    return this.db.all<{ seq: number }>('SELECT seq FROM import_rows WHERE run_id = ?', runId).map((r) => r.seq);
-  }
-
   row(runId: string, seq: number): RowRecord | undefined {
     const r = this.db.get<RowDb>('SELECT * FROM import_rows WHERE run_id = ? AND seq = ?', runId, seq);
     return r && toRow(r);

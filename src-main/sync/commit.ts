@@ -12,6 +12,7 @@ import { applyRemote, importPaths, toRemoteData } from './mapping.ts';
 import { thresholdOf, withBulkReportUsers, type SyncDeps } from './common.ts';
 import { rowChanges, type GroupRowData, type MembershipRowData, type UserRowData } from './import.ts';
 import { orderedId } from './ids.ts';
+import { promoteToken } from './delta.ts';
 
 export function emptyCommitted(): CommittedCounts {
   return {
@@ -300,6 +301,8 @@ export function commitImport(deps: SyncDeps, input: { runId: string; seqs?: numb
     flushReport();
     deps.db.bumpLocalChange();
     deps.repos.runs.finish(run.id, 'committed', { ...run.counts, committed: done });
+    // The change-tracking token moves with what it describes (delta.ts).
+    promoteToken(deps.repos, run.id, rows.length);
   }, { entries: rows.length }));
   deps.events.emit('app.changed', { what: 'users' });
   deps.events.emit('app.changed', { what: 'groups' });

@@ -133,20 +133,20 @@ export function holdReason(counts: Partial<PlanCounts>, totalRows: number, selec
 }
 
 /**
- * After a commit (same synchronous turn, so no other run can slip in): the run's token becomes the
- * directory's when the whole plan was applied; otherwise the previous token stays and the reason is kept.
- * Returns what happened, also merged into the run's counts (deltaToken).
+ * At the end of a commit's transaction (`selected`: how many of the run's rows it applied): the run's
+ * token becomes the directory's when the whole plan was applied; otherwise the previous token stays and
+ * the reason is kept. One transaction with the commit: the token never moves without the objects, nor
+ * the objects without it. Returns what happened, also merged into the run's counts (deltaToken).
  */
 export function promoteToken(
   repos: { runs: RunsRepo; directories: DirectoriesRepo },
   runId: string,
-  seqs: number[] | undefined,
+  selected: number,
 ): 'advanced' | 'held' | 'none' {
   const run = repos.runs.get(runId);
   const dir = run && repos.directories.get(run.directoryId);
   if (!run || !dir || run.status !== 'committed') return 'none';
   const total = repos.runs.countRows(runId);
-  const selected = seqs === undefined ? total : countSelected(repos.runs, runId, seqs);
   const state = readDeltaState(dir);
   const reason = holdReason(run.counts as Partial<PlanCounts>, total, selected);
   const at = run.finished ?? new Date().toISOString();
@@ -162,9 +162,4 @@ export function promoteToken(
   }
   repos.runs.mergeCounts(runId, { deltaToken: outcome });
   return outcome;
-}
-
-function countSelected(runs: RunsRepo, runId: string, seqs: number[]): number {
-  const want = new Set(seqs);
-  return runs.seqs(runId).filter((s) => want.has(s)).length;
 }

@@ -19,7 +19,7 @@ import type { SyncDeps } from './common.ts';
 import { previewImport, rowChanges, summaryOf, SYNC_CACHE_KIB } from './import.ts';
 import { importPaths } from './mapping.ts';
 import { commitImport } from './commit.ts';
-import { promoteToken, type ImportMode } from './delta.ts';
+import type { ImportMode } from './delta.ts';
 import { applyPush, previewPush } from './push.ts';
 import { OutboxWorker, type DrainResult, type WorkerOptions } from './worker.ts';
 import { describeError, errorText, itemIdentifier, upsertUser, type ProvisionContext, type TraceStep } from './provision.ts';
@@ -58,11 +58,7 @@ export class SyncService {
   }
 
   commitImport(input: { runId: string; seqs?: number[]; allowDeletes?: boolean }): CommitResult {
-    const r = commitImport(this.d, input);
-    // In the same synchronous turn as the commit: no other preview or commit can come between. A crash
-    // right here leaves the previous token, whose next delta only re-reads what is now unchanged.
-    promoteToken(this.d.repos, r.runId, input.seqs);
-    return r;
+    return commitImport(this.d, input);
   }
 
   run(runId: string): RunSummary {

@@ -227,6 +227,26 @@ describe('delta imports: mode and token rules', () => {
     expect(d4.users).toEqual({ create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 });
   });
 
+  it('the token moves in the commit\'s own transaction: a commit that cannot record it changes nothing', async () => {
+    const { dirId } = seedAndCommit(3);
+    const p = await app.sync.previewImport(dirId);
+    const setDeltaState = app.repos.directories.setDeltaState;
+    app.repos.directories.setDeltaState = () => {
+      throw new Error('disk I/O error');
+    };
+    try {
+      expect(() => app.sync.commitImport({ runId: p.runId })).toThrow(/disk I\/O/);
+    } finally {
+      app.repos.directories.setDeltaState = setDeltaState;
+    }
+    expect(app.repos.users.count()).toBe(0);
+    expect(app.sync.run(p.runId).status).toBe('previewed');
+    expect(state(dirId).token).toBeUndefined();
+    // The same plan then goes in whole, token and all.
+    expect(app.sync.commitImport({ runId: p.runId }).committed.users.create).toBe(3);
+    expect(state(dirId).token).toBe(app.repos.runs.get(p.runId)!.delta!.token);
+  });
+
   it('a partial commit keeps the previous token: the rows left behind come back in the next delta', async () => {
     const { dirId, users } = seedAndCommit();
     app.sync.commitImport({ runId: (await app.sync.previewImport(dirId)).runId });
