@@ -19,8 +19,7 @@ import type { PlanCounts } from '../../src-preload/contract/sync.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
 import type { RunsRepo } from '../store/runs.ts';
 import type { DirectoriesRepo } from '../store/directories.ts';
-import { userMapping } from './mapping.ts';
-import { defaultsFor } from '../connectors/registry.ts';
+import { groupMapping, userMapping } from './mapping.ts';
 
 export type ImportMode = 'auto' | 'full' | 'delta';
 
@@ -44,15 +43,6 @@ export function readDeltaState(dir: Pick<DirectoryRecord, 'deltaState'>): DeltaS
     return s && s.v === 1 ? s : { v: 1 };
   } catch {
     return { v: 1 };
-  }
-}
-
-function groupMapping(config: DirectoryConfig) {
-  if (config.groupMapping.length > 0) return config.groupMapping;
-  try {
-    return defaultsFor(config.kind).groupMapping;
-  } catch {
-    return [];
   }
 }
 

@@ -16,6 +16,16 @@ export function userMapping(config: DirectoryConfig): MappingRow[] {
   }
 }
 
+/** The directory's group mapping, or its kind's defaults when it has none. */
+export function groupMapping(config: DirectoryConfig): MappingRow[] {
+  if (config.groupMapping.length > 0) return config.groupMapping;
+  try {
+    return defaultsFor(config.kind).groupMapping;
+  } catch {
+    return [];
+  }
+}
+
 const known = new Set<string>(userModelPaths);
 
 function paths(config: DirectoryConfig, dir: 'import' | 'export'): string[] {

@@ -10,26 +10,17 @@ import { AppError } from '../errors.ts';
 import type { RowRecord } from '../store/runs.ts';
 import type { OutboxOp } from '../store/outbox.ts';
 import { emptyCounts, thresholdOf, type SyncDeps } from './common.ts';
-import { diff, exportPaths, toRemoteData, userLabel } from './mapping.ts';
+import { diff, exportPaths, groupMapping, toRemoteData, userLabel } from './mapping.ts';
 import { describeError } from './provision.ts';
 import { summaryOf } from './import.ts';
 import { assertFresh, assertThreshold, selectRows } from './commit.ts';
 import { toggleOn } from './recorder.ts';
-import { defaultsFor } from '../connectors/registry.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { Group } from '../../src-preload/model.ts';
 
 /** The group fields the directory's mapping writes (displayName, description). */
 function groupExportFields(config: DirectoryConfig): Array<'displayName' | 'description'> {
-  let rows = config.groupMapping;
-  if (rows.length === 0) {
-    try {
-      rows = defaultsFor(config.kind).groupMapping;
-    } catch {
-      rows = [];
-    }
-  }
-  const out = new Set(rows.filter((r) => r.direction !== 'import').map((r) => r.model));
+  const out = new Set(groupMapping(config).filter((r) => r.direction !== 'import').map((r) => r.model));
   return (['displayName', 'description'] as const).filter((f) => f === 'displayName' || out.has(f));
 }
 
