@@ -9,9 +9,10 @@
 // Matching is the same as findUser: by the mapped userName attribute first,
 // then by the mapped e-mail attribute; an existing match is returned as it is
 // (the caller links it and brings it in line), never created twice.
-import { AndFilter, BerWriter, Control, EqualityFilter, OrFilter, SearchEntry, type BerReader, type Filter } from 'ldapts';
+import { AndFilter, BerWriter, Control, EqualityFilter, OrFilter, type BerReader, type Filter } from 'ldapts';
 import { ConnectorError, type CreateUserOptions, type RemoteUser, type RemoteUserData } from '../connector.ts';
 import { primaryEmail } from '../../../src-preload/model.ts';
+import { BerDecodeError, tlvs } from './ber.ts';
 import type { LdapSession } from './connection.ts';
 import { canonicalDn, normalizeDn, sameDn } from './escape.ts';
 import { parseFilter } from './filter.ts';
@@ -132,12 +133,36 @@ export class PostReadControl extends Control {
   }
 
   override parseControl(reader: BerReader): void {
-    // The value is a SearchResultEntry ([APPLICATION 4] { objectName, attributes }).
-    if (reader.readSequence() === null) return;
-    const e = new SearchEntry({ messageId: 0 });
-    e.parseMessage(reader);
-    this.entry = e.toObject(this.attributes, this.binary) as LdapEntry;
+    try {
+      this.entry = decodePostReadEntry(reader.remainingBuffer, this.binary);
+    } catch {
+      // A value that does not decode must not fail the add it came with: the entry is read back instead.
+      this.entry = undefined;
+    }
   }
+}
+
+/**
+ * The Post-Read value, a SearchResultEntry ([APPLICATION 4] { objectName, attributes }), decoded
+ * with every length checked (ber.ts). Single values as one string, several as an array, as
+ * ldapts gives them; the `binary` attributes stay bytes.
+ */
+export function decodePostReadEntry(value: Uint8Array, binary: string[]): LdapEntry {
+  const [e, extra] = [...tlvs(value)];
+  if (!e || extra || e.tag !== 0x64) throw new BerDecodeError('not one SearchResultEntry');
+  const [dn, attrs] = [...tlvs(e.value)];
+  if (dn?.tag !== 0x04 || attrs?.tag !== 0x30) throw new BerDecodeError('no DN or no attribute list');
+  const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+  const entry: LdapEntry = { dn: text(dn.value) };
+  for (const a of tlvs(attrs.value)) {
+    const [type, vals] = a.tag === 0x30 ? [...tlvs(a.value)] : [];
+    if (type?.tag !== 0x04 || vals?.tag !== 0x31) throw new BerDecodeError('malformed attribute');
+    const name = text(type.value);
+    const bytes = binary.some((b) => b.toLowerCase() === name.toLowerCase());
+    const values = [...tlvs(vals.value)].map((v) => (bytes ? Buffer.from(v.value) : text(v.value)));
+    entry[name] = values.length === 1 ? values[0] : values;
+  }
+  return entry;
 }
 
 /**

@@ -4,7 +4,7 @@
 // password or one that must be changed after a reset all answer a bind with
 // plain invalidCredentials (or succeed restricted) without it.
 //
-// The response value is decoded here by a tiny BER reader of our own:
+// The response value is decoded here with the project's tiny BER reader (ber.ts):
 //   PasswordPolicyResponseValue ::= SEQUENCE {
 //     warning [0] CHOICE { timeBeforeExpiration [0] INTEGER,
 //                          graceAuthNsRemaining [1] INTEGER } OPTIONAL,
@@ -18,6 +18,7 @@
 // (and its tests on bytes captured from slapd) in the project's hands.
 import { Control, type BerReader } from 'ldapts';
 import type { ConnectorErrorCode } from '../connector.ts';
+import { tlvs as berTlvs } from './ber.ts';
 
 export const PPOLICY_OID = '1.3.6.1.4.1.42.2.27.8.5.1';
 
@@ -37,31 +38,8 @@ export class PpolicyDecodeError extends Error {
   }
 }
 
-interface Tlv {
-  tag: number;
-  value: Uint8Array;
-}
-
-/** Reads the TLVs of a BER buffer one after another (definite lengths only, as LDAP requires). */
-function* tlvs(buf: Uint8Array): Generator<Tlv> {
-  let i = 0;
-  while (i < buf.length) {
-    const tag = buf[i++]!;
-    if ((tag & 0x1f) === 0x1f) throw new PpolicyDecodeError('multi-byte tags are not used here');
-    if (i >= buf.length) throw new PpolicyDecodeError('length missing');
-    let len = buf[i++]!;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 4) throw new PpolicyDecodeError(n === 0 ? 'indefinite length' : 'length too long');
-      if (i + n > buf.length) throw new PpolicyDecodeError('length cut short');
-      len = 0;
-      for (let k = 0; k < n; k++) len = len * 256 + buf[i++]!;
-    }
-    if (i + len > buf.length) throw new PpolicyDecodeError('value cut short');
-    yield { tag, value: buf.subarray(i, i + len) };
-    i += len;
-  }
-}
+/** The TLVs of a response value; malformed bytes throw PpolicyDecodeError. */
+const tlvs = (buf: Uint8Array) => berTlvs(buf, PpolicyDecodeError);
 
 /** A non-negative INTEGER / ENUMERATED content (big-endian two's complement). */
 function uint(v: Uint8Array): number {
