@@ -5,6 +5,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { migrations } from './migrations.ts';
+import { AppError } from '../errors.ts';
 
 /** A WAL bigger than this after a bulk write is copied into the database file on another thread. */
 const BACKGROUND_CHECKPOINT_BYTES = 32 * 1024 * 1024;
@@ -158,8 +159,9 @@ export class Db {
    * has is skipped. Only when the table holds no more rows than that, so the rebuild costs
    * less than what it saves; otherwise fn just runs. The caller guarantees that fn reads nothing
    * of the table through those indexes (it would scan the table instead). Unique indexes are
-   * checked when built again: a duplicate then fails the transaction, as it would have row by row.
-   * A rollback brings the indexes back; nothing outside the transaction ever sees them missing.
+   * checked when built again: a duplicate then fails with an AppError 'conflict' (the table's rows
+   * as before fn, indexes back), as a row-by-row write would have failed; nothing outside the
+   * transaction ever sees them missing.
    */
   withoutIndexes<T>(table: string, names: readonly string[], adding: number, fn: () => T): T {
     if (!this.sqlite.isTransaction) throw new Error('withoutIndexes runs inside a transaction');
@@ -171,10 +173,21 @@ export class Db {
       table,
       JSON.stringify(names),
     );
-    for (const i of indexes) this.sqlite.exec(`DROP INDEX "${i.name}"`);
-    const result = fn();
-    for (const i of indexes) this.sqlite.exec(i.sql);
-    return result;
+    if (indexes.length === 0) return fn();
+    // In a savepoint: whatever fn or a rebuild throws, the indexes are back before the error leaves,
+    // even for a caller that catches it inside a joined transaction and commits.
+    this.sqlite.exec('SAVEPOINT without_indexes');
+    try {
+      for (const i of indexes) this.sqlite.exec(`DROP INDEX "${i.name}"`);
+      const result = fn();
+      for (const i of indexes) rebuild(this.sqlite, i);
+      this.sqlite.exec('RELEASE without_indexes');
+      return result;
+    } catch (err) {
+      this.sqlite.exec('ROLLBACK TO without_indexes');
+      this.sqlite.exec('RELEASE without_indexes');
+      throw err;
+    }
   }
 
   /** Bumps the counter every local change moves, so stale plans are seen. */
@@ -203,6 +216,20 @@ export class Db {
 }
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
+
+/** Builds a dropped index again; a unique one that two new rows break says so in the admin's words. */
+function rebuild(sqlite: DatabaseSync, index: { name: string; sql: string }): void {
+  try {
+    sqlite.exec(index.sql);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!/UNIQUE/i.test(message)) throw err;
+    throw new AppError('conflict', 'Two of the objects written together hold the same value where it must be unique; nothing was changed.', {
+      index: index.name,
+      message,
+    });
+  }
+}
 
 // The same text within a millisecond: a bulk write asks ~300,000 times a second.
 let lastMs = NaN;
