@@ -16,7 +16,6 @@ export interface Column<T> {
   render: (row: T) => ReactNode;
 }
 
-
 const ROW = 36;
 const useStyles = makeStyles({
   table: {
