@@ -44,7 +44,8 @@ else {
   });
   child.on('exit', (code) => {
     // A window that dies at once (no display, missing libraries) falls back.
-    if (code !== 0 && Date.now() - started < 10_000) startBrowserMode(`Electron could not open a window (${stderr.split('\n')[0]?.trim() || `exit ${code}`})`);
+    if (code !== 0 && Date.now() - started < 10_000)
+      startBrowserMode(`Electron could not open a window (${stderr.split('\n')[0]?.trim() || `exit ${code}`})`);
     else process.exit(code ?? 0);
   });
 }

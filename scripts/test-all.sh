@@ -13,7 +13,7 @@ step "Node.js for the project scripts: $(node -v)"
 case "$(node -v)" in v2[4-9]*|v[3-9]*) ;; *) echo "Node.js 24 or newer is required (npm scripts use the node devDependency)"; exit 1;; esac
 
 step "Lint"
-eslint .
+npm run --silent lint
 step "Type checks"
 tsc -p tsconfig.node.json --noEmit
 tsc -p tsconfig.web.json --noEmit

@@ -56,9 +56,22 @@ export function createApp(opts: AppOptions) {
   const vault = new Vault(db, cipher);
   // The recorder queues outbox work inside each change's transaction; the worker wakes after.
   let wakeWorker = () => {};
-  const changes = createChangeRecorder({ db, outbox: repos.outbox, links: repos.links, cipher, onQueued: () => wakeWorker() });
+  const changes = createChangeRecorder({
+    db,
+    outbox: repos.outbox,
+    links: repos.links,
+    cipher,
+    onQueued: () => wakeWorker(),
+  });
   const users = new UsersService({ db, users: repos.users, links: repos.links, changes, events });
-  const groups = new GroupsService({ db, groups: repos.groups, users: repos.users, links: repos.links, changes, events });
+  const groups = new GroupsService({
+    db,
+    groups: repos.groups,
+    users: repos.users,
+    links: repos.links,
+    changes,
+    events,
+  });
   const directories = new DirectoriesService({
     db,
     directories: repos.directories,

@@ -107,7 +107,9 @@ function readJson(file: string | undefined): unknown {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function dirByName(app: App, name: string | undefined) {
@@ -124,7 +126,9 @@ export function planJson(s: RunSummary) {
     groups: s.groups,
     memberships: s.memberships,
     read: s.read,
-    ...(s.kind === 'import' ? { mode: s.mode, ...(s.modeReason ? { modeReason: s.modeReason } : {}), ...(s.since ? { since: s.since } : {}) } : {}),
+    ...(s.kind === 'import'
+      ? { mode: s.mode, ...(s.modeReason ? { modeReason: s.modeReason } : {}), ...(s.since ? { since: s.since } : {}) }
+      : {}),
     deletions: s.deletions,
     threshold: s.threshold,
     ...(s.committed ? { committed: s.committed } : {}),
@@ -157,7 +161,9 @@ async function drain(app: App, p: Parsed, out: Out) {
   if (!Number.isFinite(wait) || wait < 0) throw new UsageError('--wait takes a number of seconds.');
   const r = await app.sync.drain({ waitMs: wait * 1000 });
   const counts = app.repos.outbox.counts();
-  out.info(`Outbox: ${r.done} done, ${r.failed} failed in this run; ${counts.pending + counts.running} pending, ${counts.failed} failed in total.`);
+  out.info(
+    `Outbox: ${r.done} done, ${r.failed} failed in this run; ${counts.pending + counts.running} pending, ${counts.failed} failed in total.`,
+  );
   return { ...r, totals: counts };
 }
 
@@ -196,7 +202,8 @@ export async function main(argv: string[]): Promise<number> {
     const e = toBridgeError(err);
     if (out.json) process.stdout.write(JSON.stringify({ error: e }, null, 2) + '\n');
     process.stderr.write(`Error: ${e.message}\n`);
-    if (e.details !== undefined && !out.json) process.stderr.write(`Details: ${typeof e.details === 'string' ? e.details : JSON.stringify(e.details)}\n`);
+    if (e.details !== undefined && !out.json)
+      process.stderr.write(`Details: ${typeof e.details === 'string' ? e.details : JSON.stringify(e.details)}\n`);
     return e.code === 'threshold' ? EXIT.threshold : EXIT.failure;
   } finally {
     process.off('SIGINT', onSignal);
@@ -214,7 +221,11 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
         const { secrets: inlineSecrets, ...configOnly } = configRaw as { secrets?: unknown };
         const parsed = directoryConfigSchema.safeParse(configOnly);
         if (!parsed.success)
-          throw new AppError('validation', 'The directory file is not valid.', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+          throw new AppError(
+            'validation',
+            'The directory file is not valid.',
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          );
         const secrets: DirectorySecrets = directorySecretsSchema.parse(raw.secrets ?? inlineSecrets ?? {});
         if (p.flags.has('secret-stdin')) {
           const s = await readStdin();
@@ -223,16 +234,39 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
         }
         const existing = app.repos.directories.byName(parsed.data.name);
         const view = app.directories.save(existing?.id, parsed.data, secrets);
-        out.result({ id: view.id, name: view.config.name, kind: view.config.kind, hasSecret: view.hasSecret, updated: !!existing }, `${existing ? 'Updated' : 'Added'} directory "${view.config.name}" (${view.id}).`);
+        out.result(
+          {
+            id: view.id,
+            name: view.config.name,
+            kind: view.config.kind,
+            hasSecret: view.hasSecret,
+            updated: !!existing,
+          },
+          `${existing ? 'Updated' : 'Added'} directory "${view.config.name}" (${view.id}).`,
+        );
         return EXIT.ok;
       }
       if (sub === 'list') {
         const list = app.directories.list();
         out.result(
-          list.map((d) => ({ id: d.id, name: d.config.name, kind: d.config.kind, hasSecret: d.hasSecret, pending: d.pending, failed: d.failed, lastVerify: d.lastVerify, lastRun: d.lastRun })),
+          list.map((d) => ({
+            id: d.id,
+            name: d.config.name,
+            kind: d.config.kind,
+            hasSecret: d.hasSecret,
+            pending: d.pending,
+            failed: d.failed,
+            lastVerify: d.lastVerify,
+            lastRun: d.lastRun,
+          })),
           list.length === 0
             ? 'No directories yet. Add one with: provision-desk directory add --file dir.json'
-            : list.map((d) => `${d.config.name}\t${d.config.kind}\tpending ${d.pending}\tfailed ${d.failed}${d.lastVerify ? `\tverify: ${d.lastVerify.summary}` : ''}`).join('\n'),
+            : list
+                .map(
+                  (d) =>
+                    `${d.config.name}\t${d.config.kind}\tpending ${d.pending}\tfailed ${d.failed}${d.lastVerify ? `\tverify: ${d.lastVerify.summary}` : ''}`,
+                )
+                .join('\n'),
         );
         return EXIT.ok;
       }
@@ -240,8 +274,21 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
         const d = dirByName(app, arg);
         const r = await app.directories.verify({ id: d.id, secrets: {} });
         const text = r.ok
-          ? [`Verified "${d.config.name}".`, ...r.steps.map((s) => `  ✓ ${s.name}: ${s.detail}`), ...r.warnings.map((w) => `  ! ${w}`)].join('\n')
-          : [`Verification of "${d.config.name}" failed: ${r.error?.message ?? 'unknown error'}`, ...(r.error?.hint ? [`  Hint: ${r.error.hint}`] : []), ...(r.error?.details ? [`  Server: ${typeof r.error.details === 'string' ? r.error.details : JSON.stringify(r.error.details)}`] : []), ...r.steps.map((s) => `  ${s.ok ? '✓' : '✗'} ${s.name}: ${s.detail}`)].join('\n');
+          ? [
+              `Verified "${d.config.name}".`,
+              ...r.steps.map((s) => `  ✓ ${s.name}: ${s.detail}`),
+              ...r.warnings.map((w) => `  ! ${w}`),
+            ].join('\n')
+          : [
+              `Verification of "${d.config.name}" failed: ${r.error?.message ?? 'unknown error'}`,
+              ...(r.error?.hint ? [`  Hint: ${r.error.hint}`] : []),
+              ...(r.error?.details
+                ? [
+                    `  Server: ${typeof r.error.details === 'string' ? r.error.details : JSON.stringify(r.error.details)}`,
+                  ]
+                : []),
+              ...r.steps.map((s) => `  ${s.ok ? '✓' : '✗'} ${s.name}: ${s.detail}`),
+            ].join('\n');
         if (r.ok || out.json) out.result(r, text);
         else process.stderr.write(text + '\n');
         return r.ok ? EXIT.ok : EXIT.failure;
@@ -297,7 +344,10 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
       }
       const a = app.sync.applyPush({ runId: plan.runId, allowDeletes: p.flags.has('allow-deletes') });
       const provisioning = await drain(app, p, out);
-      out.result({ ...planJson(plan), queued: a.queued, provisioning }, `${planText(plan)}\nQueued ${a.queued} operations; ${provisioning.done} done, ${provisioning.failed} failed.`);
+      out.result(
+        { ...planJson(plan), queued: a.queued, provisioning },
+        `${planText(plan)}\nQueued ${a.queued} operations; ${provisioning.done} done, ${provisioning.failed} failed.`,
+      );
       return provisioning.failed > 0 ? EXIT.partial : EXIT.ok;
     }
     case 'outbox': {
@@ -305,8 +355,21 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
       const r = await drain(app, p, out);
       const failed = app.sync.outbox({ states: ['failed'], limit: 50 }).items;
       out.result(
-        { retried, ...r, failedItems: failed.map((f) => ({ id: f.id, directory: f.directoryName, op: f.op, identifier: f.identifier, error: f.lastError })) },
-        [`Outbox: ${r.done} done, ${r.failed} failed, ${r.pending} still pending${retried ? ` (${retried} failed items retried)` : ''}.`, ...failed.map((f) => `  failed #${f.id} ${f.directoryName} ${f.op} ${f.identifier}: ${f.lastError ?? ''}`)].join('\n'),
+        {
+          retried,
+          ...r,
+          failedItems: failed.map((f) => ({
+            id: f.id,
+            directory: f.directoryName,
+            op: f.op,
+            identifier: f.identifier,
+            error: f.lastError,
+          })),
+        },
+        [
+          `Outbox: ${r.done} done, ${r.failed} failed, ${r.pending} still pending${retried ? ` (${retried} failed items retried)` : ''}.`,
+          ...failed.map((f) => `  failed #${f.id} ${f.directoryName} ${f.op} ${f.identifier}: ${f.lastError ?? ''}`),
+        ].join('\n'),
       );
       return r.totals.failed > 0 ? EXIT.partial : EXIT.ok;
     }
@@ -316,7 +379,10 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
         const { password, ...input } = raw;
         const user = app.users.create(input as UserInput, password);
         const r = await drain(app, p, out);
-        out.result({ id: user.id, userName: user.userName, provisioning: r, states: app.repos.links.statesOf(user.id) }, `Added ${user.userName} (${user.id}).`);
+        out.result(
+          { id: user.id, userName: user.userName, provisioning: r, states: app.repos.links.statesOf(user.id) },
+          `Added ${user.userName} (${user.id}).`,
+        );
         return r.failed > 0 ? EXIT.partial : EXIT.ok;
       }
       if (sub === 'delete') {

@@ -116,7 +116,10 @@ const commonSchema = z.object({
   userMapping: z.array(mappingRowSchema).max(100).default([]),
   groupMapping: z.array(mappingRowSchema).max(100).default([]),
   /** Model attributes tried in order to match an unlinked object. */
-  matching: z.array(z.enum(['userName', 'email', 'employeeNumber', 'displayName'])).max(4).default(['userName', 'email']),
+  matching: z
+    .array(z.enum(['userName', 'email', 'employeeNumber', 'displayName']))
+    .max(4)
+    .default(['userName', 'email']),
   safety: safetySchema.default({ deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' }),
 });
 

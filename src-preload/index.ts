@@ -10,7 +10,10 @@ const events = new Set<string>(eventNames);
 const api = {
   invoke(channel: string, input: unknown): Promise<unknown> {
     if (!channels.has(channel))
-      return Promise.resolve({ ok: false, error: { code: 'unknown_channel', message: 'That request is not part of Provision Desk.' } });
+      return Promise.resolve({
+        ok: false,
+        error: { code: 'unknown_channel', message: 'That request is not part of Provision Desk.' },
+      });
     return ipcRenderer.invoke('pd:invoke', channel, input);
   },
   on(event: string, listener: (payload: unknown) => void): () => void {

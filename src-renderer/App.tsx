@@ -1,5 +1,14 @@
 // The shell: navigation on the left, the page on the right, notices on top.
-import { FluentProvider, webDarkTheme, webLightTheme, makeStyles, tokens, Tab, TabList, Text } from '@fluentui/react-components';
+import {
+  FluentProvider,
+  webDarkTheme,
+  webLightTheme,
+  makeStyles,
+  tokens,
+  Tab,
+  TabList,
+  Text,
+} from '@fluentui/react-components';
 import {
   BoardRegular,
   BookDatabaseRegular,

@@ -1,7 +1,15 @@
 // The renderer's typed client for the bridge. In the Electron window it uses
 // the preload's window.api; in browser mode the same calls go over loopback
 // HTTP (same origin, session cookie) and events arrive by Server-Sent Events.
-import type { BridgeError, ChannelName, EventName, Events, InputOf, OutputOf, Result } from '../src-preload/contract.ts';
+import type {
+  BridgeError,
+  ChannelName,
+  EventName,
+  Events,
+  InputOf,
+  OutputOf,
+  Result,
+} from '../src-preload/contract.ts';
 
 interface WindowApi {
   invoke(channel: string, input: unknown): Promise<unknown>;
@@ -31,7 +39,13 @@ async function httpInvoke(channel: string, input: unknown): Promise<unknown> {
     credentials: 'same-origin',
   });
   if (res.status === 401)
-    return { ok: false, error: { code: 'unauthorized', message: 'This browser session has ended. Open the link Provision Desk printed when it started.' } };
+    return {
+      ok: false,
+      error: {
+        code: 'unauthorized',
+        message: 'This browser session has ended. Open the link Provision Desk printed when it started.',
+      },
+    };
   return res.json();
 }
 
@@ -53,7 +67,9 @@ function httpOn(event: string, listener: Listener): () => void {
 }
 
 export async function call<C extends ChannelName>(channel: C, input: InputOf<C>): Promise<OutputOf<C>> {
-  const result = (await (window.api ? window.api.invoke(channel, input) : httpInvoke(channel, input))) as Result<OutputOf<C>>;
+  const result = (await (window.api ? window.api.invoke(channel, input) : httpInvoke(channel, input))) as Result<
+    OutputOf<C>
+  >;
   if (!result.ok) throw new BridgeFailure(result.error);
   return result.value;
 }

@@ -57,7 +57,8 @@ export class DirectoriesService {
 
   save(id: string | undefined, raw: DirectoryConfig, secrets: DirectorySecrets): DirectoryView {
     const parsed = directoryConfigSchema.safeParse(raw);
-    if (!parsed.success) throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
+    if (!parsed.success)
+      throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
     const config = parsed.data;
     const saved = this.d.db.transaction(() => {
       const same = this.d.directories.byName(config.name);

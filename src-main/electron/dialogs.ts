@@ -11,8 +11,13 @@ export function installDialogs(app: App, window: () => BrowserWindow | undefined
       title: 'Export the provisioning report',
       defaultPath: defaultName,
       buttonLabel: 'Export',
-      filters: format === 'csv' ? [{ name: 'CSV (comma-separated)', extensions: ['csv'] }] : [{ name: 'JSON', extensions: ['json'] }],
-      properties: ['createDirectory', 'showOverwriteConfirmation'] as Array<'createDirectory' | 'showOverwriteConfirmation'>,
+      filters:
+        format === 'csv'
+          ? [{ name: 'CSV (comma-separated)', extensions: ['csv'] }]
+          : [{ name: 'JSON', extensions: ['json'] }],
+      properties: ['createDirectory', 'showOverwriteConfirmation'] as Array<
+        'createDirectory' | 'showOverwriteConfirmation'
+      >,
     };
     const win = window();
     const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);

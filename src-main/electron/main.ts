@@ -18,7 +18,10 @@ let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
 
 function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({ ...windowOptions(join(import.meta.dirname, '../preload/index.cjs')), ...savedBounds() });
+  const win = new BrowserWindow({
+    ...windowOptions(join(import.meta.dirname, '../preload/index.cjs')),
+    ...savedBounds(),
+  });
   rememberBounds(win);
   lockDown(win.webContents, (url) => void shell.openExternal(url));
   win.once('ready-to-show', () => win.show());

@@ -93,7 +93,10 @@ export function setPath(u: RemoteUserData, path: string, value: ModelValue): voi
     case 'emails': {
       const values = (Array.isArray(value) ? value : s ? [s] : []).filter(Boolean);
       const primary = u.emails.find((e) => e.primary)?.value;
-      u.emails = values.map((v, i) => ({ value: v, ...(v === primary || (!primary && i === 0) ? { primary: true } : {}) }));
+      u.emails = values.map((v, i) => ({
+        value: v,
+        ...(v === primary || (!primary && i === 0) ? { primary: true } : {}),
+      }));
       return;
     }
     case 'phoneNumbers.work':

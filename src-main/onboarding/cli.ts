@@ -115,7 +115,8 @@ export async function onboardingMain(argv: string[], io: OnboardingIo = processI
     const e = toBridgeError(err);
     if (json) io.stdout.write(JSON.stringify({ error: e }, null, 2) + '\n');
     io.stderr.write(`Error: ${e.message}\n`);
-    if (e.details !== undefined && !json) io.stderr.write(`Details: ${typeof e.details === 'string' ? e.details : JSON.stringify(e.details)}\n`);
+    if (e.details !== undefined && !json)
+      io.stderr.write(`Details: ${typeof e.details === 'string' ? e.details : JSON.stringify(e.details)}\n`);
     return ONBOARDING_EXIT.failure;
   } finally {
     await app?.close().catch(() => undefined);
@@ -132,7 +133,11 @@ function selectUsers(app: App, args: Args): string[] {
     else unknown.push(name);
   }
   if (unknown.length)
-    throw new AppError('not_found', `There is no user named ${unknown.map((n) => `"${n}"`).join(', ')}; nothing was sent.`, { unknown });
+    throw new AppError(
+      'not_found',
+      `There is no user named ${unknown.map((n) => `"${n}"`).join(', ')}; nothing was sent.`,
+      { unknown },
+    );
   if (args.flags.has('all-not-invited')) ids.push(...app.onboarding.store.statuses('notInvited').map((r) => r.userId));
   return [...new Set(ids)];
 }
@@ -143,12 +148,15 @@ async function send(app: App, args: Args, io: OnboardingIo): Promise<number> {
   const ids = selectUsers(app, args);
   if (ids.length === 0) {
     const empty = { kind, state: 'finished', total: 0, sent: 0, failed: 0, notReached: [], failures: [] };
-    io.stdout.write(json ? JSON.stringify(empty, null, 2) + '\n' : 'No user is waiting for an invitation; nothing was sent.\n');
+    io.stdout.write(
+      json ? JSON.stringify(empty, null, 2) + '\n' : 'No user is waiting for an invitation; nothing was sent.\n',
+    );
     return ONBOARDING_EXIT.ok;
   }
   const tty = !json && !!io.stderr.isTTY;
   const unsubscribe = app.events.subscribe((name, payload) => {
-    if (name === 'app.progress' && tty && isSendProgress(payload as { operationId: string })) io.stderr.write(`\r${(payload as { message?: string }).message ?? ''}   `);
+    if (name === 'app.progress' && tty && isSendProgress(payload as { operationId: string }))
+      io.stderr.write(`\r${(payload as { message?: string }).message ?? ''}   `);
   });
   let interrupted = false;
   let removeInterrupt = () => {};
@@ -162,7 +170,9 @@ async function send(app: App, args: Args, io: OnboardingIo): Promise<number> {
       }
       interrupted = true;
       app.onboarding.cancelSend(job.id);
-      io.stderr.write(`${tty ? '\n' : ''}Cancelling: no new mail is started; mails in flight finish (Ctrl-C again to quit at once).\n`);
+      io.stderr.write(
+        `${tty ? '\n' : ''}Cancelling: no new mail is started; mails in flight finish (Ctrl-C again to quit at once).\n`,
+      );
     });
     const v = await finished;
     if (tty) io.stderr.write('\n');
@@ -193,7 +203,9 @@ function sendText(v: SendJobView): string {
   const what = v.kind === 'activation' ? 'Activation mail' : 'Temporary password';
   const lines = [`${what}: ${v.sent} sent, ${v.failed} failed of ${v.total}.`];
   for (const f of v.failures)
-    lines.push(`  failed ${f.userName}: ${f.message}${f.details !== undefined ? ` (server: ${typeof f.details === 'string' ? f.details : JSON.stringify(f.details)})` : ''}`);
+    lines.push(
+      `  failed ${f.userName}: ${f.message}${f.details !== undefined ? ` (server: ${typeof f.details === 'string' ? f.details : JSON.stringify(f.details)})` : ''}`,
+    );
   if (v.state === 'cancelled')
     lines.push(
       `Cancelled: ${v.notReached.length} not reached; their status is unchanged and they got no mail: ${v.notReached
@@ -218,15 +230,30 @@ function status(app: App, args: Args, io: OnboardingIo): number {
     return ONBOARDING_EXIT.ok;
   }
   const lines = rows.map((r) => {
-    const when = r.status === 'activated' ? r.activatedAt : r.status === 'invited' && r.expiresAt ? `link until ${r.expiresAt}` : r.invitedAt;
-    return [r.userName, STATE_WORDS[r.status], r.email, when ?? '', r.status === 'failed' || r.status === 'expired' ? (r.reason ?? '') : ''].join('\t').replace(/\t+$/, '');
+    const when =
+      r.status === 'activated'
+        ? r.activatedAt
+        : r.status === 'invited' && r.expiresAt
+          ? `link until ${r.expiresAt}`
+          : r.invitedAt;
+    return [
+      r.userName,
+      STATE_WORDS[r.status],
+      r.email,
+      when ?? '',
+      r.status === 'failed' || r.status === 'expired' ? (r.reason ?? '') : '',
+    ]
+      .join('\t')
+      .replace(/\t+$/, '');
   });
   const summary = Object.entries(counts)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');
   const plural = (n: number) => `${n} user${n === 1 ? '' : 's'}`;
-  const last = want ? `${rows.length} of ${plural(all.length)} ${args.state}.` : `${plural(all.length)}${summary ? `: ${summary}` : ''}.`;
+  const last = want
+    ? `${rows.length} of ${plural(all.length)} ${args.state}.`
+    : `${plural(all.length)}${summary ? `: ${summary}` : ''}.`;
   io.stdout.write([...lines, last].join('\n') + '\n');
   return ONBOARDING_EXIT.ok;
 }

@@ -92,13 +92,29 @@ function isIp(host: string): boolean {
 
 /** nodemailer's error → the admin's sentence; the server's reply in details. */
 export function smtpError(err: unknown, host: string, port: number): AppError {
-  const e = (err ?? {}) as { code?: string; response?: string; responseCode?: number; message?: string; command?: string };
-  const details = { code: e.code, responseCode: e.responseCode, response: e.response, command: e.command, message: e.message };
+  const e = (err ?? {}) as {
+    code?: string;
+    response?: string;
+    responseCode?: number;
+    message?: string;
+    command?: string;
+  };
+  const details = {
+    code: e.code,
+    responseCode: e.responseCode,
+    response: e.response,
+    command: e.command,
+    message: e.message,
+  };
   const where = `${host}:${port}`;
   const tlsCause = /certificate|self[- ]signed|unable to verify|CERT_|altnames/i.test(e.message ?? '');
   switch (true) {
     case e.code === 'EAUTH':
-      return new AppError('invalid_credentials', `The SMTP server ${where} refused the user name or password.`, details);
+      return new AppError(
+        'invalid_credentials',
+        `The SMTP server ${where} refused the user name or password.`,
+        details,
+      );
     case tlsCause:
       return new AppError(
         'certificate_untrusted',
@@ -106,7 +122,11 @@ export function smtpError(err: unknown, host: string, port: number): AppError {
         details,
       );
     case e.code === 'ETLS' || /STARTTLS/i.test(e.message ?? ''):
-      return new AppError('tls_required', `A secure connection to the SMTP server ${where} could not be made.`, details);
+      return new AppError(
+        'tls_required',
+        `A secure connection to the SMTP server ${where} could not be made.`,
+        details,
+      );
     case e.code === 'ETIMEDOUT':
       return new AppError('timeout', `The SMTP server ${where} did not answer in time.`, details);
     case e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'EDNS':
@@ -120,7 +140,11 @@ export function smtpError(err: unknown, host: string, port: number): AppError {
 
 /** Graph's sendMail as the Graph connector offers it (issue 4: GraphConnector.sendMail). */
 type GraphSender = {
-  sendMail(from: string | undefined, message: { to: string | string[]; subject: string; html?: string; text?: string }, signal?: AbortSignal): Promise<void>;
+  sendMail(
+    from: string | undefined,
+    message: { to: string | string[]; subject: string; html?: string; text?: string },
+    signal?: AbortSignal,
+  ): Promise<void>;
 };
 
 function hasSendMail(c: Connector): c is Connector & GraphSender {
@@ -140,7 +164,12 @@ export function createGraphTransport(connector: Connector, mailbox: string, dire
         return {};
       } catch (err) {
         if (err instanceof ConnectorError)
-          throw new MailError(err.code, `Microsoft Graph did not send the mail from ${mailbox}: ${err.message}`, err.details, err.retryAfterMs);
+          throw new MailError(
+            err.code,
+            `Microsoft Graph did not send the mail from ${mailbox}: ${err.message}`,
+            err.details,
+            err.retryAfterMs,
+          );
         throw err;
       }
     },

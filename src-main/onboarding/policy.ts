@@ -37,13 +37,18 @@ export function checkPassword(password: string, policy: PasswordPolicy, subject:
     );
   if (policy.forbidUserName) {
     const lower = password.toLowerCase();
-    if (forbiddenParts(subject).some((p) => lower.includes(p))) problems.push('Do not use your user name or your name in the password.');
+    if (forbiddenParts(subject).some((p) => lower.includes(p)))
+      problems.push('Do not use your user name or your name in the password.');
   }
   return problems;
 }
 
 /** A password that passes the policy and the usual directory complexity rules. */
-export function generateTemporaryPassword(policy: PasswordPolicy, subject: PolicySubject, randomInt: (max: number) => number): string {
+export function generateTemporaryPassword(
+  policy: PasswordPolicy,
+  subject: PolicySubject,
+  randomInt: (max: number) => number,
+): string {
   const sets = ['abcdefghijkmnopqrstuvwxyz', 'ABCDEFGHJKLMNPQRSTUVWXYZ', '23456789', '!#%+-=?@_'];
   const length = Math.max(16, policy.minLength);
   for (;;) {

@@ -62,7 +62,8 @@ export class SendJob {
 
   /** A claimed user's outcome. Each claim is settled exactly once. */
   settle(index: number, outcome: UserOutcome): void {
-    if (index >= this.next || this.results[index] !== undefined) throw new Error(`User ${index} was not claimed or is settled already.`);
+    if (index >= this.next || this.results[index] !== undefined)
+      throw new Error(`User ${index} was not claimed or is settled already.`);
     this.results[index] = outcome;
     this.inFlight--;
     if (outcome !== 'notReached') {
@@ -121,7 +122,10 @@ export class SendJob {
       failed: this.failed,
       remaining: this.users.length - handled,
       inFlight: this.inFlight,
-      pausedUntil: this.state === 'running' && this.pausedUntil > this.now().getTime() ? new Date(this.pausedUntil).toISOString() : undefined,
+      pausedUntil:
+        this.state === 'running' && this.pausedUntil > this.now().getTime()
+          ? new Date(this.pausedUntil).toISOString()
+          : undefined,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       results,
@@ -147,7 +151,12 @@ export async function runJob(
       try {
         outcome = await work(c.user);
       } catch (err) {
-        outcome = { userId: c.user.id, userName: c.user.userName, ok: false, message: err instanceof Error ? err.message : String(err) };
+        outcome = {
+          userId: c.user.id,
+          userName: c.user.userName,
+          ok: false,
+          message: err instanceof Error ? err.message : String(err),
+        };
       }
       job.settle(c.index, outcome);
       onSettled();

@@ -39,8 +39,20 @@ import { createGraphTransport, createSmtpTransport, type MailTransport } from '.
 import { runJob, SendJob, type JobUser, type UserOutcome } from './send-job.ts';
 import { SendCancelled, SendGate, sendPaced } from './throttle.ts';
 import { checkPassword, generateTemporaryPassword } from './policy.ts';
-import { startPortal, type PortalBackend, type PortalLimits, type RunningPortal, type SetPasswordOutcome } from './portal/server.ts';
-import { certificateInfo, certificateWarnings, checkPair, generateSelfSigned, type CertificatePair } from './portal/certificate.ts';
+import {
+  startPortal,
+  type PortalBackend,
+  type PortalLimits,
+  type RunningPortal,
+  type SetPasswordOutcome,
+} from './portal/server.ts';
+import {
+  certificateInfo,
+  certificateWarnings,
+  checkPair,
+  generateSelfSigned,
+  type CertificatePair,
+} from './portal/certificate.ts';
 
 export interface OnboardingDeps {
   db: Db;
@@ -131,7 +143,10 @@ export class OnboardingService {
       settings,
       activationTemplate: settings.activationTemplate ?? defaultTemplates.activation,
       temporaryPasswordTemplate: settings.temporaryPasswordTemplate ?? defaultTemplates.temporaryPassword,
-      defaultTemplates: { activation: defaultTemplates.activation, temporaryPassword: defaultTemplates.temporaryPassword },
+      defaultTemplates: {
+        activation: defaultTemplates.activation,
+        temporaryPassword: defaultTemplates.temporaryPassword,
+      },
       hasSmtpPassword: !!this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password,
       hasPortalKey: !!this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem,
       portal: this.portalStatus(),
@@ -140,16 +155,21 @@ export class OnboardingService {
 
   async saveSettings(raw: OnboardingSettings, secrets: OnboardingSecrets): Promise<OnboardingSettingsView> {
     const parsed = onboardingSettingsSchema.safeParse(raw);
-    if (!parsed.success) throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
+    if (!parsed.success)
+      throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
     const s = parsed.data;
     if (s.mail.transport === 'graph' && s.mail.graph.directoryId) {
       const dir = this.d.directories.record(s.mail.graph.directoryId);
       if (dir.config.kind !== 'entra')
-        throw new AppError('validation', `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`);
+        throw new AppError(
+          'validation',
+          `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`,
+        );
     }
     // Templates equal to the defaults are not stored, so improved defaults reach the admin.
     if (sameTemplate(s.activationTemplate, defaultTemplates.activation)) s.activationTemplate = undefined;
-    if (sameTemplate(s.temporaryPasswordTemplate, defaultTemplates.temporaryPassword)) s.temporaryPasswordTemplate = undefined;
+    if (sameTemplate(s.temporaryPasswordTemplate, defaultTemplates.temporaryPassword))
+      s.temporaryPasswordTemplate = undefined;
     if (s.portal.certificate === 'provided' && s.portal.certPem.trim()) {
       const key = secrets.portalKeyPem || this.d.vault.get<{ keyPem?: string }>(PORTAL_SECRET)?.keyPem;
       if (!key) throw new AppError('validation', 'Add the private key of the portal certificate.');
@@ -165,7 +185,8 @@ export class OnboardingService {
     });
     const { autoStart: _a, ...was } = before.portal;
     const { autoStart: _b, ...now } = s.portal;
-    if (this.portal && (JSON.stringify(was) !== JSON.stringify(now) || secrets.portalKeyPem !== undefined)) await this.restartPortal();
+    if (this.portal && (JSON.stringify(was) !== JSON.stringify(now) || secrets.portalKeyPem !== undefined))
+      await this.restartPortal();
     return this.settingsView();
   }
 
@@ -176,12 +197,18 @@ export class OnboardingService {
       case 'none':
         throw new AppError('validation', 'Choose how mail is sent (SMTP or Microsoft Graph) in Settings first.');
       case 'smtp':
-        return createSmtpTransport(mail, { password: smtpPassword || this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password });
+        return createSmtpTransport(mail, {
+          password: smtpPassword || this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password,
+        });
       case 'graph': {
-        if (!mail.graph.directoryId) throw new AppError('validation', 'Choose the Microsoft Entra ID directory to send mail through.');
+        if (!mail.graph.directoryId)
+          throw new AppError('validation', 'Choose the Microsoft Entra ID directory to send mail through.');
         const dir = this.d.directories.record(mail.graph.directoryId);
         if (dir.config.kind !== 'entra')
-          throw new AppError('validation', `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`);
+          throw new AppError(
+            'validation',
+            `"${dir.config.name}" is not a Microsoft Entra ID directory; Graph mail needs one.`,
+          );
         const mailbox = mail.graph.mailbox || (dir.config.connection.mailFrom ?? '');
         return createGraphTransport(this.d.directories.connector(dir.id), mailbox, dir.config.name);
       }
@@ -198,7 +225,13 @@ export class OnboardingService {
         text: `This is a test mail from Provision Desk, sent through ${t.label}.\n\nActivation mails will be sent the same way.\n`,
         html: `<p>This is a test mail from Provision Desk, sent through ${escape(t.label)}.</p><p>Activation mails will be sent the same way.</p>`,
       });
-      this.report({ userIdentifier: input.to, objectType: 'mail', action: 'mail.test', status: 'success', message: `Test mail sent through ${t.label}.` });
+      this.report({
+        userIdentifier: input.to,
+        objectType: 'mail',
+        action: 'mail.test',
+        status: 'success',
+        message: `Test mail sent through ${t.label}.`,
+      });
       return { sent: true as const, messageId: r.messageId, transport: t.label };
     } catch (err) {
       this.report({
@@ -215,7 +248,10 @@ export class OnboardingService {
   }
 
   template(kind: TemplateKind, settings = this.store.settings()): MailTemplate {
-    return (kind === 'activation' ? settings.activationTemplate : settings.temporaryPasswordTemplate) ?? defaultTemplates[kind];
+    return (
+      (kind === 'activation' ? settings.activationTemplate : settings.temporaryPasswordTemplate) ??
+      defaultTemplates[kind]
+    );
   }
 
   preview(input: { kind: TemplateKind; template?: MailTemplate; userId?: string }): MailPreview {
@@ -329,7 +365,10 @@ export class OnboardingService {
 
   private jobEntry(jobId: string) {
     const e = this.jobs.get(jobId);
-    if (!e) throw new AppError('not_found', 'That send job is not known (it ended long ago, or the app restarted).', { jobId });
+    if (!e)
+      throw new AppError('not_found', 'That send job is not known (it ended long ago, or the app restarted).', {
+        jobId,
+      });
     return e;
   }
 
@@ -341,11 +380,18 @@ export class OnboardingService {
   /** Who a mail goes to, and where their password is set; or why this user cannot get one. */
   private recipient(ju: JobUser, action: 'activation.sent' | 'temporaryPassword.sent') {
     const user = this.d.users.get(ju.id);
-    if (!user) return { userId: ju.id, userName: ju.userName, ok: false, message: 'The user was not found.' } satisfies UserOutcome;
+    if (!user)
+      return {
+        userId: ju.id,
+        userName: ju.userName,
+        ok: false,
+        message: 'The user was not found.',
+      } satisfies UserOutcome;
     const to = primaryEmail(user);
     if (!to) return this.userFailure(user, action, 'The user has no e-mail address.');
     const targets = this.passwordTargets(user.id);
-    if (targets.length === 0) return this.userFailure(user, action, 'The user is not linked to any directory where Password Sync is on.');
+    if (targets.length === 0)
+      return this.userFailure(user, action, 'The user is not linked to any directory where Password Sync is on.');
     return { user, to, targets };
   }
 
@@ -369,7 +415,12 @@ export class OnboardingService {
       expiry: formatExpiry(expires),
     });
     try {
-      await sendPaced(t, { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text }, gate, signal);
+      await sendPaced(
+        t,
+        { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text },
+        gate,
+        signal,
+      );
     } catch (err) {
       if (err instanceof SendCancelled) return 'notReached';
       return this.userFailure(user, 'activation.sent', `The activation mail could not be sent: ${errorText(err)}`, err);
@@ -377,7 +428,13 @@ export class OnboardingService {
     // Stored once the server took the mail: a user whose mail never left keeps their status and gets no link.
     this.store.invite(user.id, hash, expires.toISOString());
     const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.`;
-    this.report({ userIdentifier: user.userName, objectType: 'user', action: 'activation.sent', status: 'success', message });
+    this.report({
+      userIdentifier: user.userName,
+      objectType: 'user',
+      action: 'activation.sent',
+      status: 'success',
+      message,
+    });
     return { userId: user.id, userName: user.userName, ok: true, message };
   }
 
@@ -398,8 +455,15 @@ export class OnboardingService {
       if (err instanceof SendCancelled) return 'notReached';
       throw err;
     }
-    const password = generateTemporaryPassword(settings.policy, { userName: user.userName, displayName: user.displayName }, randomInt);
-    const outcome = await this.setEverywhere(user, targets, password, { mustChange: true, action: 'password.temporary' });
+    const password = generateTemporaryPassword(
+      settings.policy,
+      { userName: user.userName, displayName: user.displayName },
+      randomInt,
+    );
+    const outcome = await this.setEverywhere(user, targets, password, {
+      mustChange: true,
+      action: 'password.temporary',
+    });
     if (outcome.succeeded === 0)
       return this.userFailure(
         user,
@@ -413,13 +477,25 @@ export class OnboardingService {
     });
     try {
       // No signal: the password is set now, so its mail goes out even if the job is cancelled meanwhile.
-      await sendPaced(t, { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text }, gate);
+      await sendPaced(
+        t,
+        { to, toName: user.displayName, subject: mail.subject, html: mail.html, text: mail.text },
+        gate,
+      );
     } catch (err) {
-      return this.userFailure(user, 'temporaryPassword.sent', `The password was set but the mail could not be sent: ${errorText(err)}`, err);
+      return this.userFailure(
+        user,
+        'temporaryPassword.sent',
+        `The password was set but the mail could not be sent: ${errorText(err)}`,
+        err,
+      );
     }
     const partial = outcome.problems.length ? ` Problems: ${outcome.problems.join(' ')}` : '';
     const message = `Temporary password mailed to ${to} through ${t.label}; it must be changed at the next sign-in.${partial}`;
-    this.store.invitedWithTemporaryPassword(user.id, partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.');
+    this.store.invitedWithTemporaryPassword(
+      user.id,
+      partial ? `Temporary password mailed.${partial}` : 'Temporary password mailed.',
+    );
     this.report({
       userIdentifier: user.userName,
       objectType: 'user',
@@ -433,7 +509,13 @@ export class OnboardingService {
   private userFailure(user: User, action: string, message: string, err?: unknown): BulkResult {
     this.store.fail(user.id, message);
     this.report({ userIdentifier: user.userName, objectType: 'user', action, status: 'failure', message });
-    return { userId: user.id, userName: user.userName, ok: false, message, details: err ? errorDetails(err) : undefined };
+    return {
+      userId: user.id,
+      userName: user.userName,
+      ok: false,
+      message,
+      details: err ? errorDetails(err) : undefined,
+    };
   }
 
   // ---------- passwords ----------
@@ -478,7 +560,9 @@ export class OnboardingService {
           application: target.name,
           directoryId: target.directoryId,
           status: 'success',
-          message: opts.mustChange ? 'Temporary password set; it must be changed at the next sign-in.' : 'Password set.',
+          message: opts.mustChange
+            ? 'Temporary password set; it must be changed at the next sign-in.'
+            : 'Password set.',
         });
       } catch (err) {
         const server = scrub(serverText(err), password);
@@ -529,8 +613,17 @@ export class OnboardingService {
     if (problems.length) return { kind: 'refused', messages: problems };
     const targets = this.passwordTargets(user.id);
     if (targets.length === 0) {
-      this.store.fail(user.id, 'The reset page could not set the password: no linked directory has Password Sync on.', true);
-      return { kind: 'failed', messages: ['Your account is not linked to any system that takes its password from here. Tell your IT service desk.'] };
+      this.store.fail(
+        user.id,
+        'The reset page could not set the password: no linked directory has Password Sync on.',
+        true,
+      );
+      return {
+        kind: 'failed',
+        messages: [
+          'Your account is not linked to any system that takes its password from here. Tell your IT service desk.',
+        ],
+      };
     }
     const outcome = await this.setEverywhere(user, targets, password, { mustChange: false, action: 'password.set' });
     this.d.events.emit('app.changed', { what: 'reports' });
@@ -542,7 +635,10 @@ export class OnboardingService {
     if (outcome.failed.length) {
       this.store.fail(user.id, `The password could not be set everywhere: ${outcome.failed.join(' ')}`, true);
       this.d.events.emit('app.changed', { what: 'users' });
-      return { kind: 'failed', messages: outcome.failed.map((l) => l.split(':')[0] + ': could not be reached or refused the change.') };
+      return {
+        kind: 'failed',
+        messages: outcome.failed.map((l) => l.split(':')[0] + ': could not be reached or refused the change.'),
+      };
     }
     const consumed = this.store.consume(hash);
     this.report({
@@ -587,7 +683,8 @@ export class OnboardingService {
       } catch {
         warnings.push('The stored certificate cannot be read.');
       }
-    } else if (s.portal.certificate === 'provided') warnings.push('Add your certificate and its private key, or choose a self-signed one.');
+    } else if (s.portal.certificate === 'provided')
+      warnings.push('Add your certificate and its private key, or choose a self-signed one.');
     return {
       running: !!this.portal,
       listening: this.portal?.url,
@@ -602,7 +699,8 @@ export class OnboardingService {
     const pair = await generateSelfSigned(hostnames);
     this.d.vault.merge(SELF_SIGNED_SECRET, { certPem: pair.certPem, keyPem: pair.keyPem });
     const s = this.store.settings();
-    if (s.portal.certificate !== 'selfSigned') this.store.saveSettings({ ...s, portal: { ...s.portal, certificate: 'selfSigned' } });
+    if (s.portal.certificate !== 'selfSigned')
+      this.store.saveSettings({ ...s, portal: { ...s.portal, certificate: 'selfSigned' } });
     if (this.portal) await this.restartPortal();
     return this.portalStatus();
   }
@@ -723,7 +821,8 @@ function serverText(err: unknown): string {
   if (typeof d === 'string') return d;
   if (d && typeof d === 'object') {
     const o = d as Record<string, unknown>;
-    for (const k of ['serverMessage', 'message', 'response']) if (typeof o[k] === 'string' && o[k]) return o[k] as string;
+    for (const k of ['serverMessage', 'message', 'response'])
+      if (typeof o[k] === 'string' && o[k]) return o[k] as string;
   }
   return '';
 }

@@ -128,7 +128,16 @@ export class OnboardingStore {
 
   /** Every user with their onboarding status (no row = not invited), by user name; optionally one status only. */
   statuses(status?: OnboardingStatus): UserOnboarding[] {
-    const rows = this.db.all<{ id: string; user_name: string; email: string; status: OnboardingStatus | null; invited_at: string | null; activated_at: string | null; token_expires: string | null; reason: string | null }>(
+    const rows = this.db.all<{
+      id: string;
+      user_name: string;
+      email: string;
+      status: OnboardingStatus | null;
+      invited_at: string | null;
+      activated_at: string | null;
+      token_expires: string | null;
+      reason: string | null;
+    }>(
       `SELECT u.id, u.user_name, u.email, o.status, o.invited_at, o.activated_at, o.token_expires, o.reason
        FROM users u LEFT JOIN onboarding o ON o.user_id = u.id
        ${status ? "WHERE COALESCE(o.status, 'notInvited') = ?" : ''}

@@ -81,7 +81,9 @@ export function renderTemplate(template: MailTemplate, values: Record<string, st
       return encode(values[name]!);
     });
   return {
-    subject: fill(template.subject, (v) => v).replace(/[\r\n]+/g, ' ').trim(),
+    subject: fill(template.subject, (v) => v)
+      .replace(/[\r\n]+/g, ' ')
+      .trim(),
     html: fill(template.html, escapeHtml),
     text: fill(template.text, (v) => v),
     unknownPlaceholders: [...unknown],

@@ -88,7 +88,12 @@ export function retryLaterMs(err: unknown, attempt: number): number | undefined 
  * was sent); without one the mail is always tried (a temporary password that
  * was already set must reach its user).
  */
-export async function sendPaced(t: MailTransport, mail: OutgoingMail, gate: SendGate, signal?: AbortSignal): Promise<{ messageId?: string }> {
+export async function sendPaced(
+  t: MailTransport,
+  mail: OutgoingMail,
+  gate: SendGate,
+  signal?: AbortSignal,
+): Promise<{ messageId?: string }> {
   for (let attempt = 1; ; attempt++) {
     await gate.ready(signal);
     try {

@@ -67,7 +67,8 @@ export function exportFilterFromOptions(opts: Map<string, string>): ResolvedRepo
   if (app) f.application = app;
   if (action) f.action = action;
   if (status) {
-    if (!isReportStatus(status)) throw new AppError('usage', `--status must be success, failure, skipped or pending, not "${status}".`);
+    if (!isReportStatus(status))
+      throw new AppError('usage', `--status must be success, failure, skipped or pending, not "${status}".`);
     f.status = status;
   }
   return normalizeResolved(f);
@@ -88,14 +89,17 @@ export async function runReportsCommand(
     if (sub === 'export') {
       const opts = parseOptions(args.slice(1));
       const format = (opts.get('format') ?? 'csv') as ReportExportFormat;
-      if (format !== 'csv' && format !== 'json') throw new AppError('usage', `--format must be csv or json, not "${format}".`);
+      if (format !== 'csv' && format !== 'json')
+        throw new AppError('usage', `--format must be csv or json, not "${format}".`);
       const filter = exportFilterFromOptions(opts);
       const bom = !opts.has('no-bom');
       const out = opts.get('out');
       const reports = reportsFor(app);
       if (!out || out === '-') {
         let entries = 0;
-        await pipeline(reports.stream(filter, format, { bom, onProgress: (n) => (entries = n) }), io.stdout, { end: false });
+        await pipeline(reports.stream(filter, format, { bom, onProgress: (n) => (entries = n) }), io.stdout, {
+          end: false,
+        });
         io.stderr.write(`Exported ${entries} report entries.\n`);
       } else {
         const { entries } = await reports.exportToPath(filter, format, out, { bom });
@@ -117,7 +121,9 @@ export async function runReportsCommand(
       return 2;
     }
     if (err instanceof AppError) {
-      io.stderr.write(`${err.message}${err.details ? ` (${typeof err.details === 'string' ? err.details : JSON.stringify(err.details)})` : ''}\n`);
+      io.stderr.write(
+        `${err.message}${err.details ? ` (${typeof err.details === 'string' ? err.details : JSON.stringify(err.details)})` : ''}\n`,
+      );
       return err.code === 'validation' ? 2 : 1;
     }
     // The reader went away (e.g. `| head`): not a failure of the export.

@@ -64,7 +64,10 @@ export function parseAdminTime(text: string, edge: 'from' | 'to'): string {
     d = new Date(NaN);
   }
   if (Number.isNaN(d.getTime()))
-    throw new AppError('validation', `"${text}" is not a date. Use YYYY-MM-DD or an ISO time like 2025-03-01T08:00:00Z.`);
+    throw new AppError(
+      'validation',
+      `"${text}" is not a date. Use YYYY-MM-DD or an ISO time like 2025-03-01T08:00:00Z.`,
+    );
   return d.toISOString();
 }
 

@@ -83,7 +83,8 @@ export function decodeCursor(s: string): Cursor {
 }
 
 /** How the user filter is applied (exposed for tests and the bench). */
-export type UserPlan = { kind: 'none' } | { kind: 'few'; identifiers: string[] } | { kind: 'many'; text: string } | { kind: 'nobody' };
+export type UserPlan =
+  { kind: 'none' } | { kind: 'few'; identifiers: string[] } | { kind: 'many'; text: string } | { kind: 'nobody' };
 
 /** FTS5 phrase for a literal text: double quotes doubled, the whole thing quoted. */
 const ftsPhrase = (text: string) => `"${text.replaceAll('"', '""')}"`;
@@ -108,7 +109,9 @@ export class ReportQueries {
         )
         .map((r) => r.lc);
     }
-    return this.db.all<{ lc: string }>('SELECT lc FROM report_users WHERE instr(lc, ?) > 0 LIMIT ?', q, limit).map((r) => r.lc);
+    return this.db
+      .all<{ lc: string }>('SELECT lc FROM report_users WHERE instr(lc, ?) > 0 LIMIT ?', q, limit)
+      .map((r) => r.lc);
   }
 
   userPlan(user: string | undefined): UserPlan {
@@ -119,7 +122,11 @@ export class ReportQueries {
     return { kind: 'many', text: user.toLowerCase() };
   }
 
-  private where(f: ResolvedReportFilter, plan: UserPlan, cursor?: Cursor): { from: string; sql: string; params: SqlValue[] } {
+  private where(
+    f: ResolvedReportFilter,
+    plan: UserPlan,
+    cursor?: Cursor,
+  ): { from: string; sql: string; params: SqlValue[] } {
     const clauses: string[] = [];
     const params: SqlValue[] = [];
     if (f.from) {
@@ -168,7 +175,10 @@ export class ReportQueries {
   }
 
   /** One page, newest first. */
-  page(f: ResolvedReportFilter, opts: { cursor?: Cursor; limit?: number; plan?: UserPlan } = {}): { rows: ReportRow[]; next?: Cursor } {
+  page(
+    f: ResolvedReportFilter,
+    opts: { cursor?: Cursor; limit?: number; plan?: UserPlan } = {},
+  ): { rows: ReportRow[]; next?: Cursor } {
     const limit = opts.limit ?? DEFAULT_PAGE;
     const plan = opts.plan ?? this.userPlan(f.user);
     if (plan.kind === 'nobody') return { rows: [] };
@@ -215,12 +225,19 @@ export class ReportQueries {
         params: [...rest.params, p.text],
       };
     }
-    const n = this.db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${w.from} ${w.sql} LIMIT ?)`, ...w.params, cap + 1)!.n;
+    const n = this.db.get<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${w.from} ${w.sql} LIMIT ?)`,
+      ...w.params,
+      cap + 1,
+    )!.n;
     return n > cap ? { total: cap, capped: true } : { total: n, capped: false };
   }
 
   get(id: number): ReportEntry | undefined {
-    const r = this.db.get<RawEntry>(`SELECT ${ROW_COLUMNS}, directory_id, changes FROM report_entries WHERE id = ?`, id);
+    const r = this.db.get<RawEntry>(
+      `SELECT ${ROW_COLUMNS}, directory_id, changes FROM report_entries WHERE id = ?`,
+      id,
+    );
     return r && toEntry(r);
   }
 

@@ -34,7 +34,8 @@ export class ReportsService {
   }
 
   search(
-    input: { filter: ReportFilter; limit?: number } | { resolved: ResolvedReportFilter; cursor: string; limit?: number },
+    input:
+      { filter: ReportFilter; limit?: number } | { resolved: ResolvedReportFilter; cursor: string; limit?: number },
   ): ReportPage {
     if ('filter' in input) {
       const filter = resolveFilter(input.filter);
@@ -51,7 +52,13 @@ export class ReportsService {
     }
     const filter = normalizeResolved(input.resolved);
     const page = this.queries.page(filter, { cursor: decodeCursor(input.cursor), limit: input.limit });
-    return { filter, rows: page.rows, ...(page.next && { next: encodeCursor(page.next) }), total: -1, totalCapped: false };
+    return {
+      filter,
+      rows: page.rows,
+      ...(page.next && { next: encodeCursor(page.next) }),
+      total: -1,
+      totalCapped: false,
+    };
   }
 
   get(id: number): ReportEntry {
@@ -115,7 +122,10 @@ export class ReportsService {
     bom: boolean,
   ): Promise<{ saved: boolean; path?: string; entries?: number }> {
     if (!this.saveDialog)
-      throw new AppError('desktop_only', 'Saving to a file with a dialog works in the desktop app; in the browser the export downloads.');
+      throw new AppError(
+        'desktop_only',
+        'Saving to a file with a dialog works in the desktop app; in the browser the export downloads.',
+      );
     const path = await this.saveDialog({ defaultName: exportFileName(format), format });
     if (!path) return { saved: false };
     const op = this.app.operations.start();

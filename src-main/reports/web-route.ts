@@ -15,7 +15,10 @@ import { exportContentType, exportFileName } from './export.ts';
 
 function fail(res: ServerResponse, status: number, message: string, details?: unknown): true {
   const text = JSON.stringify({ ok: false, error: { code: 'validation', message, details } });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
   return true;
 }
@@ -35,7 +38,12 @@ export function reportsDownloadRoute(app: App) {
     }
     const parsed = resolvedReportFilterSchema.safeParse(raw);
     if (!parsed.success)
-      return fail(res, 400, 'Some filter fields are not valid.', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      return fail(
+        res,
+        400,
+        'Some filter fields are not valid.',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
     let stream;
     try {
       stream = reports.stream(parsed.data, format, { bom: url.searchParams.get('bom') === '1' });

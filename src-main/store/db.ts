@@ -101,7 +101,8 @@ export class Db {
    */
   bulkTransaction<T>(fn: () => T, cacheMb = 64): T {
     if (this.depth > 0) return this.transaction(fn);
-    const pragma = (name: string) => Math.trunc(Object.values(this.sqlite.prepare(`PRAGMA ${name}`).get()!)[0] as number);
+    const pragma = (name: string) =>
+      Math.trunc(Object.values(this.sqlite.prepare(`PRAGMA ${name}`).get()!)[0] as number);
     const cache = pragma('cache_size');
     const temp = pragma('temp_store');
     const autoCheckpoint = pragma('wal_autocheckpoint');
@@ -224,10 +225,14 @@ function rebuild(sqlite: DatabaseSync, index: { name: string; sql: string }): vo
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/UNIQUE/i.test(message)) throw err;
-    throw new AppError('conflict', 'Two of the objects written together hold the same value where it must be unique; nothing was changed.', {
-      index: index.name,
-      message,
-    });
+    throw new AppError(
+      'conflict',
+      'Two of the objects written together hold the same value where it must be unique; nothing was changed.',
+      {
+        index: index.name,
+        message,
+      },
+    );
   }
 }
 

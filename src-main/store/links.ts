@@ -72,7 +72,12 @@ export class LinksRepo {
    * The links with any of these anchors or local ids: what a plan of many rows can touch, in one
    * query instead of a look-up per row (the lists go in as JSON arrays).
    */
-  forPlan(directoryId: string, objectType: Link['objectType'], anchors: readonly string[], localIds: readonly string[]): Link[] {
+  forPlan(
+    directoryId: string,
+    objectType: Link['objectType'],
+    anchors: readonly string[],
+    localIds: readonly string[],
+  ): Link[] {
     if (anchors.length === 0 && localIds.length === 0) return [];
     return this.db
       .all<LinkDb>(
@@ -106,7 +111,12 @@ export class LinksRepo {
   /** The link whose remote ref (DN / id) is this one, compared case-insensitively for DNs. */
   byRef(directoryId: string, objectType: Link['objectType'], ref: string): Link | undefined {
     const r =
-      this.db.get<LinkDb>('SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND ref = ?', directoryId, objectType, ref) ??
+      this.db.get<LinkDb>(
+        'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND ref = ?',
+        directoryId,
+        objectType,
+        ref,
+      ) ??
       this.db.get<LinkDb>(
         'SELECT * FROM links WHERE directory_id = ? AND object_type = ? AND lower(ref) = lower(?)',
         directoryId,
@@ -160,7 +170,18 @@ export class LinksRepo {
         continue;
       }
       const params: SqlValue[] = [];
-      for (const l of chunk) params.push(l.directoryId, l.objectType, l.localId, l.anchor, l.ref, l.state, l.reason, l.hash, l.updated ?? now);
+      for (const l of chunk)
+        params.push(
+          l.directoryId,
+          l.objectType,
+          l.localId,
+          l.anchor,
+          l.ref,
+          l.state,
+          l.reason,
+          l.hash,
+          l.updated ?? now,
+        );
       this.db.run(
         `INSERT INTO links (directory_id, object_type, local_id, anchor, ref, state, reason, hash, updated)
          VALUES ${Array(chunk.length).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
@@ -171,7 +192,13 @@ export class LinksRepo {
     }
   }
 
-  setState(directoryId: string, objectType: Link['objectType'], localId: string, state: Link['state'], reason?: string) {
+  setState(
+    directoryId: string,
+    objectType: Link['objectType'],
+    localId: string,
+    state: Link['state'],
+    reason?: string,
+  ) {
     this.db.run(
       `INSERT INTO links (directory_id, object_type, local_id, state, reason, updated) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(directory_id, object_type, local_id) DO UPDATE SET state = excluded.state, reason = excluded.reason,
@@ -197,7 +224,13 @@ export class LinksRepo {
   /** Per-object states with the directory's name, for detail panels. */
   statesOf(localId: string): ProvisioningState[] {
     return this.db
-      .all<{ directory_id: string; name: string; state: ProvisioningState['state']; reason: string | null; updated: string }>(
+      .all<{
+        directory_id: string;
+        name: string;
+        state: ProvisioningState['state'];
+        reason: string | null;
+        updated: string;
+      }>(
         `SELECT l.directory_id, d.name, l.state, l.reason, l.updated FROM links l JOIN directories d ON d.id = l.directory_id
          WHERE l.local_id = ? ORDER BY d.name`,
         localId,

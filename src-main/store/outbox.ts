@@ -76,7 +76,13 @@ export class OutboxRepo {
     this.db = db;
   }
 
-  add(i: { directoryId: string; objectType: OutboxItem['objectType']; localId: string; op: OutboxOp; payload: unknown }): number {
+  add(i: {
+    directoryId: string;
+    objectType: OutboxItem['objectType'];
+    localId: string;
+    op: OutboxOp;
+    payload: unknown;
+  }): number {
     const now = nowIso();
     return this.db.run(
       `INSERT INTO outbox (directory_id, object_type, local_id, op, payload, state, attempts, next_attempt_at, created, updated)
@@ -135,7 +141,9 @@ export class OutboxRepo {
         now,
       )
       .map((r) => r.id);
-    const next = this.db.get<{ t: string | null }>("SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'");
+    const next = this.db.get<{ t: string | null }>(
+      "SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'",
+    );
     return { directories: dirs, nextAt: next?.t ?? undefined };
   }
 
@@ -242,7 +250,10 @@ export class OutboxRepo {
             localId,
             directoryId,
           )
-        : this.db.all<OutboxDb>("SELECT * FROM outbox WHERE local_id = ? AND state IN ('pending','running') ORDER BY id", localId)
+        : this.db.all<OutboxDb>(
+            "SELECT * FROM outbox WHERE local_id = ? AND state IN ('pending','running') ORDER BY id",
+            localId,
+          )
     ).map(toItem);
   }
 

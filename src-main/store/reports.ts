@@ -74,7 +74,8 @@ export class ReportsRepo {
   }
 
   add(e: ReportEntryInput): number {
-    return this.db.run(`INSERT INTO report_entries ${COLUMNS} VALUES ${ONE_ROW}`, ...values(e, nowIso())).lastInsertRowid;
+    return this.db.run(`INSERT INTO report_entries ${COLUMNS} VALUES ${ONE_ROW}`, ...values(e, nowIso()))
+      .lastInsertRowid;
   }
 
   /** Writes many entries, in order, with multi-row INSERTs (an import commit's 100,000). */
@@ -84,7 +85,10 @@ export class ReportsRepo {
       const chunk = entries.slice(i, i + BATCH);
       const params: SqlValue[] = [];
       for (const e of chunk) params.push(...values(e, at));
-      this.db.run(`INSERT INTO report_entries ${COLUMNS} VALUES ${Array(chunk.length).fill(ONE_ROW).join(', ')}`, ...params);
+      this.db.run(
+        `INSERT INTO report_entries ${COLUMNS} VALUES ${Array(chunk.length).fill(ONE_ROW).join(', ')}`,
+        ...params,
+      );
     }
   }
 }

@@ -204,7 +204,8 @@ export class RunsRepo {
   /** Adds fields to a run's counts (e.g. what its commit did with the delta token). */
   mergeCounts(id: string, extra: Record<string, unknown>): void {
     const run = this.get(id);
-    if (run) this.db.run('UPDATE import_runs SET counts = ? WHERE id = ?', JSON.stringify({ ...run.counts, ...extra }), id);
+    if (run)
+      this.db.run('UPDATE import_runs SET counts = ? WHERE id = ?', JSON.stringify({ ...run.counts, ...extra }), id);
   }
 
   setStatus(id: string, status: RunStatus): void {

@@ -64,7 +64,10 @@ export class UsersRepo {
 
   byEmployeeNumber(employeeNumber: string): User[] {
     return this.db
-      .all<UserRowDb>('SELECT id, data, created, modified, version FROM users WHERE employee_number = ?', employeeNumber)
+      .all<UserRowDb>(
+        'SELECT id, data, created, modified, version FROM users WHERE employee_number = ?',
+        employeeNumber,
+      )
       .map(toUser);
   }
 

@@ -8,7 +8,11 @@ import type { CommittedCounts, PlanCounts } from '../../src-preload/contract/syn
 import type { WorkerOptions } from './worker.ts';
 
 /** Adds (or updates, by name) a directory in the data folder; returns its id. */
-export async function addDirectoryAt(dataDir: string, config: DirectoryConfig, secrets: DirectorySecrets): Promise<string> {
+export async function addDirectoryAt(
+  dataDir: string,
+  config: DirectoryConfig,
+  secrets: DirectorySecrets,
+): Promise<string> {
   const app = createApp({ dataDir, shell: 'cli' });
   try {
     const existing = app.repos.directories.byName(config.name);
@@ -28,7 +32,14 @@ export async function previewImportAt(
     const d = app.directories.byName(directoryName);
     const started = performance.now();
     const s = await app.sync.previewImport(d.id);
-    return { runId: s.runId, ms: performance.now() - started, users: s.users, groups: s.groups, memberships: s.memberships, read: s.read };
+    return {
+      runId: s.runId,
+      ms: performance.now() - started,
+      users: s.users,
+      groups: s.groups,
+      memberships: s.memberships,
+      read: s.read,
+    };
   } finally {
     await app.close();
   }

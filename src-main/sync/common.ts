@@ -55,7 +55,13 @@ export function thresholdOf(config: DirectoryConfig, deletions: number, linked: 
   const limitCount = config.safety.deleteThresholdCount;
   const limitPercent = config.safety.deleteThresholdPercent;
   const percent = linked > 0 ? Math.round((deletions / linked) * 10_000) / 100 : deletions > 0 ? 100 : 0;
-  return { exceeded: deletions > 0 && (deletions > limitCount || percent > limitPercent), deletions, percent, limitCount, limitPercent };
+  return {
+    exceeded: deletions > 0 && (deletions > limitCount || percent > limitPercent),
+    deletions,
+    percent,
+    limitCount,
+    limitPercent,
+  };
 }
 
 /**
@@ -80,10 +86,12 @@ export function withBulkReportUsers<T>(db: Db, fn: () => T, opts: { entries?: nu
   const trigger =
     opts.entries === undefined
       ? undefined
-      : db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")?.sql;
+      : db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")
+          ?.sql;
   if (trigger) db.sqlite.exec('DROP TRIGGER report_entries_user');
   else db.run("UPDATE counters SET value = 1 WHERE name = 'reportUsersDeferred'");
-  const result = opts.entries === undefined ? fn() : db.withoutIndexes('report_entries', ['report_user_at'], opts.entries, fn);
+  const result =
+    opts.entries === undefined ? fn() : db.withoutIndexes('report_entries', ['report_user_at'], opts.entries, fn);
   db.run('INSERT OR IGNORE INTO report_users(lc) SELECT user_identifier_lc FROM report_entries WHERE id > ?', from);
   if (trigger) db.sqlite.exec(trigger);
   else db.run("UPDATE counters SET value = 0 WHERE name = 'reportUsersDeferred'");

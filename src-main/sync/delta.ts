@@ -97,10 +97,11 @@ export function chooseMode(
   if (requested === 'full') return { mode: 'full', reason: 'A full preview was asked for.' };
   if (!canTrack) return { mode: 'full', reason: `${directoryName} does not report changes; every object is read.` };
   if (!state.token) {
-    const held = state.held
-      ? ` The last commit could not be the starting point: ${state.held.reason}`
-      : '';
-    return { mode: 'full', reason: `No import of ${directoryName} has been committed whole yet, so there is no starting point for changes.${held}` };
+    const held = state.held ? ` The last commit could not be the starting point: ${state.held.reason}` : '';
+    return {
+      mode: 'full',
+      reason: `No import of ${directoryName} has been committed whole yet, so there is no starting point for changes.${held}`,
+    };
   }
   if (state.configHash !== configHash)
     return {
@@ -118,7 +119,8 @@ export function holdReason(counts: Partial<PlanCounts>, totalRows: number, selec
   const again = 'the next preview reads them again.';
   if (left > 0 && conflicts > 0) return `${rows(left)} not applied (${conflicts} of them conflicts); ${again}`;
   if (left > 0) return `${rows(left)} not selected; ${again}`;
-  if (conflicts > 0) return `${conflicts === 1 ? '1 conflict was' : `${conflicts} conflicts were`} left unresolved; ${again}`;
+  if (conflicts > 0)
+    return `${conflicts === 1 ? '1 conflict was' : `${conflicts} conflicts were`} left unresolved; ${again}`;
   return undefined;
 }
 
@@ -143,7 +145,10 @@ export function promoteToken(
   let outcome: 'advanced' | 'held' | 'none';
   if (!run.delta?.token) outcome = 'none';
   else if (reason) {
-    repos.directories.setDeltaState(dir.id, JSON.stringify({ ...state, held: { runId, at, reason } } satisfies DeltaState));
+    repos.directories.setDeltaState(
+      dir.id,
+      JSON.stringify({ ...state, held: { runId, at, reason } } satisfies DeltaState),
+    );
     outcome = 'held';
   } else {
     const next: DeltaState = { v: 1, token: run.delta.token, configHash: run.delta.configHash, runId, at };

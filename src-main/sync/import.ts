@@ -105,7 +105,14 @@ export async function previewImport(
   const read = () => planner?.read ?? { users: 0, groups: 0 };
   const progress = (phase: string, done: number, message?: string) => {
     const secs = (Date.now() - started) / 1000;
-    const p: Progress = { operationId, operation: 'import', phase, done, ratePerSecond: secs > 0 ? Math.round(done / secs) : undefined, message };
+    const p: Progress = {
+      operationId,
+      operation: 'import',
+      phase,
+      done,
+      ratePerSecond: secs > 0 ? Math.round(done / secs) : undefined,
+      message,
+    };
     deps.events.emit('app.progress', p);
   };
   try {
@@ -139,7 +146,13 @@ export async function previewImport(
     }
     deps.repos.runs.setDelta(runId, { token, configHash });
     // Graph's users/delta does not carry the manager (no $expand there): a delta keeps the local one.
-    const p = new Planner(deps, runId, directoryId, config, changes ? { keepManager: config.kind === 'entra' } : undefined);
+    const p = new Planner(
+      deps,
+      runId,
+      directoryId,
+      config,
+      changes ? { keepManager: config.kind === 'entra' } : undefined,
+    );
     planner = p;
     if (changes) planChanges(p, config, changes, progress);
     else await planAll(p, config, c, signal, progress);
@@ -155,7 +168,11 @@ export async function previewImport(
     if (choice.reason) counts.modeReason = choice.reason;
     if (choice.mode === 'delta' && choice.from?.at) counts.since = choice.from.at;
     deps.repos.runs.finish(runId, 'previewed', counts as unknown as Record<string, unknown>);
-    progress('done', p.read.users + p.read.groups, choice.mode === 'delta' ? 'Preview of the changes ready' : 'Preview ready');
+    progress(
+      'done',
+      p.read.users + p.read.groups,
+      choice.mode === 'delta' ? 'Preview of the changes ready' : 'Preview ready',
+    );
     deps.events.emit('app.changed', { what: 'runs' });
     return summaryOf(deps, runId);
   } catch (err) {
@@ -176,7 +193,13 @@ export async function previewImport(
 type ProgressFn = (phase: string, done: number, message?: string) => void;
 
 /** Full: every object in scope; linked objects not read are missing. */
-async function planAll(planner: Planner, config: DirectoryConfig, connector: Connector, signal: AbortSignal, progress: ProgressFn) {
+async function planAll(
+  planner: Planner,
+  config: DirectoryConfig,
+  connector: Connector,
+  signal: AbortSignal,
+  progress: ProgressFn,
+) {
   if (config.toggles.users.import) {
     for await (const page of connector.listUsers({ signal })) {
       checkAborted(signal);
@@ -301,7 +324,10 @@ class Planner {
   private readonly userNames = new Map<string, string>();
   private readonly seenUsers = new Set<string>();
   /** local id → seq of the row that claimed it (two claims = conflict). */
-  private readonly claimed = new Map<string, { seq: number; action: string; unlisted?: { anchor: string; display: string } }>();
+  private readonly claimed = new Map<
+    string,
+    { seq: number; action: string; unlisted?: { anchor: string; display: string } }
+  >();
   /** local id → ref of its link in this directory. */
   private readonly linkRefs = new Map<string, string | null>();
   /** lower-cased userName → seq of the create row that uses it (two creates with one name = conflict). */
@@ -346,10 +372,25 @@ class Planner {
   }
 
   /** Turns an already-written (or still buffered) row into a conflict. */
-  private toConflict(seq: number, from: string, reason: string, unlisted?: { anchor: string; display: string; localId: string }): void {
+  private toConflict(
+    seq: number,
+    from: string,
+    reason: string,
+    unlisted?: { anchor: string; display: string; localId: string },
+  ): void {
     const buffered = this.buffer.find((r) => r.seq === seq);
     if (unlisted) {
-      this.buffer.push({ runId: this.runId, seq, objectType: 'user', action: 'conflict', localId: unlisted.localId, anchor: unlisted.anchor, display: unlisted.display, changes: null, data: { reason } });
+      this.buffer.push({
+        runId: this.runId,
+        seq,
+        objectType: 'user',
+        action: 'conflict',
+        localId: unlisted.localId,
+        anchor: unlisted.anchor,
+        display: unlisted.display,
+        changes: null,
+        data: { reason },
+      });
     } else if (buffered) {
       buffered.action = 'conflict';
       buffered.data = { ...((buffered.data as object) ?? {}), reason };
@@ -368,12 +409,15 @@ class Planner {
     for (const rule of this.config.matching) {
       let ids: string[] = [];
       const d = remote.data;
-      if (rule === 'userName' && d.userName) ids = db.all<{ id: string }>('SELECT id FROM users WHERE user_name = ?', d.userName).map((r) => r.id);
+      if (rule === 'userName' && d.userName)
+        ids = db.all<{ id: string }>('SELECT id FROM users WHERE user_name = ?', d.userName).map((r) => r.id);
       else if (rule === 'email') {
         const mail = (d.emails.find((e) => e.primary) ?? d.emails[0])?.value;
         if (mail) ids = db.all<{ id: string }>('SELECT id FROM users WHERE email = ?', mail).map((r) => r.id);
       } else if (rule === 'employeeNumber' && d.employeeNumber)
-        ids = db.all<{ id: string }>('SELECT id FROM users WHERE employee_number = ?', d.employeeNumber).map((r) => r.id);
+        ids = db
+          .all<{ id: string }>('SELECT id FROM users WHERE employee_number = ?', d.employeeNumber)
+          .map((r) => r.id);
       else if (rule === 'displayName' && d.displayName)
         ids = db.all<{ id: string }>('SELECT id FROM users WHERE display_name = ?', d.displayName).map((r) => r.id);
       // A local user linked to another remote object is not a candidate.
@@ -412,7 +456,12 @@ class Planner {
           anchor: remote.anchor,
           display,
           changes: null,
-          data: { ...base, remote: remote.data, reason: `More than one local user has the same ${m.rule}.`, candidates: m.candidates } satisfies UserRowData,
+          data: {
+            ...base,
+            remote: remote.data,
+            reason: `More than one local user has the same ${m.rule}.`,
+            candidates: m.candidates,
+          } satisfies UserRowData,
         });
         return;
       }
@@ -423,7 +472,9 @@ class Planner {
       const user = local ?? this.deps.repos.users.get(localId)!;
       const localData = toRemoteData(user, this.managerRefOf(user.managerId));
       // A delta that does not carry the manager (Graph's users/delta) leaves the local one as it is.
-      const remoteData = this.delta?.keepManager ? { ...remote.data, managerRef: localData.managerRef } : this.withKnownManager(remote.data);
+      const remoteData = this.delta?.keepManager
+        ? { ...remote.data, managerRef: localData.managerRef }
+        : this.withKnownManager(remote.data);
       const changes = diff(localData, remoteData, this.paths);
       const changed = Object.keys(changes).length > 0;
       // Only a change needs validating (unchanged values are the store's own).
@@ -441,7 +492,12 @@ class Planner {
         }
       }
       if (prior) {
-        this.toConflict(prior.seq, prior.action, 'Another object in the directory matches the same local user.', prior.unlisted && { ...prior.unlisted, localId });
+        this.toConflict(
+          prior.seq,
+          prior.action,
+          'Another object in the directory matches the same local user.',
+          prior.unlisted && { ...prior.unlisted, localId },
+        );
         action = 'conflict';
         reason = 'Another object in the directory matches the same local user.';
       }
@@ -505,7 +561,9 @@ class Planner {
   /** The remote manager counts only when it is a user known here (read in this run or linked). */
   private withKnownManager(d: RemoteUser['data']): RemoteUser['data'] {
     if (!d.managerRef || !this.paths.includes('manager')) return d;
-    const known = this.userRefToAnchor.has(d.managerRef.toLowerCase()) || this.deps.repos.links.byRef(this.dirId, 'user', d.managerRef);
+    const known =
+      this.userRefToAnchor.has(d.managerRef.toLowerCase()) ||
+      this.deps.repos.links.byRef(this.dirId, 'user', d.managerRef);
     return known ? d : { ...d, managerRef: undefined };
   }
 
@@ -528,7 +586,12 @@ class Planner {
         anchor: l.anchor,
         display: userLabel(u),
         changes: mode === 'disable' ? (u.active ? { active: [true, false] } : {}) : null,
-        data: { anchor: l.anchor, ref: l.ref ?? '', deprovision: mode, reason: 'Gone from the directory (or out of its scope).' } satisfies UserRowData,
+        data: {
+          anchor: l.anchor,
+          ref: l.ref ?? '',
+          deprovision: mode,
+          reason: 'Gone from the directory (or out of its scope).',
+        } satisfies UserRowData,
       });
     }
   }
@@ -550,7 +613,12 @@ class Planner {
         anchor,
         display: userLabel(u),
         changes: mode === 'disable' ? (u.active ? { active: [true, false] } : {}) : null,
-        data: { anchor, ref: l.ref ?? '', deprovision: mode, reason: 'Deleted in the directory (or moved out of its scope).' } satisfies UserRowData,
+        data: {
+          anchor,
+          ref: l.ref ?? '',
+          deprovision: mode,
+          reason: 'Deleted in the directory (or moved out of its scope).',
+        } satisfies UserRowData,
       });
     }
   }
@@ -602,7 +670,12 @@ class Planner {
             anchor: g.anchor,
             display: g.data.displayName,
             changes: null,
-            data: { anchor: g.anchor, ref: g.ref, remote: g.data, reason: 'A local group of that name is linked to another group in this directory.' } satisfies GroupRowData,
+            data: {
+              anchor: g.anchor,
+              ref: g.ref,
+              remote: g.data,
+              reason: 'A local group of that name is linked to another group in this directory.',
+            } satisfies GroupRowData,
           });
           continue;
         }
@@ -617,7 +690,12 @@ class Planner {
           anchor: g.anchor,
           display: g.data.displayName,
           changes: null,
-          data: { anchor: g.anchor, ref: g.ref, remote: g.data, reason: 'Two groups in the directory have this name.' } satisfies GroupRowData,
+          data: {
+            anchor: g.anchor,
+            ref: g.ref,
+            remote: g.data,
+            reason: 'Two groups in the directory have this name.',
+          } satisfies GroupRowData,
         });
         continue;
       }
@@ -627,7 +705,8 @@ class Planner {
         localToGroupAnchor.set(local.id, g.anchor);
         const changes: Record<string, [unknown, unknown]> = {};
         if (local.displayName !== g.data.displayName) changes.displayName = [local.displayName, g.data.displayName];
-        if ((local.description ?? '') !== (g.data.description ?? '')) changes.description = [local.description ?? null, g.data.description ?? null];
+        if ((local.description ?? '') !== (g.data.description ?? ''))
+          changes.description = [local.description ?? null, g.data.description ?? null];
         const action = Object.keys(changes).length > 0 ? 'update' : 'unchanged';
         const link = !linked || links.get(dirId, 'group', local.id)?.ref !== g.ref;
         this.counts.groups[action]++;
@@ -642,7 +721,10 @@ class Planner {
           anchor: g.anchor,
           display: g.data.displayName,
           changes: action === 'update' ? changes : null,
-          data: action === 'unchanged' && !link ? null : ({ anchor: g.anchor, ref: g.ref, remote: g.data, link: link || undefined } satisfies GroupRowData),
+          data:
+            action === 'unchanged' && !link
+              ? null
+              : ({ anchor: g.anchor, ref: g.ref, remote: g.data, link: link || undefined } satisfies GroupRowData),
         });
       } else {
         this.counts.groups.create++;
@@ -679,7 +761,9 @@ class Planner {
         data: {
           anchor: l.anchor,
           ref: l.ref ?? '',
-          reason: removed ? 'Deleted in the directory (or moved out of its scope).' : 'Gone from the directory (or out of its scope).',
+          reason: removed
+            ? 'Deleted in the directory (or moved out of its scope).'
+            : 'Gone from the directory (or out of its scope).',
         } satisfies GroupRowData,
       });
     }
@@ -713,10 +797,13 @@ class Planner {
       }
       for (const rm of remoteMembers.values()) {
         if (localMemberAnchors.has(rm.anchor)) continue;
-        const memberLocalId = rm.type === 'User' ? this.userAnchorToLocal.get(rm.anchor) : groupAnchorToLocal.get(rm.anchor);
+        const memberLocalId =
+          rm.type === 'User' ? this.userAnchorToLocal.get(rm.anchor) : groupAnchorToLocal.get(rm.anchor);
         const memberName =
           rm.type === 'User'
-            ? (this.userNames.get(rm.anchor) ?? (memberLocalId ? this.deps.repos.users.get(memberLocalId)?.userName : undefined) ?? rm.anchor)
+            ? (this.userNames.get(rm.anchor) ??
+              (memberLocalId ? this.deps.repos.users.get(memberLocalId)?.userName : undefined) ??
+              rm.anchor)
             : (groupNames.get(rm.anchor) ?? rm.anchor);
         if (memberLocalId && localMemberIds.has(memberLocalId)) continue;
         this.counts.memberships.add++;
@@ -741,7 +828,10 @@ class Planner {
       for (const [anchor, lm] of localMemberAnchors) {
         if (remoteMembers.has(anchor)) continue;
         this.counts.memberships.remove++;
-        const memberName = lm.type === 'User' ? (this.deps.repos.users.get(lm.id)?.userName ?? lm.display ?? lm.id) : (lm.display ?? lm.id);
+        const memberName =
+          lm.type === 'User'
+            ? (this.deps.repos.users.get(lm.id)?.userName ?? lm.display ?? lm.id)
+            : (lm.display ?? lm.id);
         this.push({
           objectType: 'membership',
           action: 'remove',

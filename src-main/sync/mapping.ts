@@ -80,7 +80,11 @@ function same(a: ModelValue, b: ModelValue, path: string): boolean {
 }
 
 /** path → [old (local), new (remote)] for every mapped path that differs. */
-export function diff(local: RemoteUserData, remote: RemoteUserData, onPaths: string[]): Record<string, [unknown, unknown]> {
+export function diff(
+  local: RemoteUserData,
+  remote: RemoteUserData,
+  onPaths: string[],
+): Record<string, [unknown, unknown]> {
   const out: Record<string, [unknown, unknown]> = {};
   for (const p of onPaths) {
     const a = getPath(local, p);
@@ -104,7 +108,8 @@ export function applyRemote(
   if (!onPaths.includes('active') && !base) u.active = remote.active ?? true;
   const { managerRef, ...rest } = u;
   const parsed = userInputSchema.safeParse(rest);
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'user'}: ${i.message}`) };
+  if (!parsed.success)
+    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'user'}: ${i.message}`) };
   return { ok: true, input: parsed.data, managerRef };
 }
 

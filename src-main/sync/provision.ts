@@ -42,23 +42,31 @@ export interface TraceStep {
 }
 
 /** What running an item ended in; the worker turns it into outbox state. */
-export type Outcome =
-  | { kind: 'done'; message: string }
-  | { kind: 'defer'; reason: string; delayMs: number };
+export type Outcome = { kind: 'done'; message: string } | { kind: 'defer'; reason: string; delayMs: number };
 
 /** The directory's own words for an error, for reports and failed states. */
-export function describeError(err: unknown): { code: string; message: string; server?: string; transient: boolean; retryAfterMs?: number } {
+export function describeError(err: unknown): {
+  code: string;
+  message: string;
+  server?: string;
+  transient: boolean;
+  retryAfterMs?: number;
+} {
   if (err instanceof ConnectorError) {
-    const d = err.details as { serverMessage?: string; message?: string; diagnosticMessage?: string } | string | undefined;
+    const d = err.details as
+      { serverMessage?: string; message?: string; diagnosticMessage?: string } | string | undefined;
     const server =
-      typeof d === 'string' ? d : (d?.serverMessage ?? d?.diagnosticMessage ?? d?.message ?? (d ? JSON.stringify(d) : undefined));
+      typeof d === 'string'
+        ? d
+        : (d?.serverMessage ?? d?.diagnosticMessage ?? d?.message ?? (d ? JSON.stringify(d) : undefined));
     return { code: err.code, message: err.message, server, transient: err.transient, retryAfterMs: err.retryAfterMs };
   }
   const e = err as { code?: unknown; message?: unknown; details?: unknown };
   return {
     code: typeof e?.code === 'string' ? e.code : 'unknown',
     message: typeof e?.message === 'string' ? e.message : String(err),
-    server: e?.details === undefined ? undefined : typeof e.details === 'string' ? e.details : JSON.stringify(e.details),
+    server:
+      e?.details === undefined ? undefined : typeof e.details === 'string' ? e.details : JSON.stringify(e.details),
     transient: false,
   };
 }
@@ -76,10 +84,20 @@ export function remoteOf(ctx: ProvisionContext, u: User): RemoteUserData {
 }
 
 function report(ctx: ProvisionContext, e: Omit<ReportEntryInput, 'application' | 'directoryId'>): void {
-  ctx.reports.add({ ...e, application: ctx.directory.config.name, directoryId: ctx.directory.id, runId: e.runId ?? ctx.runId });
+  ctx.reports.add({
+    ...e,
+    application: ctx.directory.config.name,
+    directoryId: ctx.directory.id,
+    runId: e.runId ?? ctx.runId,
+  });
 }
 
-function linkUser(ctx: ProvisionContext, localId: string, remote: { anchor: string; ref: string }, created = false): void {
+function linkUser(
+  ctx: ProvisionContext,
+  localId: string,
+  remote: { anchor: string; ref: string },
+  created = false,
+): void {
   // An anchor linked to another local object (e.g. a re-created user) moves to this one
   // (an object the directory has just created has an anchor nobody holds yet).
   const other = created ? undefined : ctx.links.byAnchor(ctx.directory.id, 'user', remote.anchor);
@@ -104,7 +122,11 @@ export async function upsertUser(
   ctx: ProvisionContext,
   user: User,
   opts: { password?: string; mustChange?: boolean; trace?: TraceStep[] } = {},
-): Promise<{ remote: RemoteUser; action: 'create' | 'link' | 'update' | 'none'; changes: Record<string, [unknown, unknown]> }> {
+): Promise<{
+  remote: RemoteUser;
+  action: 'create' | 'link' | 'update' | 'none';
+  changes: Record<string, [unknown, unknown]>;
+}> {
   const trace = opts.trace;
   const data = remoteOf(ctx, user);
   const link = ctx.links.get(ctx.directory.id, 'user', user.id);
@@ -114,14 +136,20 @@ export async function upsertUser(
       if (e instanceof ConnectorError && e.code === 'not_found') return undefined;
       throw e;
     });
-    trace?.push({ step: 'match', ok: true, detail: existing ? `Linked object found: ${existing.ref}` : `Linked object ${link.ref} is gone` });
+    trace?.push({
+      step: 'match',
+      ok: true,
+      detail: existing ? `Linked object found: ${existing.ref}` : `Linked object ${link.ref} is gone`,
+    });
   }
   if (!existing) {
     existing = await ctx.connector.findUser(data);
     trace?.push({
       step: 'match',
       ok: true,
-      detail: existing ? `Matched an existing object by user name or e-mail: ${existing.ref}` : 'No matching object in the directory',
+      detail: existing
+        ? `Matched an existing object by user name or e-mail: ${existing.ref}`
+        : 'No matching object in the directory',
     });
   }
   if (existing) {
@@ -157,7 +185,13 @@ export async function upsertUser(
   }
   trace?.push({ step: 'action', ok: true, detail: `Created ${created.ref}` });
   const changes: Record<string, [unknown, unknown]> = {};
-  for (const [k, [, v]] of Object.entries(diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, data, exportPaths(ctx.directory.config))))
+  for (const [k, [, v]] of Object.entries(
+    diff(
+      { userName: '', name: {}, emails: [], phoneNumbers: [], active: true },
+      data,
+      exportPaths(ctx.directory.config),
+    ),
+  ))
     changes[k] = [null, v];
   return { remote: created, action: 'create', changes };
 }
@@ -177,7 +211,9 @@ export interface BulkUserCreator {
 }
 
 export function bulkCreator(c: Connector): (Connector & BulkUserCreator) | undefined {
-  return 'createUsers' in c && typeof (c as Partial<BulkUserCreator>).createUsers === 'function' ? (c as Connector & BulkUserCreator) : undefined;
+  return 'createUsers' in c && typeof (c as Partial<BulkUserCreator>).createUsers === 'function'
+    ? (c as Connector & BulkUserCreator)
+    : undefined;
 }
 
 /**
@@ -192,10 +228,15 @@ export async function runUserCreates(
   ctx: ProvisionContext,
   items: OutboxItem[],
 ): Promise<Array<{ outcome: Outcome } | { error: unknown }>> {
-  const settle = (p: Promise<Outcome>) => p.then((outcome) => ({ outcome }), (error: unknown) => ({ error }));
+  const settle = (p: Promise<Outcome>) =>
+    p.then(
+      (outcome) => ({ outcome }),
+      (error: unknown) => ({ error }),
+    );
   const bulk = bulkCreator(ctx.connector);
   const out: Array<Promise<{ outcome: Outcome } | { error: unknown }>> = [];
-  const todo: Array<{ k: number; item: OutboxItem; data: RemoteUserData; password?: string; mustChange?: boolean }> = [];
+  const todo: Array<{ k: number; item: OutboxItem; data: RemoteUserData; password?: string; mustChange?: boolean }> =
+    [];
   // The batch's links in one query (a look-up per item showed in a 10,000-user run).
   const links = ctx.links.forLocals(
     ctx.directory.id,
@@ -218,7 +259,9 @@ export async function runUserCreates(
     }
   }
   // The freshest local copy wins over the item's snapshot: only users edited since are read (one query).
-  const edited = ctx.users.changedSince(parsed.map(({ item, p }) => ({ id: item.localId, version: p.user?.meta?.version })));
+  const edited = ctx.users.changedSince(
+    parsed.map(({ item, p }) => ({ id: item.localId, version: p.user?.meta?.version })),
+  );
   for (const { k, item, p } of parsed) {
     try {
       const user = edited.get(item.localId) ?? p.user;
@@ -232,7 +275,9 @@ export async function runUserCreates(
     let results: Array<(RemoteUser & { linked?: boolean }) | ConnectorError> | undefined;
     let batchError: unknown;
     try {
-      results = await bulk.createUsers(todo.map((x) => ({ data: x.data, opts: { password: x.password, mustChangePassword: x.mustChange } })));
+      results = await bulk.createUsers(
+        todo.map((x) => ({ data: x.data, opts: { password: x.password, mustChangePassword: x.mustChange } })),
+      );
     } catch (err) {
       batchError = err;
     }
@@ -240,7 +285,9 @@ export async function runUserCreates(
     for (const [j, x] of todo.entries()) {
       const r = results?.[j];
       if (!r || r instanceof Error) {
-        out[x.k] = Promise.resolve({ error: r ?? batchError ?? new Error('The directory gave no answer for this user.') });
+        out[x.k] = Promise.resolve({
+          error: r ?? batchError ?? new Error('The directory gave no answer for this user.'),
+        });
         continue;
       }
       out[x.k] = settle(
@@ -268,7 +315,9 @@ export async function runUserCreates(
             result = { remote, action: 'link', changes: returned };
           } else {
             const changes: Record<string, [unknown, unknown]> = {};
-            for (const [key, [, v]] of Object.entries(diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, x.data, paths)))
+            for (const [key, [, v]] of Object.entries(
+              diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, x.data, paths),
+            ))
               changes[key] = [null, v];
             result = { remote: r, action: 'create', changes };
           }
@@ -300,7 +349,13 @@ interface Payloads {
   'group.create': { group: { id: string; displayName: string; description?: string } };
   'group.delete': { group: { id: string; displayName: string; description?: string } };
   'group.update': { before: Payloads['group.delete']['group']; after: Payloads['group.delete']['group'] };
-  'membership.add': { groupId: string; groupName: string; memberId: string; memberType: 'User' | 'Group'; memberName: string };
+  'membership.add': {
+    groupId: string;
+    groupName: string;
+    memberId: string;
+    memberType: 'User' | 'Group';
+    memberName: string;
+  };
   'membership.remove': Payloads['membership.add'];
 }
 
@@ -355,7 +410,10 @@ export function scrubbed(item: OutboxItem): string | undefined {
 export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?: UpsertResult): Promise<Outcome> {
   const dirId = ctx.directory.id;
   let after: (() => void) | undefined;
-  const finish = (message: string, extra: { status?: ReportEntryInput['status']; changes?: Record<string, [unknown, unknown]>; action?: string } = {}) => {
+  const finish = (
+    message: string,
+    extra: { status?: ReportEntryInput['status']; changes?: Record<string, [unknown, unknown]>; action?: string } = {},
+  ) => {
     const write = () => {
       ctx.outbox.markDone(item.id, scrubbed(item));
       report(ctx, {
@@ -378,9 +436,14 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       if (created) {
         // Made (or matched) by a bulk create (runUserCreates): only the bookkeeping is left.
         after = () => linkUser(ctx, item.localId, created.remote, created.action === 'create');
-        return finish(created.action === 'create' ? `Created ${created.remote.ref}.` : `An existing object was linked: ${created.remote.ref}.`, {
-          changes: created.changes,
-        });
+        return finish(
+          created.action === 'create'
+            ? `Created ${created.remote.ref}.`
+            : `An existing object was linked: ${created.remote.ref}.`,
+          {
+            changes: created.changes,
+          },
+        );
       }
       const p = JSON.parse(item.payload) as Payloads['user.create'];
       const link = ctx.links.get(dirId, 'user', item.localId);
@@ -435,16 +498,22 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       const link = ctx.links.get(dirId, 'user', item.localId);
       if (!link?.ref) throw notProvisioned('user', p.userName);
       if (!p.passwordSealed) return finish('The password was already handled.', { status: 'skipped' });
-      await ctx.connector.setPassword(link.ref, openPassword(ctx.cipher, p.passwordSealed), { mustChange: p.mustChange });
+      await ctx.connector.setPassword(link.ref, openPassword(ctx.cipher, p.passwordSealed), {
+        mustChange: p.mustChange,
+      });
       after = () => ctx.links.setState(dirId, 'user', item.localId, 'provisioned');
       return finish('Password set.', { changes: { password: [undefined, '(set)'] } });
     }
     case 'group.create': {
       const p = JSON.parse(item.payload) as Payloads['group.create'];
       const link = ctx.links.get(dirId, 'group', item.localId);
-      if (link?.ref && link.state === 'provisioned') return finish('Already provisioned; nothing to do.', { status: 'skipped' });
+      if (link?.ref && link.state === 'provisioned')
+        return finish('Already provisioned; nothing to do.', { status: 'skipped' });
       const current = ctx.groups.get(item.localId);
-      const data = { displayName: current?.displayName ?? p.group.displayName, description: current?.description ?? p.group.description };
+      const data = {
+        displayName: current?.displayName ?? p.group.displayName,
+        description: current?.description ?? p.group.description,
+      };
       let remote = await ctx.connector.findGroup(data);
       let action = 'linked';
       if (!remote) {
@@ -464,7 +533,16 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       after = () => {
         const other = ctx.links.byAnchor(dirId, 'group', g.anchor);
         if (other && other.localId !== item.localId) ctx.links.delete(dirId, 'group', other.localId);
-        ctx.links.upsert({ directoryId: dirId, objectType: 'group', localId: item.localId, anchor: g.anchor, ref: g.ref, state: 'provisioned', reason: null, hash: null });
+        ctx.links.upsert({
+          directoryId: dirId,
+          objectType: 'group',
+          localId: item.localId,
+          anchor: g.anchor,
+          ref: g.ref,
+          state: 'provisioned',
+          reason: null,
+          hash: null,
+        });
       };
       return finish(action === 'created' ? `Created ${g.ref}.` : `An existing group was linked: ${g.ref}.`, {
         changes: action === 'created' ? { displayName: [null, data.displayName] } : undefined,
@@ -484,7 +562,16 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       }
       const l = link;
       const relink = (ref: string) => () =>
-        ctx.links.upsert({ directoryId: dirId, objectType: 'group', localId: item.localId, anchor: l.anchor, ref, state: 'provisioned', reason: null, hash: l.hash });
+        ctx.links.upsert({
+          directoryId: dirId,
+          objectType: 'group',
+          localId: item.localId,
+          anchor: l.anchor,
+          ref,
+          state: 'provisioned',
+          reason: null,
+          hash: l.hash,
+        });
       if (Object.keys(write).length === 0) {
         after = relink(link.ref);
         return finish('No group attribute changed.', { status: 'skipped' });
@@ -517,15 +604,15 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
         return { kind: 'defer', reason: `Waiting for ${p.memberName} to be provisioned first.`, delayMs: 500 };
       if (!gLink?.ref) throw notProvisioned('group', p.groupName);
       if (!mLink?.ref) {
-        if (item.op === 'membership.remove') return finish(`${p.memberName} is not provisioned here; nothing to remove.`, { status: 'skipped' });
+        if (item.op === 'membership.remove')
+          return finish(`${p.memberName} is not provisioned here; nothing to remove.`, { status: 'skipped' });
         throw notProvisioned(memberType, p.memberName);
       }
       if (item.op === 'membership.add') await ctx.connector.addMembers(gLink.ref, [mLink.ref]);
       else await ctx.connector.removeMembers(gLink.ref, [mLink.ref]);
-      return finish(
-        item.op === 'membership.add' ? `Added to ${p.groupName}.` : `Removed from ${p.groupName}.`,
-        { changes: { [`member of ${p.groupName}`]: item.op === 'membership.add' ? [false, true] : [true, false] } },
-      );
+      return finish(item.op === 'membership.add' ? `Added to ${p.groupName}.` : `Removed from ${p.groupName}.`, {
+        changes: { [`member of ${p.groupName}`]: item.op === 'membership.add' ? [false, true] : [true, false] },
+      });
     }
   }
 }

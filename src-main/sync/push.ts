@@ -20,12 +20,20 @@ import type { Group } from '../../src-preload/model.ts';
 
 /** The group fields the directory's mapping writes (displayName, description). */
 function groupExportFields(config: DirectoryConfig): Array<'displayName' | 'description'> {
-  const out = new Set(groupMapping(config).filter((r) => r.direction !== 'import').map((r) => r.model));
+  const out = new Set(
+    groupMapping(config)
+      .filter((r) => r.direction !== 'import')
+      .map((r) => r.model),
+  );
   return (['displayName', 'description'] as const).filter((f) => f === 'displayName' || out.has(f));
 }
 
 /** What differs between a local group and its object, over the fields the directory writes. */
-function groupChanges(g: Pick<Group, 'displayName' | 'description'>, remote: RemoteGroup, fields: Array<'displayName' | 'description'>): Record<string, [unknown, unknown]> {
+function groupChanges(
+  g: Pick<Group, 'displayName' | 'description'>,
+  remote: RemoteGroup,
+  fields: Array<'displayName' | 'description'>,
+): Record<string, [unknown, unknown]> {
   const changes: Record<string, [unknown, unknown]> = {};
   for (const f of fields) {
     const was = remote.data[f] ?? '';
@@ -110,10 +118,26 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         const changes = diff(remote.data, local, paths);
         if (Object.keys(changes).length > 0 && config.toggles.users.edit) {
           counts.users.update++;
-          push({ objectType: 'user', action: 'update', localId: u.id, anchor: remote.anchor, display: userLabel(u), changes, data: { anchor: remote.anchor, ref: remote.ref, remote: remote.data } satisfies PushUserData });
+          push({
+            objectType: 'user',
+            action: 'update',
+            localId: u.id,
+            anchor: remote.anchor,
+            display: userLabel(u),
+            changes,
+            data: { anchor: remote.anchor, ref: remote.ref, remote: remote.data } satisfies PushUserData,
+          });
         } else {
           counts.users.unchanged++;
-          push({ objectType: 'user', action: 'unchanged', localId: u.id, anchor: remote.anchor, display: userLabel(u), changes: Object.keys(changes).length ? changes : null, data: null });
+          push({
+            objectType: 'user',
+            action: 'unchanged',
+            localId: u.id,
+            anchor: remote.anchor,
+            display: userLabel(u),
+            changes: Object.keys(changes).length ? changes : null,
+            data: null,
+          });
         }
         continue;
       }
@@ -122,21 +146,48 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
       const free = cands.filter((c) => !claimed.has(c.anchor));
       if (free.length > 1) {
         counts.users.conflict++;
-        push({ objectType: 'user', action: 'conflict', localId: u.id, anchor: null, display: userLabel(u), changes: null, data: { reason: 'More than one object in the directory matches this user.' } satisfies PushUserData });
+        push({
+          objectType: 'user',
+          action: 'conflict',
+          localId: u.id,
+          anchor: null,
+          display: userLabel(u),
+          changes: null,
+          data: { reason: 'More than one object in the directory matches this user.' } satisfies PushUserData,
+        });
         continue;
       }
       if (free.length === 1) {
         const m = free[0]!;
         claimed.add(m.anchor);
         counts.users.unchanged++;
-        push({ objectType: 'user', action: 'unchanged', localId: u.id, anchor: m.anchor, display: userLabel(u), changes: diff(m.data, local, paths), data: { anchor: m.anchor, ref: m.ref, link: true } satisfies PushUserData });
+        push({
+          objectType: 'user',
+          action: 'unchanged',
+          localId: u.id,
+          anchor: m.anchor,
+          display: userLabel(u),
+          changes: diff(m.data, local, paths),
+          data: { anchor: m.anchor, ref: m.ref, link: true } satisfies PushUserData,
+        });
         continue;
       }
       if (!config.toggles.users.create) continue;
       counts.users.create++;
       const changes: Record<string, [unknown, unknown]> = {};
-      for (const [k, [, v]] of Object.entries(diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, local, paths))) changes[k] = [null, v];
-      push({ objectType: 'user', action: 'create', localId: u.id, anchor: null, display: userLabel(u), changes, data: { reason: link ? 'Its object is gone from the directory.' : undefined } satisfies PushUserData });
+      for (const [k, [, v]] of Object.entries(
+        diff({ userName: '', name: {}, emails: [], phoneNumbers: [], active: true }, local, paths),
+      ))
+        changes[k] = [null, v];
+      push({
+        objectType: 'user',
+        action: 'create',
+        localId: u.id,
+        anchor: null,
+        display: userLabel(u),
+        changes,
+        data: { reason: link ? 'Its object is gone from the directory.' : undefined } satisfies PushUserData,
+      });
     }
     // Linked objects whose local user is gone: deprovision.
     if (config.toggles.users.delete)
@@ -145,7 +196,15 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         const r = byAnchor.get(l.anchor);
         if (!r) continue;
         counts.users.missing++;
-        push({ objectType: 'user', action: 'delete', localId: l.localId, anchor: l.anchor, display: userLabel(r.data), changes: config.safety.deprovision === 'disable' ? { active: [true, false] } : null, data: { anchor: l.anchor, ref: l.ref ?? r.ref, userName: r.data.userName } satisfies PushUserData });
+        push({
+          objectType: 'user',
+          action: 'delete',
+          localId: l.localId,
+          anchor: l.anchor,
+          display: userLabel(r.data),
+          changes: config.safety.deprovision === 'disable' ? { active: [true, false] } : null,
+          data: { anchor: l.anchor, ref: l.ref ?? r.ref, userName: r.data.userName } satisfies PushUserData,
+        });
       }
     // Groups and memberships.
     const groupLinks = repos.links.forDirectory(directoryId, 'group');
@@ -159,14 +218,30 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
       if (!remote) {
         if (config.toggles.groups.create) {
           counts.groups.create++;
-          push({ objectType: 'group', action: 'create', localId: g.id, anchor: null, display: g.displayName, changes: { displayName: [null, g.displayName] }, data: null });
+          push({
+            objectType: 'group',
+            action: 'create',
+            localId: g.id,
+            anchor: null,
+            display: g.displayName,
+            changes: { displayName: [null, g.displayName] },
+            data: null,
+          });
         }
         continue;
       }
       const gChanges = groupChanges(g, remote, groupFields);
       if (Object.keys(gChanges).length > 0 && config.toggles.groups.create) {
         counts.groups.update++;
-        push({ objectType: 'group', action: 'update', localId: g.id, anchor: remote.anchor, display: g.displayName, changes: gChanges, data: { ref: remote.ref, remote: remote.data } satisfies PushGroupData });
+        push({
+          objectType: 'group',
+          action: 'update',
+          localId: g.id,
+          anchor: remote.anchor,
+          display: g.displayName,
+          changes: gChanges,
+          data: { ref: remote.ref, remote: remote.data } satisfies PushGroupData,
+        });
       } else counts.groups.unchanged++;
       if (!config.toggles.groups.membership) continue;
       const remoteRefs = new Set(remote.members.map((m) => m.ref.toLowerCase()));
@@ -177,7 +252,21 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         localRefs.add(ml.ref.toLowerCase());
         if (remoteRefs.has(ml.ref.toLowerCase())) continue;
         counts.memberships.add++;
-        push({ objectType: 'membership', action: 'add', localId: g.id, anchor: remote.anchor, display: `${g.displayName} ← ${m.display ?? m.value}`, changes: { [`member of ${g.displayName}`]: [false, true] }, data: { groupId: g.id, groupName: g.displayName, memberId: m.value, memberType: m.type, memberName: m.display ?? m.value } satisfies PushMemberData });
+        push({
+          objectType: 'membership',
+          action: 'add',
+          localId: g.id,
+          anchor: remote.anchor,
+          display: `${g.displayName} ← ${m.display ?? m.value}`,
+          changes: { [`member of ${g.displayName}`]: [false, true] },
+          data: {
+            groupId: g.id,
+            groupName: g.displayName,
+            memberId: m.value,
+            memberType: m.type,
+            memberName: m.display ?? m.value,
+          } satisfies PushMemberData,
+        });
       }
       const localByRef = new Map<string, { id: string; type: 'User' | 'Group' }>();
       for (const l of userLinks) if (l.ref) localByRef.set(l.ref.toLowerCase(), { id: l.localId, type: 'User' });
@@ -188,7 +277,21 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         if (!lm) continue; // not managed here: left alone
         counts.memberships.remove++;
         const name = repos.users.get(lm.id)?.userName ?? lm.id;
-        push({ objectType: 'membership', action: 'remove', localId: g.id, anchor: remote.anchor, display: `${g.displayName} ← ${name}`, changes: { [`member of ${g.displayName}`]: [true, false] }, data: { groupId: g.id, groupName: g.displayName, memberId: lm.id, memberType: lm.type, memberName: name } satisfies PushMemberData });
+        push({
+          objectType: 'membership',
+          action: 'remove',
+          localId: g.id,
+          anchor: remote.anchor,
+          display: `${g.displayName} ← ${name}`,
+          changes: { [`member of ${g.displayName}`]: [true, false] },
+          data: {
+            groupId: g.id,
+            groupName: g.displayName,
+            memberId: lm.id,
+            memberType: lm.type,
+            memberName: name,
+          } satisfies PushMemberData,
+        });
       }
     }
     if (config.toggles.groups.delete)
@@ -197,7 +300,15 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         const r = gByAnchor.get(l.anchor);
         if (!r) continue;
         counts.groups.missing++;
-        push({ objectType: 'group', action: 'delete', localId: l.localId, anchor: l.anchor, display: r.data.displayName, changes: null, data: { anchor: l.anchor, ref: l.ref ?? r.ref, userName: r.data.displayName } satisfies PushUserData });
+        push({
+          objectType: 'group',
+          action: 'delete',
+          localId: l.localId,
+          anchor: l.anchor,
+          display: r.data.displayName,
+          changes: null,
+          data: { anchor: l.anchor, ref: l.ref ?? r.ref, userName: r.data.displayName } satisfies PushUserData,
+        });
       }
     counts.deletions = counts.users.missing + counts.groups.missing;
     counts.threshold = thresholdOf(config, counts.deletions, counts.linked.users + counts.linked.groups);
@@ -210,16 +321,23 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
     const e = err instanceof AppError ? { code: err.code, message: err.message } : describeError(err);
     repos.runs.finish(runId, 'failed', undefined, JSON.stringify({ code: e.code, message: e.message }));
     if (err instanceof AppError) throw err;
-    throw new AppError('source_failed', `Reading the directory failed: ${e.message} Nothing was queued.`, { reason: e.code, runId });
+    throw new AppError('source_failed', `Reading the directory failed: ${e.message} Nothing was queued.`, {
+      reason: e.code,
+      runId,
+    });
   } finally {
     op.done();
     await connector?.close().catch(() => undefined);
   }
 }
 
-export function applyPush(deps: SyncDeps, input: { runId: string; seqs?: number[]; allowDeletes?: boolean }): PushApplyResult {
+export function applyPush(
+  deps: SyncDeps,
+  input: { runId: string; seqs?: number[]; allowDeletes?: boolean },
+): PushApplyResult {
   const run = deps.repos.runs.get(input.runId);
-  if (!run || run.kind !== 'push') throw new AppError('not_found', 'That push preview was not found.', { runId: input.runId });
+  if (!run || run.kind !== 'push')
+    throw new AppError('not_found', 'That push preview was not found.', { runId: input.runId });
   const dir = deps.repos.directories.get(run.directoryId);
   if (!dir) throw new AppError('not_found', 'The directory of this preview was removed.');
   assertFresh(deps, run);
@@ -244,18 +362,42 @@ export function applyPush(deps: SyncDeps, input: { runId: string; seqs?: number[
           const before: User = { ...u, ...d.remote, id: u.id, meta: u.meta, managerId: u.managerId };
           queue('user', u.id, 'user.update', { before, after: u });
         } else if (r.action === 'unchanged' && d.link && d.anchor && d.ref) {
-          repos.links.upsert({ directoryId: dirId, objectType: 'user', localId: r.localId, anchor: d.anchor, ref: d.ref, state: 'provisioned', reason: null, hash: null });
-          repos.reports.add({ userIdentifier: r.display, objectType: 'user', action: 'link', application: dir.config.name, directoryId: dirId, status: 'success', runId: run.id, message: `Linked to ${d.ref}.` });
+          repos.links.upsert({
+            directoryId: dirId,
+            objectType: 'user',
+            localId: r.localId,
+            anchor: d.anchor,
+            ref: d.ref,
+            state: 'provisioned',
+            reason: null,
+            hash: null,
+          });
+          repos.reports.add({
+            userIdentifier: r.display,
+            objectType: 'user',
+            action: 'link',
+            application: dir.config.name,
+            directoryId: dirId,
+            status: 'success',
+            runId: run.id,
+            message: `Linked to ${d.ref}.`,
+          });
         } else if (r.action === 'delete')
           queue('user', r.localId, 'user.delete', { user: { id: r.localId, userName: d.userName ?? r.display } });
       } else if (r.objectType === 'group') {
         const g = repos.groups.get(r.localId);
-        if (r.action === 'create' && g) queue('group', g.id, 'group.create', { group: { id: g.id, displayName: g.displayName, description: g.description } });
+        if (r.action === 'create' && g)
+          queue('group', g.id, 'group.create', {
+            group: { id: g.id, displayName: g.displayName, description: g.description },
+          });
         else if (r.action === 'update' && g) {
           const was = (r.data as PushGroupData).remote;
-          queue('group', g.id, 'group.update', { before: { id: g.id, ...was }, after: { id: g.id, displayName: g.displayName, description: g.description } });
-        }
-        else if (r.action === 'delete') queue('group', r.localId, 'group.delete', { group: { id: r.localId, displayName: d.userName ?? r.display } });
+          queue('group', g.id, 'group.update', {
+            before: { id: g.id, ...was },
+            after: { id: g.id, displayName: g.displayName, description: g.description },
+          });
+        } else if (r.action === 'delete')
+          queue('group', r.localId, 'group.delete', { group: { id: r.localId, displayName: d.userName ?? r.display } });
       } else if (r.objectType === 'membership' && (r.action === 'add' || r.action === 'remove')) {
         if (!toggleOn(dir.config, 'membership.add')) continue;
         queue('membership', r.localId, r.action === 'add' ? 'membership.add' : 'membership.remove', {

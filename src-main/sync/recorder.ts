@@ -64,7 +64,9 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
   let cacheKey = '';
   let cache: Array<{ id: string; config: DirectoryConfig }> = [];
   const directories = () => {
-    const k = deps.db.get<{ k: string }>("SELECT count(*) || '|' || COALESCE(max(modified), '') AS k FROM directories")!.k;
+    const k = deps.db.get<{ k: string }>(
+      "SELECT count(*) || '|' || COALESCE(max(modified), '') AS k FROM directories",
+    )!.k;
     if (k !== cacheKey) {
       cache = deps.db
         .all<{ id: string; config: string }>('SELECT id, config FROM directories ORDER BY name')
@@ -99,7 +101,9 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
 
   function known(directoryId: string, type: 'user' | 'group', localId: string): boolean {
     if (deps.links.get(directoryId, type, localId)?.anchor) return true;
-    return deps.outbox.unfinishedFor(localId, directoryId).some((i) => i.op === 'user.create' || i.op === 'group.create');
+    return deps.outbox
+      .unfinishedFor(localId, directoryId)
+      .some((i) => i.op === 'user.create' || i.op === 'group.create');
   }
 
   function itemFor(
@@ -114,11 +118,18 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
           op: 'user.create',
           payload: {
             user: change.user,
-            ...(change.password ? { passwordSealed: sealPassword(deps.cipher, change.password), mustChange: false } : {}),
+            ...(change.password
+              ? { passwordSealed: sealPassword(deps.cipher, change.password), mustChange: false }
+              : {}),
           },
         };
       case 'user.update':
-        return { objectType: 'user', localId: change.after.id, op: 'user.update', payload: { before: change.before, after: change.after } };
+        return {
+          objectType: 'user',
+          localId: change.after.id,
+          op: 'user.update',
+          payload: { before: change.before, after: change.after },
+        };
       case 'user.delete':
         return { objectType: 'user', localId: change.user.id, op: 'user.delete', payload: { user: change.user } };
       case 'user.password':
@@ -133,11 +144,26 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
           },
         };
       case 'group.create':
-        return { objectType: 'group', localId: change.group.id, op: 'group.create', payload: { group: stripMembers(change.group) } };
+        return {
+          objectType: 'group',
+          localId: change.group.id,
+          op: 'group.create',
+          payload: { group: stripMembers(change.group) },
+        };
       case 'group.update':
-        return { objectType: 'group', localId: change.after.id, op: 'group.update', payload: { before: stripMembers(change.before), after: stripMembers(change.after) } };
+        return {
+          objectType: 'group',
+          localId: change.after.id,
+          op: 'group.update',
+          payload: { before: stripMembers(change.before), after: stripMembers(change.after) },
+        };
       case 'group.delete':
-        return { objectType: 'group', localId: change.group.id, op: 'group.delete', payload: { group: stripMembers(change.group) } };
+        return {
+          objectType: 'group',
+          localId: change.group.id,
+          op: 'group.delete',
+          payload: { group: stripMembers(change.group) },
+        };
       case 'membership.add':
       case 'membership.remove':
         return {

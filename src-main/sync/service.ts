@@ -22,7 +22,14 @@ import { commitImport } from './commit.ts';
 import type { ImportMode } from './delta.ts';
 import { applyPush, previewPush } from './push.ts';
 import { OutboxWorker, type DrainResult, type WorkerOptions } from './worker.ts';
-import { describeError, errorText, itemIdentifier, upsertUser, type ProvisionContext, type TraceStep } from './provision.ts';
+import {
+  describeError,
+  errorText,
+  itemIdentifier,
+  upsertUser,
+  type ProvisionContext,
+  type TraceStep,
+} from './provision.ts';
 
 export class SyncService {
   readonly worker: OutboxWorker;
@@ -73,7 +80,9 @@ export class SyncService {
     if (!this.d.repos.runs.get(runId)) throw new AppError('not_found', 'That run was not found.', { runId });
     return {
       total: this.d.repos.runs.countRows(runId, f),
-      rows: this.d.repos.runs.rows(runId, { ...f, limit: f.limit ?? 200 }).map((r) => toPlanRow(r, this.pathsOf(runId))),
+      rows: this.d.repos.runs
+        .rows(runId, { ...f, limit: f.limit ?? 200 })
+        .map((r) => toPlanRow(r, this.pathsOf(runId))),
     };
   }
 
@@ -98,7 +107,8 @@ export class SyncService {
     for (const r of this.d.repos.runs.rows(runId, { ...f, limit: undefined, offset: undefined })) {
       const p = toPlanRow(r, paths);
       const changes = Object.entries(p.changes ?? {});
-      if (changes.length === 0) records.push([String(p.seq), p.objectType, p.action, p.display, '', '', '', p.reason ?? '']);
+      if (changes.length === 0)
+        records.push([String(p.seq), p.objectType, p.action, p.display, '', '', '', p.reason ?? '']);
       for (const [attr, [a, b]] of changes)
         records.push([String(p.seq), p.objectType, p.action, p.display, attr, cell(a), cell(b), p.reason ?? '']);
     }
@@ -146,7 +156,8 @@ export class SyncService {
       const items = this.d.repos.outbox.list({ directoryId: f.directoryId, states: ['failed'], limit: 1_000_000 });
       const want = f.ids ? new Set(f.ids) : undefined;
       for (const i of items)
-        if ((!want || want.has(i.id)) && i.objectType !== 'membership') this.d.repos.links.setState(i.directoryId, i.objectType, i.localId, 'pending');
+        if ((!want || want.has(i.id)) && i.objectType !== 'membership')
+          this.d.repos.links.setState(i.directoryId, i.objectType, i.localId, 'pending');
       return this.d.repos.outbox.retryFailed(f.directoryId, f.ids);
     });
     this.worker.wake();
@@ -169,10 +180,18 @@ export class SyncService {
     const t = dir.config.toggles.users;
     const link = this.d.repos.links.get(directoryId, 'user', userId);
     if (!t.create && !(t.edit && link)) {
-      steps.push({ step: 'scope', ok: false, detail: `User provisioning is off for ${dir.config.name}: turn on "Create users"${link ? ' or "Edit users"' : ''}.` });
+      steps.push({
+        step: 'scope',
+        ok: false,
+        detail: `User provisioning is off for ${dir.config.name}: turn on "Create users"${link ? ' or "Edit users"' : ''}.`,
+      });
       return { ok: false, action: 'skipped', steps: steps as TraceStepView[] };
     }
-    steps.push({ step: 'scope', ok: true, detail: `${user.userName} is in scope for ${dir.config.name} (${t.create ? 'create' : ''}${t.create && t.edit ? ' and ' : ''}${t.edit ? 'edit' : ''} on).` });
+    steps.push({
+      step: 'scope',
+      ok: true,
+      detail: `${user.userName} is in scope for ${dir.config.name} (${t.create ? 'create' : ''}${t.create && t.edit ? ' and ' : ''}${t.edit ? 'edit' : ''} on).`,
+    });
     const connector = this.d.connectorFor(directoryId);
     const ctx: ProvisionContext = {
       db: this.d.db,
@@ -190,7 +209,16 @@ export class SyncService {
       this.d.db.transaction(() => {
         const other = this.d.repos.links.byAnchor(directoryId, 'user', r.remote.anchor);
         if (other && other.localId !== userId) this.d.repos.links.delete(directoryId, 'user', other.localId);
-        this.d.repos.links.upsert({ directoryId, objectType: 'user', localId: userId, anchor: r.remote.anchor, ref: r.remote.ref, state: 'provisioned', reason: null, hash: null });
+        this.d.repos.links.upsert({
+          directoryId,
+          objectType: 'user',
+          localId: userId,
+          anchor: r.remote.anchor,
+          ref: r.remote.ref,
+          state: 'provisioned',
+          reason: null,
+          hash: null,
+        });
         this.d.repos.reports.add({
           userIdentifier: user.userName,
           objectType: 'user',
@@ -210,10 +238,23 @@ export class SyncService {
       const text = errorText(e);
       this.d.db.transaction(() => {
         this.d.repos.links.setState(directoryId, 'user', userId, 'failed', text);
-        this.d.repos.reports.add({ userIdentifier: user.userName, objectType: 'user', action: 'provision', application: dir.config.name, directoryId, status: 'failure', message: text });
+        this.d.repos.reports.add({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: 'provision',
+          application: dir.config.name,
+          directoryId,
+          status: 'failure',
+          message: text,
+        });
       });
       steps.push({ step: 'result', ok: false, detail: text });
-      return { ok: false, action: 'none', steps: steps as TraceStepView[], error: { code: e.code, message: e.message, details: e.server } };
+      return {
+        ok: false,
+        action: 'none',
+        steps: steps as TraceStepView[],
+        error: { code: e.code, message: e.message, details: e.server },
+      };
     } finally {
       await connector.close().catch(() => undefined);
     }

@@ -9,7 +9,18 @@ import type { LinksRepo } from '../store/links.ts';
 import type { OutboxItem, OutboxRepo } from '../store/outbox.ts';
 import type { ReportEntryInput, ReportsRepo } from '../store/reports.ts';
 import { withBulkReportUsers } from './common.ts';
-import { bulkCreator, describeError, errorText, itemIdentifier, reportObjectType, runItem, runUserCreates, scrubbed, type Outcome, type ProvisionContext } from './provision.ts';
+import {
+  bulkCreator,
+  describeError,
+  errorText,
+  itemIdentifier,
+  reportObjectType,
+  runItem,
+  runUserCreates,
+  scrubbed,
+  type Outcome,
+  type ProvisionContext,
+} from './provision.ts';
 
 /**
  * User creates sent together to a connector that creates in bulk: Graph's $batch holds 20; an LDAP
@@ -35,7 +46,10 @@ const FLUSH_MS = 300;
 /** Change notices (the window refreshes its outbox view on each) go out at most this often. */
 const CHANGED_MS = 250;
 
-export interface WorkerDeps extends Omit<ProvisionContext, 'directory' | 'connector' | 'runId' | 'reports' | 'outbox' | 'links'> {
+export interface WorkerDeps extends Omit<
+  ProvisionContext,
+  'directory' | 'connector' | 'runId' | 'reports' | 'outbox' | 'links'
+> {
   links: LinksRepo;
   reports: ReportsRepo;
   outbox: OutboxRepo;
@@ -221,7 +235,11 @@ export class OutboxWorker {
     }
     if (!wasRunning) await this.stop();
     const c = this.d.outbox.counts();
-    return { done: this.stats.done - before.done, failed: this.stats.failed - before.failed, pending: c.pending + c.running };
+    return {
+      done: this.stats.done - before.done,
+      failed: this.stats.failed - before.failed,
+      pending: c.pending + c.running,
+    };
   }
 
   private totalInflight(): number {
@@ -413,7 +431,7 @@ export class OutboxWorker {
     if (first.op !== 'user.create' || !this.bulk(dirId)) return [first];
     const items = [first];
     const size = this.bulkSize(dirId);
-    for (let k = 0; k < q.length && items.length < size; ) {
+    for (let k = 0; k < q.length && items.length < size;) {
       if (q[k]!.op === 'user.create') items.push(q.splice(k, 1)[0]!);
       else k++;
     }
@@ -436,7 +454,12 @@ export class OutboxWorker {
     if ('error' in r) return this.fail(item, dir, r.error);
     try {
       if (r.outcome.kind === 'defer') {
-        this.d.outbox.markRetry(item.id, new Date(Date.now() + r.outcome.delayMs).toISOString(), r.outcome.reason, false);
+        this.d.outbox.markRetry(
+          item.id,
+          new Date(Date.now() + r.outcome.delayMs).toISOString(),
+          r.outcome.reason,
+          false,
+        );
       } else {
         // The shell hears of it when its result is written (flush).
         this.stats.done++;
@@ -479,7 +502,10 @@ export class OutboxWorker {
     const base = {
       userIdentifier: itemIdentifier(item),
       objectType: reportObjectType(item),
-      action: item.op.split('.')[1] === 'add' || item.op.split('.')[1] === 'remove' ? `${item.op.split('.')[1]} member` : item.op.split('.')[1]!,
+      action:
+        item.op.split('.')[1] === 'add' || item.op.split('.')[1] === 'remove'
+          ? `${item.op.split('.')[1]} member`
+          : item.op.split('.')[1]!,
       application: dir.config.name,
       directoryId: dir.id,
     };
@@ -487,14 +513,22 @@ export class OutboxWorker {
       if (e.transient && attempts < this.o.maxAttempts) {
         const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** (attempts - 1));
         const delay = Math.max(backoff, e.retryAfterMs ?? 0);
-        this.d.outbox.markRetry(item.id, new Date(Date.now() + delay).toISOString(), JSON.stringify({ code: e.code, message: e.message, server: e.server }));
+        this.d.outbox.markRetry(
+          item.id,
+          new Date(Date.now() + delay).toISOString(),
+          JSON.stringify({ code: e.code, message: e.message, server: e.server }),
+        );
         this.d.reports.add({
           ...base,
           status: 'pending',
           message: `Temporary failure (attempt ${attempts}), retrying in ${Math.round(delay / 1000)} s: ${text}`,
         });
       } else {
-        this.d.outbox.markFailed(item.id, JSON.stringify({ code: e.code, message: e.message, server: e.server }), scrubbed(item));
+        this.d.outbox.markFailed(
+          item.id,
+          JSON.stringify({ code: e.code, message: e.message, server: e.server }),
+          scrubbed(item),
+        );
         if (linkType && item.op !== 'user.delete' && item.op !== 'group.delete')
           this.d.links.setState(dir.id, linkType, item.localId, 'failed', text);
         else if (linkType && this.d.links.get(dir.id, linkType, item.localId))

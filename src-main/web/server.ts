@@ -82,9 +82,12 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         res.writeHead(303, { Location: '/' });
         return void res.end();
       }
-      return send(res, 401, { error: 'This link was already used or is wrong. Start Provision Desk again for a new one.' });
+      return send(res, 401, {
+        error: 'This link was already used or is wrong. Start Provision Desk again for a new one.',
+      });
     }
-    if (!hasSession(req)) return send(res, 401, { error: 'Open the link that Provision Desk printed when it started.' });
+    if (!hasSession(req))
+      return send(res, 401, { error: 'Open the link that Provision Desk printed when it started.' });
 
     if (url.pathname === '/api/invoke') {
       if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
@@ -103,7 +106,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return send(res, 200, await dispatch(opts.app, parsed.channel, parsed.input));
     }
     if (url.pathname === '/api/events' && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
+      });
       res.write(`event: hello\ndata: ${JSON.stringify({ events: eventNames })}\n\n`);
       sse.add(res);
       req.on('close', () => sse.delete(res));
@@ -159,7 +166,10 @@ function securityHeaders(res: ServerResponse): void {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -24,6 +24,10 @@ export const groupsContract = {
   'groups.create': channel<Group>()(z.object({ group: groupInputSchema }).strict()),
   'groups.update': channel<Group>()(z.object({ id: localId, group: groupInputSchema }).strict()),
   'groups.delete': channel<{ deleted: true }>()(z.object({ id: localId }).strict()),
-  'groups.addMembers': channel<Group>()(z.object({ id: localId, memberIds: z.array(localId).min(1).max(5000) }).strict()),
-  'groups.removeMembers': channel<Group>()(z.object({ id: localId, memberIds: z.array(localId).min(1).max(5000) }).strict()),
+  'groups.addMembers': channel<Group>()(
+    z.object({ id: localId, memberIds: z.array(localId).min(1).max(5000) }).strict(),
+  ),
+  'groups.removeMembers': channel<Group>()(
+    z.object({ id: localId, memberIds: z.array(localId).min(1).max(5000) }).strict(),
+  ),
 };

@@ -71,7 +71,12 @@ export const onboardingSettingsSchema = z.object({
   mail: mailSettingsSchema.default(mailSettingsSchema.parse({})),
   activationTemplate: mailTemplateSchema.optional(),
   temporaryPasswordTemplate: mailTemplateSchema.optional(),
-  tokenLifetimeHours: z.number().int().min(1).max(24 * 30).default(72),
+  tokenLifetimeHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
   policy: passwordPolicySchema.default(passwordPolicySchema.parse({})),
   portal: portalSettingsSchema.default(portalSettingsSchema.parse({})),
 });

@@ -121,7 +121,11 @@ export const reportsContract = {
   /** Desktop shell only: asks where to save (native dialog), then writes every matching entry there. */
   'reports.exportToFile': channel<{ saved: boolean; path?: string; entries?: number }>()(
     z
-      .object({ resolved: resolvedReportFilterSchema, format: z.enum(reportExportFormats), bom: z.boolean().default(true) })
+      .object({
+        resolved: resolvedReportFilterSchema,
+        format: z.enum(reportExportFormats),
+        bom: z.boolean().default(true),
+      })
       .strict(),
   ),
   'reports.settings': channel<ReportSettings>()(z.object({}).strict()),

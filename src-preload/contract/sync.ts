@@ -175,7 +175,10 @@ export interface PushApplyResult {
 const runId = z.string().min(1).max(64);
 const rowFilter = {
   objectType: z.enum(['user', 'group', 'membership']).optional(),
-  actions: z.array(z.enum(['create', 'update', 'unchanged', 'missing', 'conflict', 'add', 'remove', 'delete'])).max(8).optional(),
+  actions: z
+    .array(z.enum(['create', 'update', 'unchanged', 'missing', 'conflict', 'add', 'remove', 'delete']))
+    .max(8)
+    .optional(),
   text: z.string().max(256).optional(),
 };
 
@@ -210,7 +213,10 @@ export const syncContract = {
     z
       .object({
         directoryId: localId.optional(),
-        states: z.array(z.enum(['pending', 'running', 'done', 'failed'])).max(4).optional(),
+        states: z
+          .array(z.enum(['pending', 'running', 'done', 'failed']))
+          .max(4)
+          .optional(),
         limit: z.number().int().min(1).max(2000).default(200),
       })
       .strict(),

@@ -31,13 +31,21 @@ export interface UserRow {
 export interface UserDetail {
   user: User;
   provisioning: ProvisioningState[];
-  onboarding: { status: OnboardingStatus; invitedAt?: string; activatedAt?: string; expiresAt?: string; reason?: string };
+  onboarding: {
+    status: OnboardingStatus;
+    invitedAt?: string;
+    activatedAt?: string;
+    expiresAt?: string;
+    reason?: string;
+  };
 }
 
 export const usersContract = {
   'users.list': channel<UserRow[]>()(z.object({}).strict()),
   'users.get': channel<UserDetail>()(z.object({ id: localId }).strict()),
-  'users.create': channel<User>()(z.object({ user: userInputSchema, password: z.string().max(256).optional() }).strict()),
+  'users.create': channel<User>()(
+    z.object({ user: userInputSchema, password: z.string().max(256).optional() }).strict(),
+  ),
   'users.update': channel<User>()(
     z.object({ id: localId, user: userInputSchema, expectedVersion: z.number().int().optional() }).strict(),
   ),

@@ -1,4 +1,11 @@
-import { MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Button, makeStyles } from '@fluentui/react-components';
+import {
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Button,
+  makeStyles,
+} from '@fluentui/react-components';
 import { DismissRegular } from '@fluentui/react-icons';
 import { useNotices } from '../store/notices.ts';
 
@@ -27,7 +34,12 @@ export function Notices() {
           </MessageBarBody>
           <MessageBarActions
             containerAction={
-              <Button aria-label="Dismiss" appearance="transparent" icon={<DismissRegular />} onClick={() => dismiss(n.id)} />
+              <Button
+                aria-label="Dismiss"
+                appearance="transparent"
+                icon={<DismissRegular />}
+                onClick={() => dismiss(n.id)}
+              />
             }
           />
         </MessageBar>

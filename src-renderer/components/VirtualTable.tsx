@@ -52,8 +52,20 @@ const useStyles = makeStyles({
     ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}`, outlineOffset: '-2px' },
   },
   selected: { backgroundColor: tokens.colorNeutralBackground1Selected },
-  cell: { boxSizing: 'border-box', padding: '0 10px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' },
-  headCell: { boxSizing: 'border-box', padding: '0 10px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' },
+  cell: {
+    boxSizing: 'border-box',
+    padding: '0 10px',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+  },
+  headCell: {
+    boxSizing: 'border-box',
+    padding: '0 10px',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+  },
   empty: { padding: '24px', color: tokens.colorNeutralForeground3 },
 });
 
@@ -118,7 +130,11 @@ export function VirtualTable<T>(props: {
               ))}
             </div>
           </div>
-          <div role="rowgroup" className={styles.body} style={{ height: props.rows.length ? v.getTotalSize() : undefined }}>
+          <div
+            role="rowgroup"
+            className={styles.body}
+            style={{ height: props.rows.length ? v.getTotalSize() : undefined }}
+          >
             {props.rows.length === 0 && (
               <div role="row">
                 <div role="cell" className={styles.empty}>

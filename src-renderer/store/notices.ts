@@ -39,7 +39,10 @@ export function detailsText(details: unknown): string | undefined {
 export function notifyError(err: unknown, fallback = 'The action failed.'): void {
   if (err instanceof BridgeFailure)
     useNotices.getState().push({ level: 'error', message: err.error.message, details: detailsText(err.error.details) });
-  else useNotices.getState().push({ level: 'error', message: fallback, details: err instanceof Error ? err.message : String(err) });
+  else
+    useNotices
+      .getState()
+      .push({ level: 'error', message: fallback, details: err instanceof Error ? err.message : String(err) });
 }
 
 export function notifySuccess(message: string): void {

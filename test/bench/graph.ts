@@ -28,23 +28,34 @@ export const graphMeasurement: Measurement = {
           upnDomain: emu.tenantDomain,
         },
       });
-      const connector = createGraphConnector(config, { clientSecret: 'bench-secret' }, { writeLimit: { limit: LIMIT.count, windowMs: LIMIT.windowMs } });
+      const connector = createGraphConnector(
+        config,
+        { clientSecret: 'bench-secret' },
+        { writeLimit: { limit: LIMIT.count, windowMs: LIMIT.windowMs } },
+      );
       await connector.verify();
-      const r = await benchCreateUsers(connector, USERS, (i) => ({
-        userName: `bench.user${i}@${emu.tenantDomain}`,
-        displayName: `Bench User ${i}`,
-        name: { givenName: 'Bench', familyName: `User ${i}` },
-        emails: [],
-        phoneNumbers: [],
-        active: true,
-      }), { password: 'Bench-Passw0rd!' });
+      const r = await benchCreateUsers(
+        connector,
+        USERS,
+        (i) => ({
+          userName: `bench.user${i}@${emu.tenantDomain}`,
+          displayName: `Bench User ${i}`,
+          name: { givenName: 'Bench', familyName: `User ${i}` },
+          emails: [],
+          phoneNumbers: [],
+          active: true,
+        }),
+        { password: 'Bench-Passw0rd!' },
+      );
       await connector.close();
       const limited = emu.log.filter((e) => e.status === 429).length;
       // The first window's worth goes at once (sliding window); the sustained
       // rate is what follows it, compared with limit / window.
       const sustained = (r.created - LIMIT.count) / (r.durationMs / 1000);
       const allowed = LIMIT.count / (LIMIT.windowMs / 1000);
-      log(`${r.created}/${r.users} created in ${r.durationMs} ms with ${r.requests} HTTP requests; ${limited} answered 429`);
+      log(
+        `${r.created}/${r.users} created in ${r.durationMs} ms with ${r.requests} HTTP requests; ${limited} answered 429`,
+      );
       return [
         figure({
           name: `graph: HTTP requests per created user (${USERS} creates)`,

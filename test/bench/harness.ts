@@ -55,7 +55,11 @@ export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 1
  * freshly started slapd answers its first full reads 1.5–2.7x slower, and takes two or three
  * reads to get there, so one warm-up run is not enough for a fair reference.
  */
-export async function warmUp(run: () => Promise<{ ms: number }>, log: (s: string) => void, what: string): Promise<void> {
+export async function warmUp(
+  run: () => Promise<{ ms: number }>,
+  log: (s: string) => void,
+  what: string,
+): Promise<void> {
   let last = (await run()).ms;
   for (let i = 1; i < 5; i++) {
     const ms = (await run()).ms;
@@ -67,27 +71,29 @@ export async function warmUp(run: () => Promise<{ ms: number }>, log: (s: string
 }
 
 export function timeCommand(cmd: string, args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<{ ms: number; stdoutBytes: number; peakRssMb: number | null; stdout: string }>((resolve, reject) => {
-    const started = performance.now();
-    // GNU time is not always present; /proc is read through a tiny wrapper instead.
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
-    let stdoutBytes = 0;
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdoutBytes += d.length;
-      if (stdout.length < 64 * 1024) stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
-    else child.stdin.end();
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = performance.now() - started;
-      if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${stderr.slice(0, 2000)}`));
-      else resolve({ ms, stdoutBytes, peakRssMb: null, stdout });
-    });
-  });
+  return new Promise<{ ms: number; stdoutBytes: number; peakRssMb: number | null; stdout: string }>(
+    (resolve, reject) => {
+      const started = performance.now();
+      // GNU time is not always present; /proc is read through a tiny wrapper instead.
+      const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+      let stdoutBytes = 0;
+      let stderr = '';
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdoutBytes += d.length;
+        if (stdout.length < 64 * 1024) stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      if (opts.stdin !== undefined) child.stdin.end(opts.stdin);
+      else child.stdin.end();
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        const ms = performance.now() - started;
+        if (code !== 0) reject(new Error(`${cmd} exited ${code}: ${stderr.slice(0, 2000)}`));
+        else resolve({ ms, stdoutBytes, peakRssMb: null, stdout });
+      });
+    },
+  );
 }
 
 /**

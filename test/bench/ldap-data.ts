@@ -20,7 +20,9 @@ export function benchSlapd(log: (s: string) => void): Promise<SlapdServer> {
       groups: [10, 1000, 5000],
       memberOf: true,
     });
-    log(`generated ${ldif.userCount} users as LDIF (${Math.round(ldif.bytes / 1e6)} MB) in ${Math.round(performance.now() - t0)} ms`);
+    log(
+      `generated ${ldif.userCount} users as LDIF (${Math.round(ldif.bytes / 1e6)} MB) in ${Math.round(performance.now() - t0)} ms`,
+    );
     const t1 = performance.now();
     const server = await startSlapd({ seedLdif: ldif.path });
     log(`slapadd + slapd start in ${Math.round(performance.now() - t1)} ms`);

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { figure, median, round, runTask, timeCommand, warmUp, type Measurement } from './harness.ts';
 import { BENCH_USERS, benchSlapd, ldapConfig } from './ldap-data.ts';
 
-const missing = (name: string, unit: string, what: string) => [figure({ name, unit, notes: `not measured: ${what} is not in this build` })];
+const missing = (name: string, unit: string, what: string) => [
+  figure({ name, unit, notes: `not measured: ${what} is not in this build` }),
+];
 
 const ldapList: Measurement = {
   name: 'ldap-list',
@@ -16,10 +18,25 @@ const ldapList: Measurement = {
     // Reference: ldapsearch with the paged-results control, same entries and attributes class.
     const ldapsearch = () =>
       timeCommand('ldapsearch', [
-        '-x', '-LLL', '-H', s.url, '-D', s.adminDn, '-w', s.adminPassword, '-b', s.peopleDn,
-        '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'modifyTimestamp',
+        '-x',
+        '-LLL',
+        '-H',
+        s.url,
+        '-D',
+        s.adminDn,
+        '-w',
+        s.adminPassword,
+        '-b',
+        s.peopleDn,
+        '-E',
+        'pr=1000/noprompt',
+        '(objectClass=inetOrgPerson)',
+        '*',
+        'entryUUID',
+        'modifyTimestamp',
       ]);
-    const list = () => runTask<{ count: number; ms: number }>('ldap-list', { config: ldapConfig(s), password: s.adminPassword });
+    const list = () =>
+      runTask<{ count: number; ms: number }>('ldap-list', { config: ldapConfig(s), password: s.adminPassword });
     // Both sides warm before timing: the reference until it settles, ours once (a freshly
     // started slapd answers its first full reads slower, and whichever side came first paid).
     await warmUp(ldapsearch, log, 'ldapsearch');
@@ -41,14 +58,21 @@ const ldapList: Measurement = {
         reference: round(median(ref)),
         peakRssMb: rss,
         runs,
-        notes: 'reference: ldapsearch -E pr=1000 on the same entries; both warm (reference run untimed until it settles, ours once)',
+        notes:
+          'reference: ldapsearch -E pr=1000 on the same entries; both warm (reference run untimed until it settles, ours once)',
       }),
     ];
   },
 };
 
 /** Measurements contributed by other areas, loaded only when their files exist. */
-async function optional(file: string, name: string, unit: string, what: string, exportName: string): Promise<Measurement> {
+async function optional(
+  file: string,
+  name: string,
+  unit: string,
+  what: string,
+  exportName: string,
+): Promise<Measurement> {
   const url = new URL(file, import.meta.url);
   if (!existsSync(url)) return { name, run: async () => missing(name, unit, what) };
   return ((await import(url.href)) as Record<string, Measurement>)[exportName]!;

@@ -18,7 +18,11 @@ const STATUSES = ['success', 'success', 'success', 'success', 'failure', 'skippe
  * Writes `count` entries over the last `days` days (newest has the highest id),
  * `users` distinct end users. Deterministic. Returns the seeding time.
  */
-export function seedReportEntries(dataDir: string, count: number, opts: { users?: number; days?: number } = {}): { ms: number } {
+export function seedReportEntries(
+  dataDir: string,
+  count: number,
+  opts: { users?: number; days?: number } = {},
+): { ms: number } {
   const users = opts.users ?? 50_000;
   const days = opts.days ?? 170;
   const db = new Db(join(dataDir, 'provision-desk.sqlite'));
@@ -49,8 +53,24 @@ export function seedReportEntries(dataDir: string, count: number, opts: { users?
       const action = ACTIONS[Math.floor(rnd() * ACTIONS.length)]!;
       const status = STATUSES[Math.floor(rnd() * STATUSES.length)]!;
       const message = status === 'failure' ? 'The server refused: "constraint violation", attribute mail' : '';
-      const changes = action === 'update' ? JSON.stringify({ title: ['Engineer', 'Senior engineer, R&D'], department: ['IT', 'Ops'] }) : null;
-      insert.run(at, user, user.toLowerCase(), 'user', action, app, app.toLowerCase(), status, message, `run-${Math.floor(i / 5000)}`, status === 'failure' ? `req-${i}` : null, changes);
+      const changes =
+        action === 'update'
+          ? JSON.stringify({ title: ['Engineer', 'Senior engineer, R&D'], department: ['IT', 'Ops'] })
+          : null;
+      insert.run(
+        at,
+        user,
+        user.toLowerCase(),
+        'user',
+        action,
+        app,
+        app.toLowerCase(),
+        status,
+        message,
+        `run-${Math.floor(i / 5000)}`,
+        status === 'failure' ? `req-${i}` : null,
+        changes,
+      );
     }
   });
   const ms = performance.now() - started;
@@ -74,11 +94,19 @@ async function exportOnce(dataDir: string, expected: number) {
   if (r.entries !== expected) throw new Error(`exported ${r.entries} entries, expected ${expected}`);
   const bytes = statSync(out).size;
   rmSync(out, { force: true });
-  return { entries: r.entries, ms: round(r.ms), ratePerSecond: Math.round(r.entries / (r.ms / 1000)), peakRssMb: r.peakRssMb, bytes };
+  return {
+    entries: r.entries,
+    ms: round(r.ms),
+    ratePerSecond: Math.round(r.entries / (r.ms / 1000)),
+    peakRssMb: r.peakRssMb,
+    bytes,
+  };
 }
 
 /** Seeds a million entries and exports them all to CSV in a child process. */
-export async function measureReportsExport(opts: { entries?: number; log?: (m: string) => void } = {}): Promise<ReportsExportFigures> {
+export async function measureReportsExport(
+  opts: { entries?: number; log?: (m: string) => void } = {},
+): Promise<ReportsExportFigures> {
   const entries = opts.entries ?? BENCH_REPORT_ENTRIES;
   const dataDir = mkdtempSync(join(tmpdir(), 'pd-bench-reports-'));
   try {
@@ -100,7 +128,9 @@ export const reportsExportMeasurement: Measurement = {
       const all: Array<Awaited<ReturnType<typeof exportOnce>>> = [];
       for (let i = 0; i < Math.max(1, runs); i++) {
         const f = await exportOnce(dataDir, BENCH_REPORT_ENTRIES);
-        log(`run ${i + 1}: exported ${f.entries} entries in ${Math.round(f.ms)} ms (${f.ratePerSecond}/s), peak RSS ${f.peakRssMb} MB`);
+        log(
+          `run ${i + 1}: exported ${f.entries} entries in ${Math.round(f.ms)} ms (${f.ratePerSecond}/s), peak RSS ${f.peakRssMb} MB`,
+        );
         all.push(f);
       }
       const mid = [...all].sort((a, b) => a.ms - b.ms)[Math.floor((all.length - 1) / 2)]!;

@@ -7,7 +7,9 @@ import { stopBenchSlapd } from './ldap-data.ts';
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const selected: Measurement[] = wanted.length ? measurements.filter((m) => wanted.some((w) => m.name.includes(w))) : measurements;
+const selected: Measurement[] = wanted.length
+  ? measurements.filter((m) => wanted.some((w) => m.name.includes(w)))
+  : measurements;
 if (selected.length === 0) {
   console.error(`No benchmark matches ${wanted.join(', ')}. Known: ${measurements.map((m) => m.name).join(', ')}`);
   process.exit(2);
@@ -21,11 +23,19 @@ for (const m of selected) {
     figures.push(...(await m.run({ runs, log: (s) => console.log(`    ${s}`) })));
   } catch (err) {
     console.error(`    ${m.name} failed:`, err instanceof Error ? err.message : err);
-    figures.push(figure({ name: m.name, unit: '', notes: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` }));
+    figures.push(
+      figure({
+        name: m.name,
+        unit: '',
+        notes: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      }),
+    );
   }
 }
 await stopBenchSlapd();
-console.log(`\nBenchmarks done in ${Math.round((Date.now() - started) / 1000)} s (${runs} runs each where repeated).\n`);
+console.log(
+  `\nBenchmarks done in ${Math.round((Date.now() - started) / 1000)} s (${runs} runs each where repeated).\n`,
+);
 printTable(figures);
 console.log(`\nWritten to ${writeResults(figures)}`);
 process.exit(0);

@@ -102,7 +102,8 @@ async function seed(dc: SambaDc, ou: string, log: (s: string) => void): Promise<
 export const sambaListMeasurement: Measurement = {
   name: 'samba-list',
   async run({ runs, log }) {
-    if (process.getuid?.() !== 0) return [figure({ name: NAME, unit: 'ms', notes: 'not measured: the Samba AD DC runs only as root' })];
+    if (process.getuid?.() !== 0)
+      return [figure({ name: NAME, unit: 'ms', notes: 'not measured: the Samba AD DC runs only as root' })];
     let dc: SambaDc;
     try {
       dc = await startSambaDc({ lockWaitMs: LOCK_WAIT_MS });
@@ -134,7 +135,22 @@ export const sambaListMeasurement: Measurement = {
       for (let i = 0; i < runs; i++) {
         const r = await timeCommand(
           'ldapsearch',
-          ['-x', '-LLL', '-H', dc.ldapsUrl, '-D', dc.adminUpn, '-w', dc.adminPassword, '-b', ou, '-E', 'pr=1000/noprompt', filter, ...attributes],
+          [
+            '-x',
+            '-LLL',
+            '-H',
+            dc.ldapsUrl,
+            '-D',
+            dc.adminUpn,
+            '-w',
+            dc.adminPassword,
+            '-b',
+            ou,
+            '-E',
+            'pr=1000/noprompt',
+            filter,
+            ...attributes,
+          ],
           { env },
         );
         ref.push(r.ms);

@@ -43,13 +43,30 @@ export const syncMeasurement: Measurement = {
     let commitRss = 0;
     const ldapsearch = () =>
       timeCommand('ldapsearch', [
-        '-x', '-LLL', '-H', s.url, '-D', s.adminDn, '-w', s.adminPassword, '-b', s.peopleDn,
-        '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'modifyTimestamp',
+        '-x',
+        '-LLL',
+        '-H',
+        s.url,
+        '-D',
+        s.adminDn,
+        '-w',
+        s.adminPassword,
+        '-b',
+        s.peopleDn,
+        '-E',
+        'pr=1000/noprompt',
+        '(objectClass=inetOrgPerson)',
+        '*',
+        'entryUUID',
+        'modifyTimestamp',
       ]);
     const preview = async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'pd-bench-sync-'));
       await addDirectoryAt(dataDir, importOnly(ldapConfig(s)), { bindPassword: s.adminPassword });
-      const p = await runTask<{ runId: string; ms: number; read: { users: number } }>('sync-preview', { dataDir, directory: 'Bench LDAP' });
+      const p = await runTask<{ runId: string; ms: number; read: { users: number } }>('sync-preview', {
+        dataDir,
+        directory: 'Bench LDAP',
+      });
       return { dataDir, p };
     };
     // Both sides warm before timing: the reference until it settles, ours once (a freshly
@@ -67,7 +84,9 @@ export const syncMeasurement: Measurement = {
         const c = await runTask<{ ms: number }>('sync-commit', { dataDir, runId: p.runId });
         commits.push(c.ms);
         commitRss = Math.max(commitRss, c.peakRssMb);
-        log(`run ${i + 1}: ldapsearch ${Math.round(r.ms)} ms, preview ${Math.round(p.ms)} ms, commit ${Math.round(c.ms)} ms`);
+        log(
+          `run ${i + 1}: ldapsearch ${Math.round(r.ms)} ms, preview ${Math.round(p.ms)} ms, commit ${Math.round(c.ms)} ms`,
+        );
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -89,31 +108,80 @@ export const syncMeasurement: Measurement = {
             .map((u) =>
               [
                 `dn: uid=${u.userName},${reference.peopleDn}`,
-                'objectClass: top', 'objectClass: person', 'objectClass: organizationalPerson', 'objectClass: inetOrgPerson',
-                `uid: ${u.userName}`, `cn: ${u.displayName}`, `sn: ${u.name.familyName}`, `givenName: ${u.name.givenName}`,
-                `displayName: ${u.displayName}`, `mail: ${u.emails[0]!.value}`, `title: ${u.title}`, '',
+                'objectClass: top',
+                'objectClass: person',
+                'objectClass: organizationalPerson',
+                'objectClass: inetOrgPerson',
+                `uid: ${u.userName}`,
+                `cn: ${u.displayName}`,
+                `sn: ${u.name.familyName}`,
+                `givenName: ${u.name.givenName}`,
+                `displayName: ${u.displayName}`,
+                `mail: ${u.emails[0]!.value}`,
+                `title: ${u.title}`,
+                '',
               ].join('\n'),
             )
             .join('\n'),
         );
-        const a = await timeCommand('ldapadd', ['-x', '-H', reference.url, '-D', reference.adminDn, '-w', reference.adminPassword, '-f', ldif]);
+        const a = await timeCommand('ldapadd', [
+          '-x',
+          '-H',
+          reference.url,
+          '-D',
+          reference.adminDn,
+          '-w',
+          reference.adminPassword,
+          '-f',
+          ldif,
+        ]);
         adds.push(a.ms);
         const dataDir = join(dir, 'data');
         await addDirectoryAt(dataDir, createOnly(ldapConfig(target)), { bindPassword: target.adminPassword });
-        const o = await runTask<{ runMs: number; done: number; failed: number }>('sync-provision', { dataDir, count: PROVISION_USERS });
-        if (o.done !== PROVISION_USERS || o.failed) throw new Error(`provisioned ${o.done} (${o.failed} failed) of ${PROVISION_USERS}`);
+        const o = await runTask<{ runMs: number; done: number; failed: number }>('sync-provision', {
+          dataDir,
+          count: PROVISION_USERS,
+        });
+        if (o.done !== PROVISION_USERS || o.failed)
+          throw new Error(`provisioned ${o.done} (${o.failed} failed) of ${PROVISION_USERS}`);
         ours.push(o.runMs);
         provRss = Math.max(provRss, o.peakRssMb);
-        log(`run ${i + 1}: ldapadd ${Math.round(a.ms)} ms, outbox ${Math.round(o.runMs)} ms for ${PROVISION_USERS} creates`);
+        log(
+          `run ${i + 1}: ldapadd ${Math.round(a.ms)} ms, outbox ${Math.round(o.runMs)} ms for ${PROVISION_USERS} creates`,
+        );
       } finally {
         await Promise.all([target.stop(), reference.stop()]);
         rmSync(dir, { recursive: true, force: true });
       }
     }
     return [
-      figure({ name: `sync: import preview of ${BENCH_USERS} users (slapd)`, unit: 'ms', ours: round(median(previews)), reference: round(median(ref)), peakRssMb: rss, runs: n, notes: 'reference: ldapsearch -E pr=1000 on the same entries; both warm (reference run untimed until it settles, ours once); budget ratio ≤ 2, RSS < 400 MB' }),
-      figure({ name: `sync: commit of that preview (${BENCH_USERS} creates)`, unit: 'ms', ours: round(median(commits)), peakRssMb: commitRss, runs: n, notes: 'budget < 2000 ms' }),
-      figure({ name: `sync: ${PROVISION_USERS} provisioned creates into slapd`, unit: 'ms', ours: round(median(ours)), reference: round(median(adds)), peakRssMb: provRss, runs: n, notes: 'reference: ldapadd of the same entries; budget ratio ≤ 1 (rate at least ldapadd)' }),
+      figure({
+        name: `sync: import preview of ${BENCH_USERS} users (slapd)`,
+        unit: 'ms',
+        ours: round(median(previews)),
+        reference: round(median(ref)),
+        peakRssMb: rss,
+        runs: n,
+        notes:
+          'reference: ldapsearch -E pr=1000 on the same entries; both warm (reference run untimed until it settles, ours once); budget ratio ≤ 2, RSS < 400 MB',
+      }),
+      figure({
+        name: `sync: commit of that preview (${BENCH_USERS} creates)`,
+        unit: 'ms',
+        ours: round(median(commits)),
+        peakRssMb: commitRss,
+        runs: n,
+        notes: 'budget < 2000 ms',
+      }),
+      figure({
+        name: `sync: ${PROVISION_USERS} provisioned creates into slapd`,
+        unit: 'ms',
+        ours: round(median(ours)),
+        reference: round(median(adds)),
+        peakRssMb: provRss,
+        runs: n,
+        notes: 'reference: ldapadd of the same entries; budget ratio ≤ 1 (rate at least ldapadd)',
+      }),
     ];
   },
 };

@@ -23,16 +23,28 @@ test('a bulk activation mail shows its progress and can be cancelled', async ({ 
     await page.goto(app.url);
     // Mail settings and the portal through the bridge, as the Settings page would save them.
     const settings = onboardingSettingsSchema.parse({
-      mail: { transport: 'smtp', fromAddress: 'it@example.test', smtp: { host: '127.0.0.1', port: smtp.port, username: SMTP_USER, caPem: cert.certPem } },
+      mail: {
+        transport: 'smtp',
+        fromAddress: 'it@example.test',
+        smtp: { host: '127.0.0.1', port: smtp.port, username: SMTP_USER, caPem: cert.certPem },
+      },
       portal: { listenHost: '127.0.0.1', port: await freePort() },
     });
     const invoke = (channel: string, input: unknown) =>
       page.evaluate(
         async ([c, i]) =>
-          (await fetch('/api/invoke', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ channel: c, input: i }) })).json(),
+          (
+            await fetch('/api/invoke', {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ channel: c, input: i }),
+            })
+          ).json(),
         [channel, input] as const,
       );
-    expect(await invoke('onboarding.settings.save', { settings, secrets: { smtpPassword: SMTP_PASSWORD } })).toMatchObject({ ok: true });
+    expect(
+      await invoke('onboarding.settings.save', { settings, secrets: { smtpPassword: SMTP_PASSWORD } }),
+    ).toMatchObject({ ok: true });
     expect(await invoke('onboarding.portal.start', {})).toMatchObject({ ok: true });
 
     await page.getByRole('tab', { name: 'Users' }).click();
@@ -62,7 +74,9 @@ test('a bulk activation mail shows its progress and can be cancelled', async ({ 
     expect(sent).toBeGreaterThan(3);
     expect(sent).toBeLessThan(20);
     await expect(result).toContainText(`Activation mail: ${sent} sent, 0 failed, ${20 - sent} not reached`);
-    await expect(result.getByText('Not reached: cancelled before this user; status unchanged, no mail sent.')).toHaveCount(20 - sent);
+    await expect(
+      result.getByText('Not reached: cancelled before this user; status unchanged, no mail sent.'),
+    ).toHaveCount(20 - sent);
     await page.screenshot({ path: screenshotPath('users-send-cancelled'), fullPage: true });
     await result.getByRole('button', { name: 'Close' }).click();
     expect(errors).toEqual([]);

@@ -12,8 +12,23 @@ const HOUR = 3600_000;
 function seed(dataDir: string) {
   const now = Date.now();
   const app = createApp({ dataDir, shell: 'test' });
-  const add = (hoursAgo: number, userIdentifier: string, application: string, action: string, status: 'success' | 'failure' | 'skipped' | 'pending', extra: Record<string, unknown> = {}) =>
-    app.repos.reports.add({ at: new Date(now - hoursAgo * HOUR).toISOString(), userIdentifier, objectType: 'user', action, application, status, ...extra });
+  const add = (
+    hoursAgo: number,
+    userIdentifier: string,
+    application: string,
+    action: string,
+    status: 'success' | 'failure' | 'skipped' | 'pending',
+    extra: Record<string, unknown> = {},
+  ) =>
+    app.repos.reports.add({
+      at: new Date(now - hoursAgo * HOUR).toISOString(),
+      userIdentifier,
+      objectType: 'user',
+      action,
+      application,
+      status,
+      ...extra,
+    });
   // Match: "alice" in Entra ID within 7 days.
   add(2, 'Alice.Wong@contoso.example', 'Entra ID', 'update', 'failure', {
     message: 'Request_BadRequest: Invalid value specified for property "mail", "jobTitle"',
@@ -28,7 +43,14 @@ function seed(dataDir: string) {
   add(4, 'Alice.Wong@contoso.example', 'Corp AD', 'update', 'success');
   add(10 * 24, 'Alice.Wong@contoso.example', 'Entra ID', 'disable', 'success');
   add(40 * 24, 'alice.old@contoso.example', 'Entra ID', 'delete', 'success');
-  for (let i = 0; i < 40; i++) add(6 + i, `user${i}@contoso.example`, i % 2 ? 'Corp AD' : 'LDAP Lab', i % 3 ? 'update' : 'create', i % 5 ? 'success' : 'skipped');
+  for (let i = 0; i < 40; i++)
+    add(
+      6 + i,
+      `user${i}@contoso.example`,
+      i % 2 ? 'Corp AD' : 'LDAP Lab',
+      i % 3 ? 'update' : 'create',
+      i % 5 ? 'success' : 'skipped',
+    );
   return app.close();
 }
 
@@ -53,8 +75,14 @@ test('an admin filters the report, opens an entry and exports exactly what is on
 
   const dataRows = table.locator('[role="row"][data-index]');
   await expect(dataRows).toHaveCount(3);
-  const onScreen = await dataRows.evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('[role="cell"]')].map((c) => c.textContent ?? '')));
-  expect(onScreen.map((r) => r[1])).toEqual(['Alice.Wong@contoso.example', 'ALICE.brown@fabrikam.example', 'Alice, "QA" =cmd']);
+  const onScreen = await dataRows.evaluateAll((rows) =>
+    rows.map((r) => [...r.querySelectorAll('[role="cell"]')].map((c) => c.textContent ?? '')),
+  );
+  expect(onScreen.map((r) => r[1])).toEqual([
+    'Alice.Wong@contoso.example',
+    'ALICE.brown@fabrikam.example',
+    'Alice, "QA" =cmd',
+  ]);
 
   // Narrower span: last 24 hours leaves one.
   await filters.getByLabel('Time span').selectOption('Last 24 hours');
@@ -68,7 +96,9 @@ test('an admin filters the report, opens an entry and exports exactly what is on
   await table.getByRole('cell', { name: 'Alice.Wong@contoso.example' }).click();
   const details = page.getByRole('region', { name: 'Entry details' });
   await expect(details.getByRole('heading', { name: 'Alice.Wong@contoso.example' })).toBeVisible();
-  await expect(details.getByText('Request_BadRequest: Invalid value specified for property "mail", "jobTitle"')).toBeVisible();
+  await expect(
+    details.getByText('Request_BadRequest: Invalid value specified for property "mail", "jobTitle"'),
+  ).toBeVisible();
   await expect(details.getByText('run-7781')).toBeVisible();
   await expect(details.getByText('5b2a4c1e-93f1-4a71-b0b4-0c3e2c8f4f10')).toBeVisible();
   const changes = details.getByRole('table', { name: 'Changed attributes' });
@@ -77,16 +107,39 @@ test('an admin filters the report, opens an entry and exports exactly what is on
   await page.screenshot({ path: screenshotPath('reports'), fullPage: true });
 
   // Export CSV: a download in browser mode, holding exactly the rows on screen.
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
   expect(download.suggestedFilename()).toMatch(/^provisioning-report-.*\.csv$/);
   const file = await download.path();
   const bytes = readFileSync(file);
   expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // BOM for Excel
   const [header, ...records] = parse(bytes, { bom: true }) as string[][];
-  expect(header).toEqual(['id', 'time', 'user', 'application', 'object_type', 'action', 'status', 'message', 'run_id', 'request_id', 'changes']);
+  expect(header).toEqual([
+    'id',
+    'time',
+    'user',
+    'application',
+    'object_type',
+    'action',
+    'status',
+    'message',
+    'run_id',
+    'request_id',
+    'changes',
+  ]);
   // Same rows, same order: time (as the page shows it), user, application, action, status, message.
   const fromFile = await page.evaluate(
-    (rows) => rows.map((r) => [new Date(r[1]!).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }), r[2]!.replace(/^'(?=[=+\-@\t\r])/, ''), r[3], r[5], r[6], r[7]!.replace(/^'(?=[=+\-@\t\r])/, '')]),
+    (rows) =>
+      rows.map((r) => [
+        new Date(r[1]!).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }),
+        r[2]!.replace(/^'(?=[=+\-@\t\r])/, ''),
+        r[3],
+        r[5],
+        r[6],
+        r[7]!.replace(/^'(?=[=+\-@\t\r])/, ''),
+      ]),
     records,
   );
   expect(fromFile).toEqual(onScreen);

@@ -40,19 +40,41 @@ test.beforeAll(async () => {
     }),
     { bindPassword: slapd.adminPassword },
   );
-  const data = { ...emptyUser('marie.curie'), displayName: 'Marie Curie', name: { givenName: 'Marie', familyName: 'Curie' } };
+  const data = {
+    ...emptyUser('marie.curie'),
+    displayName: 'Marie Curie',
+    name: { givenName: 'Marie', familyName: 'Curie' },
+  };
   const c = app.directories.connector(dir.id);
   const remote = await c.createUser(data, { password: 'Initial-Pass-0!' });
   await c.close();
   userDn = remote.ref;
-  const local = app.users.create({ ...data, emails: [{ value: 'marie@example.test', primary: true }], phoneNumbers: [], active: true });
-  app.repos.links.upsert({ directoryId: dir.id, objectType: 'user', localId: local.id, anchor: remote.anchor, ref: remote.ref, state: 'provisioned', reason: null, hash: null });
+  const local = app.users.create({
+    ...data,
+    emails: [{ value: 'marie@example.test', primary: true }],
+    phoneNumbers: [],
+    active: true,
+  });
+  app.repos.links.upsert({
+    directoryId: dir.id,
+    objectType: 'user',
+    localId: local.id,
+    anchor: remote.anchor,
+    ref: remote.ref,
+    state: 'provisioned',
+    reason: null,
+    hash: null,
+  });
 
   const cert = await generateSelfSigned(['localhost', '127.0.0.1']);
   smtp = await startSmtpReceiver({ ...cert, user: 'mailer', password: 'Smtp-Secret-42!' });
   await app.onboarding.saveSettings(
     onboardingSettingsSchema.parse({
-      mail: { transport: 'smtp', fromAddress: 'it@example.test', smtp: { host: '127.0.0.1', port: smtp.port, username: 'mailer', caPem: cert.certPem } },
+      mail: {
+        transport: 'smtp',
+        fromAddress: 'it@example.test',
+        smtp: { host: '127.0.0.1', port: smtp.port, username: 'mailer', caPem: cert.certPem },
+      },
       portal: { listenHost: '127.0.0.1', port: await freePort() },
     }),
     { smtpPassword: 'Smtp-Secret-42!' },
@@ -97,7 +119,8 @@ test('the reset page checks the policy as the user types and sets the password',
   const good = 'Radium-Polonium-1898';
   await page.getByLabel('New password').fill(good);
   await page.getByLabel('Type it again').fill(good);
-  for (const rule of ['length', 'classes', 'name', 'match']) await expect(page.locator(`li[data-rule="${rule}"]`)).toHaveClass('ok');
+  for (const rule of ['length', 'classes', 'name', 'match'])
+    await expect(page.locator(`li[data-rule="${rule}"]`)).toHaveClass('ok');
   await page.screenshot({ path: screenshotPath('reset-page'), fullPage: true });
 
   await page.getByRole('button', { name: 'Set my password' }).click();

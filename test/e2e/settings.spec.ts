@@ -62,5 +62,9 @@ test('an admin sets up mail, previews the activation mail and starts the reset p
   await expect(portal.getByText('Stopped')).toBeVisible();
   // Chromium reports the preview frame's sandbox refusing script execution (the automation's own
   // per-frame script): that is the sandbox working, not a page error.
-  expect(errors.filter((e) => !/^Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed/.test(e))).toEqual([]);
+  expect(
+    errors.filter(
+      (e) => !/^Blocked script execution in 'about:srcdoc' because the document's frame is sandboxed/.test(e),
+    ),
+  ).toEqual([]);
 });

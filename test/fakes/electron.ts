@@ -33,17 +33,32 @@ export class BrowserWindow extends EventEmitter {
   show() {}
 }
 
-export const shell = { opened: [] as string[], openExternal: (url: string) => (shell.opened.push(url), Promise.resolve()) };
+export const shell = {
+  opened: [] as string[],
+  openExternal: (url: string) => (shell.opened.push(url), Promise.resolve()),
+};
 export const safeStorage = {
   available: true,
   isEncryptionAvailable: () => safeStorage.available,
   encryptString: (s: string) => Buffer.from('enc:' + Buffer.from(s).toString('base64')),
   decryptString: (b: Buffer) => Buffer.from(b.toString().slice(4), 'base64').toString(),
 };
-export const ipcMain = { handlers: new Map<string, unknown>(), handle: (c: string, h: unknown) => ipcMain.handlers.set(c, h) };
-export const app = { enableSandbox() {}, whenReady: () => new Promise(() => {}), on() {}, getPath: () => '/tmp', quit() {} };
+export const ipcMain = {
+  handlers: new Map<string, unknown>(),
+  handle: (c: string, h: unknown) => ipcMain.handlers.set(c, h),
+};
+export const app = {
+  enableSandbox() {},
+  whenReady: () => new Promise(() => {}),
+  on() {},
+  getPath: () => '/tmp',
+  quit() {},
+};
 export const session = { defaultSession: {} };
-export const contextBridge = { exposed: {} as Record<string, unknown>, exposeInMainWorld: (k: string, v: unknown) => (contextBridge.exposed[k] = v) };
+export const contextBridge = {
+  exposed: {} as Record<string, unknown>,
+  exposeInMainWorld: (k: string, v: unknown) => (contextBridge.exposed[k] = v),
+};
 export const ipcRenderer = new EventEmitter() as EventEmitter & { invoke: (...a: unknown[]) => Promise<unknown> };
 ipcRenderer.invoke = (...a: unknown[]) => Promise.resolve({ invoked: a });
 export default { BrowserWindow, shell, safeStorage, ipcMain, app, session, contextBridge, ipcRenderer };

@@ -31,10 +31,18 @@ describe('graph connector: group update', () => {
 
     const from = emu.log.length;
     const r = await c.updateGroup(g.ref, { displayName: 'Projekt Ärtemis (2)', description: 'Mars' });
-    expect(r).toMatchObject({ anchor: g.ref, ref: g.ref, data: { displayName: 'Projekt Ärtemis (2)', description: 'Mars' } });
+    expect(r).toMatchObject({
+      anchor: g.ref,
+      ref: g.ref,
+      data: { displayName: 'Projekt Ärtemis (2)', description: 'Mars' },
+    });
     expect(r.members.map((m) => m.ref).sort()).toEqual([...ids].sort());
     expect(patches(from)).toHaveLength(1);
-    expect(group(g.ref)).toMatchObject({ displayName: 'Projekt Ärtemis (2)', description: 'Mars', mailNickname: 'Projekt-Artemis-2' });
+    expect(group(g.ref)).toMatchObject({
+      displayName: 'Projekt Ärtemis (2)',
+      description: 'Mars',
+      mailNickname: 'Projekt-Artemis-2',
+    });
     expect(emu.members(g.ref).sort()).toEqual([...ids].sort());
 
     const cleared = await c.updateGroup(g.ref, { description: '' });

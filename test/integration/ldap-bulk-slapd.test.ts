@@ -50,7 +50,11 @@ async function counted(c: LdapConnector): Promise<{ searches: number; adds: numb
   const session = await (c as unknown as { shared(): Promise<LdapSession> }).shared();
   const n = { searches: 0, adds: 0 };
   const client = session.client as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const [name, key] of [['search', 'searches'], ['searchPaginated', 'searches'], ['add', 'adds']] as const) {
+  for (const [name, key] of [
+    ['search', 'searches'],
+    ['searchPaginated', 'searches'],
+    ['add', 'adds'],
+  ] as const) {
     const orig = client[name]!.bind(session.client);
     client[name] = (...a: unknown[]) => {
       n[key]++;
@@ -96,7 +100,10 @@ describe('bulk user creation into slapd', () => {
   it('returns an existing user matched by user name or by e-mail instead of creating it again', async () => {
     const c = connector();
     try {
-      const [byName, byMail] = (await c.createUsers!([person('twin.name'), person('twin.mail', 'shared@example.test')])) as RemoteUser[];
+      const [byName, byMail] = (await c.createUsers!([
+        person('twin.name'),
+        person('twin.mail', 'shared@example.test'),
+      ])) as RemoteUser[];
       const n = await counted(c);
       const again = await c.createUsers!([
         person('twin.name', 'another@example.test'),

@@ -37,7 +37,9 @@ const connector = () =>
 
 async function raw(dn: string): Promise<Record<string, unknown> | undefined> {
   try {
-    return (await admin.search(dn, { scope: 'base', attributes: ['cn', 'name', 'sAMAccountName', 'description', 'member'] })).searchEntries[0];
+    return (
+      await admin.search(dn, { scope: 'base', attributes: ['cn', 'name', 'sAMAccountName', 'description', 'member'] })
+    ).searchEntries[0];
   } catch (e) {
     if ((e as Error).name === 'NoSuchObjectError') return undefined;
     throw e;
@@ -100,7 +102,10 @@ describe('group rename and description on Samba AD', () => {
       // "Taken: <tag>" derives to "Taken <tag>" (':' is not allowed): the first group's sAMAccountName.
       const err = await c.updateGroup(g.ref, { displayName: `Taken: ${TAG}` }).catch((x: unknown) => x);
       expect(err).toBeInstanceOf(ConnectorError);
-      expect(err).toMatchObject({ code: 'already_exists', details: { attribute: 'sAMAccountName', value: `Taken ${TAG}` } });
+      expect(err).toMatchObject({
+        code: 'already_exists',
+        details: { attribute: 'sAMAccountName', value: `Taken ${TAG}` },
+      });
       expect((err as Error).message).toContain('pre-Windows 2000 name');
       expect(sameDn((err as ConnectorError & { details: { usedBy: string } }).details.usedBy, taken.ref)).toBe(true);
       expect(await raw(g.ref)).toBeDefined(); // not renamed

@@ -24,10 +24,14 @@ const conn = (over: Record<string, unknown> = {}) => ({
   groupTargetOu: srv.groupsDn,
   ...over,
 });
-const connector = (over: Record<string, unknown> = {}) => new LdapConnector(ldapConfig('ldap', conn(over)), { bindPassword: srv.adminPassword });
+const connector = (over: Record<string, unknown> = {}) =>
+  new LdapConnector(ldapConfig('ldap', conn(over)), { bindPassword: srv.adminPassword });
 
 /** An entry as the server holds it, read with a separate client. */
-async function raw(dn: string, attributes: string[] = ['*', 'entryUUID']): Promise<Record<string, unknown> | undefined> {
+async function raw(
+  dn: string,
+  attributes: string[] = ['*', 'entryUUID'],
+): Promise<Record<string, unknown> | undefined> {
   try {
     return (await admin.search(dn, { scope: 'base', attributes })).searchEntries[0];
   } catch (e) {
@@ -132,7 +136,12 @@ describe('groupOfUniqueNames on slapd', () => {
       expect(list((await raw(withMembers.ref, ['uniqueMember']))!.uniqueMember).sort()).toEqual([a.ref, b.ref].sort());
       const listed = [];
       for await (const page of c.listGroups()) listed.push(...page);
-      expect(listed.find((g) => g.anchor === withMembers.anchor)?.members.map((m) => m.ref).sort()).toEqual([a.ref, b.ref].sort());
+      expect(
+        listed
+          .find((g) => g.anchor === withMembers.anchor)
+          ?.members.map((m) => m.ref)
+          .sort(),
+      ).toEqual([a.ref, b.ref].sort());
     } finally {
       await c.close();
     }

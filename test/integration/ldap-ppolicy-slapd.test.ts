@@ -15,17 +15,30 @@ const PASSWORD = 'Corr3ct-Horse-Battery';
 
 const asAdmin = () =>
   new LdapConnector(
-    ldapConfig('ldap', { urls: [srv.ldapsUrl], caCertPem: srv.caCertPem, bindDn: srv.adminDn, baseDn: srv.baseDn, userTargetOu: srv.peopleDn }),
+    ldapConfig('ldap', {
+      urls: [srv.ldapsUrl],
+      caCertPem: srv.caCertPem,
+      bindDn: srv.adminDn,
+      baseDn: srv.baseDn,
+      userTargetOu: srv.peopleDn,
+    }),
     { bindPassword: srv.adminPassword },
   );
 const asUser = (dn: string, password: string) =>
-  new LdapConnector(ldapConfig('ldap', { urls: [srv.ldapsUrl], caCertPem: srv.caCertPem, bindDn: dn, baseDn: srv.baseDn }), { bindPassword: password });
-const replace = (dn: string, type: string, values: string[]) => admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type, values }) }));
+  new LdapConnector(
+    ldapConfig('ldap', { urls: [srv.ldapsUrl], caCertPem: srv.caCertPem, bindDn: dn, baseDn: srv.baseDn }),
+    { bindPassword: password },
+  );
+const replace = (dn: string, type: string, values: string[]) =>
+  admin.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type, values }) }));
 
 async function makeUser(prefix: string, mustChange = false): Promise<string> {
   const c = asAdmin();
   try {
-    const u = await c.createUser(emptyUser(`${prefix}${randomTag()}`), { password: PASSWORD, mustChangePassword: mustChange });
+    const u = await c.createUser(emptyUser(`${prefix}${randomTag()}`), {
+      password: PASSWORD,
+      mustChangePassword: mustChange,
+    });
     return u.ref;
   } finally {
     await c.close();
@@ -67,7 +80,10 @@ describe('Verify Credentials names what the password policy says', () => {
     await failedBind(dn); // with the verify above: 3 failures = pwdMaxFailure
     const locked = await asUser(dn, PASSWORD).verify();
     expect(locked.ok).toBe(false);
-    expect(locked.error).toMatchObject({ code: 'account_locked', details: { resultCode: 49, ppolicyError: 'accountLocked' } });
+    expect(locked.error).toMatchObject({
+      code: 'account_locked',
+      details: { resultCode: 49, ppolicyError: 'accountLocked' },
+    });
     expect(locked.error?.message).toContain('the account is locked');
     expect(locked.error?.hint).toBe('Fix the bind account in the directory, or use another one.');
     expect(locked.steps.at(-1)).toMatchObject({ name: 'Bind', ok: false });
@@ -85,7 +101,12 @@ describe('Verify Credentials names what the password policy says', () => {
   it('an expired password is named as expired', async () => {
     const dn = await makeUser('old');
     const policy = `cn=short-${randomTag()},ou=Policies,${srv.baseDn}`;
-    await admin.add(policy, { objectClass: ['organizationalRole', 'pwdPolicy'], cn: policy.slice(3, policy.indexOf(',')), pwdAttribute: 'userPassword', pwdMaxAge: '1' });
+    await admin.add(policy, {
+      objectClass: ['organizationalRole', 'pwdPolicy'],
+      cn: policy.slice(3, policy.indexOf(',')),
+      pwdAttribute: 'userPassword',
+      pwdMaxAge: '1',
+    });
     await replace(dn, 'pwdPolicySubentry', [policy]);
     // Not a timing assertion: wait until the one-second maximum age has surely passed.
     await new Promise((r) => setTimeout(r, 2_500));

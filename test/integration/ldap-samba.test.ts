@@ -80,7 +80,12 @@ function user(userName: string, over: Partial<RemoteUserData> = {}): RemoteUserD
 }
 
 /** Runs `op` for every item over `lanes` connections, `depth` requests in flight on each. */
-async function concurrently<T>(items: T[], op: (c: Client, item: T) => Promise<void>, lanes = 4, depth = 8): Promise<void> {
+async function concurrently<T>(
+  items: T[],
+  op: (c: Client, item: T) => Promise<void>,
+  lanes = 4,
+  depth = 8,
+): Promise<void> {
   let next = 0;
   const clients = await Promise.all(Array.from({ length: lanes }, () => adminClient()));
   try {
@@ -109,7 +114,13 @@ beforeAll(async () => {
   // logon names of this run only, added concurrently over 4 connections.
   const dir = mkdtempSync(join(tmpdir(), 'pd-ldap-samba-'));
   try {
-    const seed = await writeUsersLdif(join(dir, 'ad.ldif'), { baseDn: info.baseDn, ad: true, count: BULK_USERS, peopleDn: BULK, seed: 7 });
+    const seed = await writeUsersLdif(join(dir, 'ad.ldif'), {
+      baseDn: info.baseDn,
+      ad: true,
+      count: BULK_USERS,
+      peopleDn: BULK,
+      seed: 7,
+    });
     const parsed = parseLdif(readFileSync(seed.path, 'utf8'), []);
     const entries = parsed.map((e, i) => {
       const attrs: Record<string, string[]> = {};
@@ -130,7 +141,13 @@ beforeAll(async () => {
   bigGroupDn = `CN=Big Group ${TAG},${GROUPS}`;
   await admin.add(bigGroupDn, { objectClass: ['top', 'group'], sAMAccountName: [`bigg${TAG}`] });
   for (let i = 0; i < bulkDns.length; i += 1000) {
-    await admin.modify(bigGroupDn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: bulkDns.slice(i, i + 1000) }) }));
+    await admin.modify(
+      bigGroupDn,
+      new Change({
+        operation: 'add',
+        modification: new Attribute({ type: 'member', values: bulkDns.slice(i, i + 1000) }),
+      }),
+    );
   }
 }, 300_000);
 
@@ -179,13 +196,19 @@ describe('Verify Credentials on Samba AD', () => {
     const untrusted = await connector({ caCertPem: undefined }).verify();
     expect(untrusted.error?.code).toBe('certificate_untrusted');
     expect(untrusted.error?.message).toMatch(/subject .*CN=/);
-    expect(untrusted.error?.details).toMatchObject({ certificate: { issuer: expect.any(String), fingerprint256: expect.any(String) } });
+    expect(untrusted.error?.details).toMatchObject({
+      certificate: { issuer: expect.any(String), fingerprint256: expect.any(String) },
+    });
 
     const port = await closedPort();
     const unreachable = await connector({ urls: [`ldaps://127.0.0.1:${port}`] }).verify();
     expect(unreachable.error?.code).toBe('unreachable');
 
-    const noBase = await connector({ baseDn: `OU=nope-${TAG},${info.baseDn}`, userSearchBase: '', groupSearchBase: '' }).verify();
+    const noBase = await connector({
+      baseDn: `OU=nope-${TAG},${info.baseDn}`,
+      userSearchBase: '',
+      groupSearchBase: '',
+    }).verify();
     expect(noBase.error?.code).toBe('base_not_found');
 
     const badFilter = await connector({ userFilter: '(&(sAMAccountName=x)' }).verify();
@@ -197,13 +220,23 @@ describe('Verify Credentials on Samba AD', () => {
     const u = await c.createUser(user(`pdv${TAG}`, { displayName: `Verify ${TAG}` }), { password });
     try {
       const upn = `pdv${TAG}@${info.dnsDomain}`;
-      expect((await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), { bindPassword: password }).verify()).ok).toBe(true);
+      expect(
+        (
+          await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), {
+            bindPassword: password,
+          }).verify()
+        ).ok,
+      ).toBe(true);
       await c.setUserEnabled(u.ref, false);
-      const disabled = await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), { bindPassword: password }).verify();
+      const disabled = await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), {
+        bindPassword: password,
+      }).verify();
       expect(disabled.error).toMatchObject({ code: 'account_disabled', details: { adDataCode: '533' } });
       await c.setUserEnabled(u.ref, true);
       await c.setPassword(u.ref, password, { mustChange: true });
-      const mustChange = await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), { bindPassword: password }).verify();
+      const mustChange = await new LdapConnector(ldapConfig('activeDirectory', conn({ bindDn: upn })), {
+        bindPassword: password,
+      }).verify();
       expect(mustChange.error).toMatchObject({ code: 'password_must_change', details: { adDataCode: '773' } });
     } finally {
       await c.deleteUser(u.ref);
@@ -320,14 +353,26 @@ describe('Writing to Samba AD', () => {
         title: 'Senior Engineer',
         phoneNumbers: [...created.data.phoneNumbers, { value: '+44 7700 1', type: 'mobile' }],
       });
-      expect(await raw(updated.ref)).toMatchObject({ title: 'Senior Engineer', mobile: '+44 7700 1', department: 'Research' });
+      expect(await raw(updated.ref)).toMatchObject({
+        title: 'Senior Engineer',
+        mobile: '+44 7700 1',
+        department: 'Research',
+      });
 
       // Rename: the display name is the RDN value (CN={displayName}); the logon name follows with its UPN.
-      const renamed = await c.updateUser(updated.ref, updated.data, { ...updated.data, displayName: `Pat Renamed ${TAG}`, userName: `${sam}r` });
+      const renamed = await c.updateUser(updated.ref, updated.data, {
+        ...updated.data,
+        displayName: `Pat Renamed ${TAG}`,
+        userName: `${sam}r`,
+      });
       expect(sameDn(renamed.ref, `CN=Pat Renamed ${TAG},${PEOPLE}`)).toBe(true);
       expect(renamed.anchor).toBe(created.anchor);
       expect(await raw(updated.ref)).toBeUndefined();
-      expect(await raw(renamed.ref)).toMatchObject({ sAMAccountName: `${sam}r`, userPrincipalName: `${sam}r@${info.dnsDomain}`, cn: `Pat Renamed ${TAG}` });
+      expect(await raw(renamed.ref)).toMatchObject({
+        sAMAccountName: `${sam}r`,
+        userPrincipalName: `${sam}r@${info.dnsDomain}`,
+        cn: `Pat Renamed ${TAG}`,
+      });
 
       await c.setUserEnabled(renamed.ref, false);
       expect(Number((await raw(renamed.ref))?.userAccountControl) & 2).toBe(2);
@@ -372,7 +417,10 @@ describe('Writing to Samba AD', () => {
     const g = await c.createGroup({ displayName: `PD Team, "Core" ${TAG}`, description: 'made by the test' });
     try {
       expect(rdnValue(g.ref)).toBe(`PD Team, "Core" ${TAG}`);
-      expect(await raw(g.ref)).toMatchObject({ description: 'made by the test', sAMAccountName: `PD Team Core ${TAG}` });
+      expect(await raw(g.ref)).toMatchObject({
+        description: 'made by the test',
+        sAMAccountName: `PD Team Core ${TAG}`,
+      });
       await c.addMembers(g.ref, [a, b, a]);
       await c.addMembers(g.ref, [b]);
       expect((await c.getGroup(g.ref))?.members.map((m) => m.ref).sort()).toEqual([a, b].sort());
@@ -429,7 +477,9 @@ describe('Writing to Samba AD', () => {
         'nul\u0000and\ttab',
       ];
       for (const [i, name] of names.entries()) {
-        const u = await c.createUser(user(`pdh${i}${TAG}`, { displayName: name, name: { familyName: name } }), { password: pw() });
+        const u = await c.createUser(user(`pdh${i}${TAG}`, { displayName: name, name: { familyName: name } }), {
+          password: pw(),
+        });
         made.push(u.ref);
         expect(rdnValue(u.ref), name).toBe(name);
         expect(u.data.displayName).toBe(name);
@@ -437,7 +487,9 @@ describe('Writing to Samba AD', () => {
         expect((await c.findUser(user(`pdh${i}${TAG}`)))?.anchor).toBe(u.anchor);
       }
       // Over-long and forbidden logon names are refused before anything is written.
-      await expect(c.createUser(user('abcdefghijklmnopqrstuvwxyz', { displayName: `Too long ${TAG}` }))).rejects.toMatchObject({
+      await expect(
+        c.createUser(user('abcdefghijklmnopqrstuvwxyz', { displayName: `Too long ${TAG}` })),
+      ).rejects.toMatchObject({
         code: 'invalid_value',
         message: expect.stringMatching(/26 characters long and at most 20/),
       });

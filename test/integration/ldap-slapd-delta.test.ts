@@ -27,7 +27,9 @@ const person = (login: string, title = 'Engineer') => ({
 });
 const dnOf = (login: string) => `uid=${login},${people}`;
 const retitle = (login: string, title: string) =>
-  admin.modify(dnOf(login), [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) })]);
+  admin.modify(dnOf(login), [
+    new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) }),
+  ]);
 
 /** A connector on its own OU (each test gets one, so tests do not see each other's entries). */
 const connector = (ou: string, pageSize = 500) =>
@@ -156,7 +158,11 @@ describe('generic LDAP: a token from the full listing', () => {
       const usersOnly = JSON.parse(c.listingToken()!) as { u?: string; g?: string };
       expect(usersOnly.u).toBeDefined();
       expect(usersOnly.g).toBeUndefined();
-      await admin.add(`cn=lc-team,${srv.groupsDn}`, { objectClass: ['groupOfNames'], cn: 'lc-team', member: [dnOf('lc0')] });
+      await admin.add(`cn=lc-team,${srv.groupsDn}`, {
+        objectClass: ['groupOfNames'],
+        cn: 'lc-team',
+        member: [dnOf('lc0')],
+      });
       await retitle('lc3', 'Lead');
       const d = await c.delta(c.listingToken()!);
       expect(names(d.users.changed)).toEqual(['lc3']);
@@ -172,14 +178,43 @@ describe('generic LDAP: a token from the full listing', () => {
     const c = connector(ou);
     try {
       // The v1 token as earlier versions took it: a scan of anchors and entryCSN.
-      const scan = await admin.search(ou, { scope: 'sub', filter: '(objectClass=inetOrgPerson)', attributes: ['entryUUID', 'entryCSN', 'modifyTimestamp'] });
-      const groups = await admin.search(srv.groupsDn, { scope: 'sub', filter: '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))', attributes: ['entryUUID', 'entryCSN'] });
+      const scan = await admin.search(ou, {
+        scope: 'sub',
+        filter: '(objectClass=inetOrgPerson)',
+        attributes: ['entryUUID', 'entryCSN', 'modifyTimestamp'],
+      });
+      const groups = await admin.search(srv.groupsDn, {
+        scope: 'sub',
+        filter: '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))',
+        attributes: ['entryUUID', 'entryCSN'],
+      });
       const all = [...scan.searchEntries, ...groups.searchEntries];
-      const max = (k: string) => all.map((e) => String(e[k] ?? '')).sort().at(-1) ?? '';
+      const max = (k: string) =>
+        all
+          .map((e) => String(e[k] ?? ''))
+          .sort()
+          .at(-1) ?? '';
       const pack = (es: typeof all) =>
-        deflateRawSync(Buffer.from(es.map((e) => String(e.entryUUID)).sort().join('\n'), 'utf8')).toString('base64');
-      const v1 = JSON.stringify({ v: 1, t: 'ldap', csn: max('entryCSN'), ts: max('modifyTimestamp'), u: pack(scan.searchEntries), g: pack(groups.searchEntries) });
-      const gone = String(scan.searchEntries.find((e) => e.dn.toLowerCase() === dnOf('lv4').toLowerCase())?.entryUUID ?? '');
+        deflateRawSync(
+          Buffer.from(
+            es
+              .map((e) => String(e.entryUUID))
+              .sort()
+              .join('\n'),
+            'utf8',
+          ),
+        ).toString('base64');
+      const v1 = JSON.stringify({
+        v: 1,
+        t: 'ldap',
+        csn: max('entryCSN'),
+        ts: max('modifyTimestamp'),
+        u: pack(scan.searchEntries),
+        g: pack(groups.searchEntries),
+      });
+      const gone = String(
+        scan.searchEntries.find((e) => e.dn.toLowerCase() === dnOf('lv4').toLowerCase())?.entryUUID ?? '',
+      );
       expect(gone).not.toBe('');
 
       await retitle('lv0', 'Architect');

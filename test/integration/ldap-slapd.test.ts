@@ -67,7 +67,11 @@ function user(userName: string, over: Partial<RemoteUserData> = {}): RemoteUserD
 
 beforeAll(async () => {
   seedDir = mkdtempSync(join(tmpdir(), 'pd-ldap-seed-'));
-  seed = await writeUsersLdif(join(seedDir, 'seed.ldif'), { baseDn: 'dc=example,dc=test', count: USERS, groups: [1200, 3] });
+  seed = await writeUsersLdif(join(seedDir, 'seed.ldif'), {
+    baseDn: 'dc=example,dc=test',
+    count: USERS,
+    groups: [1200, 3],
+  });
   srv = await startSlapd({ seedLdif: seed.path });
 });
 
@@ -80,7 +84,14 @@ describe('Verify Credentials on slapd', () => {
   it('succeeds over LDAPS and over StartTLS, with facts', async () => {
     const r = await connector().verify();
     expect(r.ok, JSON.stringify(r.error)).toBe(true);
-    expect(r.facts).toMatchObject({ serverKind: 'OpenLDAP', tls: 'LDAPS', userCount: USERS, groupCount: 2, pagedResults: true, passwordModify: true });
+    expect(r.facts).toMatchObject({
+      serverKind: 'OpenLDAP',
+      tls: 'LDAPS',
+      userCount: USERS,
+      groupCount: 2,
+      pagedResults: true,
+      passwordModify: true,
+    });
     expect(r.facts.namingContexts).toContain(srv.baseDn);
     expect((r.facts.supportedControls as string[]).some((c) => c.startsWith('Paged results'))).toBe(true);
     expect(r.warnings).toEqual([]);
@@ -117,7 +128,9 @@ describe('Verify Credentials on slapd', () => {
     expect(untrusted.error?.code).toBe('certificate_untrusted');
     expect(untrusted.error?.message).toContain('Provision Desk Test CA');
     expect(untrusted.error?.message).toContain('CN=localhost');
-    expect(untrusted.error?.details).toMatchObject({ certificate: { issuer: expect.stringContaining('Provision Desk Test CA') } });
+    expect(untrusted.error?.details).toMatchObject({
+      certificate: { issuer: expect.stringContaining('Provision Desk Test CA') },
+    });
 
     const port = await closedPort();
     const unreachable = await connector({ urls: [`ldap://127.0.0.1:${port}`] }).verify();
@@ -200,7 +213,10 @@ describe('Reading from slapd', () => {
       expect(g?.members).toHaveLength(seed.groupMemberCounts[i] as number);
       expect(g?.members.every((m) => m.type === 'User')).toBe(true);
     }
-    const parent = await c.createGroup({ displayName: `PD nested ${randomTag()}` }, [seed.groupDns[1] as string, seed.sampleUserDns[0] as string]);
+    const parent = await c.createGroup({ displayName: `PD nested ${randomTag()}` }, [
+      seed.groupDns[1] as string,
+      seed.sampleUserDns[0] as string,
+    ]);
     try {
       expect(parent.members).toEqual(
         expect.arrayContaining([
@@ -253,7 +269,11 @@ describe('Writing to slapd', () => {
 
       // Update: only title changes (and the mobile number is added).
       const csnBefore = e1?.entryCSN;
-      const after = { ...created.data, title: 'Senior Engineer', phoneNumbers: [...created.data.phoneNumbers, { value: '+44 7700 1', type: 'mobile' as const }] };
+      const after = {
+        ...created.data,
+        title: 'Senior Engineer',
+        phoneNumbers: [...created.data.phoneNumbers, { value: '+44 7700 1', type: 'mobile' as const }],
+      };
       const updated = await c.updateUser(created.ref, created.data, after);
       expect(updated.ref).toBe(created.ref);
       const e2 = await raw(created.ref);
@@ -383,11 +403,20 @@ describe('Writing to slapd', () => {
       const pw = `Xy9!${tag}n`;
       const u = await c.createUser(user(`nopp.${tag}`), { password: pw });
       expect(u.data.active).toBe(true); // nothing can lock it: active
-      await expect(c.setUserEnabled(u.ref, false)).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/cannot be disabled: .*no password policy overlay \(ppolicy\)/) });
+      await expect(c.setUserEnabled(u.ref, false)).rejects.toMatchObject({
+        code: 'constraint',
+        message: expect.stringMatching(/cannot be disabled: .*no password policy overlay \(ppolicy\)/),
+      });
       await c.setUserEnabled(u.ref, true); // nothing to unlock
-      await expect(c.createUser(user(`nopp2.${tag}`, { active: false }))).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/cannot be created disabled/) });
+      await expect(c.createUser(user(`nopp2.${tag}`, { active: false }))).rejects.toMatchObject({
+        code: 'constraint',
+        message: expect.stringMatching(/cannot be created disabled/),
+      });
       // "must change" is refused clearly, after the password is set.
-      await expect(c.setPassword(u.ref, `${pw}2`, { mustChange: true })).rejects.toMatchObject({ code: 'constraint', message: expect.stringMatching(/ppolicy/) });
+      await expect(c.setPassword(u.ref, `${pw}2`, { mustChange: true })).rejects.toMatchObject({
+        code: 'constraint',
+        message: expect.stringMatching(/ppolicy/),
+      });
       const b = new Client({ url: plain.ldapsUrl, tlsOptions: { ca: plain.caCertPem } });
       await b.bind(u.ref, `${pw}2`);
       await b.unbind();
@@ -471,7 +500,9 @@ describe('Writing to slapd', () => {
     const made: string[] = [];
     try {
       for (const [i, name] of names.entries()) {
-        const u = await c.createUser(user(`hostile${i}.${randomTag()}`, { displayName: name, name: { familyName: name } }));
+        const u = await c.createUser(
+          user(`hostile${i}.${randomTag()}`, { displayName: name, name: { familyName: name } }),
+        );
         made.push(u.ref);
         expect(rdnValue(u.ref), name).toBe(name);
         expect(u.data.displayName).toBe(name);

@@ -35,7 +35,11 @@ export function parseLdif(text: string, binary: string[] = ['objectguid']): Ldif
       if (!m) continue;
       const [, name, b64, raw] = m as unknown as [string, string, string, string];
       const bytes = b64 ? Buffer.from(raw, 'base64') : undefined;
-      const value = bytes ? (binary.includes(name.toLowerCase()) ? bytes.toString('hex') : bytes.toString('utf8')) : raw;
+      const value = bytes
+        ? binary.includes(name.toLowerCase())
+          ? bytes.toString('hex')
+          : bytes.toString('utf8')
+        : raw;
       if (name.toLowerCase() === 'dn') dn = value;
       else attrs.set(name.toLowerCase(), [...(attrs.get(name.toLowerCase()) ?? []), value]);
     }
@@ -73,7 +77,11 @@ export function ldapsearch(opts: {
     opts.filter,
     ...opts.attributes,
   ];
-  const env = { ...process.env, LDAPTLS_CACERT: opts.caCertPath ?? '', LDAPTLS_REQCERT: opts.caCertPath ? 'demand' : 'never' };
+  const env = {
+    ...process.env,
+    LDAPTLS_CACERT: opts.caCertPath ?? '',
+    LDAPTLS_REQCERT: opts.caCertPath ? 'demand' : 'never',
+  };
   return new Promise((resolve, reject) => {
     execFile('ldapsearch', args, { env, maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`ldapsearch failed: ${stderr || err.message}`));

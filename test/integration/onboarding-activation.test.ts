@@ -77,7 +77,10 @@ async function ldapPwdReset(p: Person): Promise<string> {
   try {
     await c.bind(slapd.adminDn, slapd.adminPassword);
     const [e] = (await c.search(p.ldapRef, { scope: 'base', attributes: ['pwdReset'] })).searchEntries;
-    return ([] as unknown[]).concat(e?.pwdReset ?? []).map(String).join(',');
+    return ([] as unknown[])
+      .concat(e?.pwdReset ?? [])
+      .map(String)
+      .join(',');
   } finally {
     await c.unbind().catch(() => {});
   }
@@ -96,13 +99,20 @@ beforeAll(async () => {
   // The three directories, each with its own copy of the people.
   slapd = await startSlapd();
   emu = await startGraphEmulator();
-  emu.addApp({ clientId: 'onboarding-app', secret: 'graph-secret', roles: GRAPH_ROLES, directoryRoles: ['User Administrator'] });
+  emu.addApp({
+    clientId: 'onboarding-app',
+    secret: 'graph-secret',
+    roles: GRAPH_ROLES,
+    directoryRoles: ['User Administrator'],
+  });
   adAdmin = new Client({ url: info.ldapsUrl, tlsOptions: { ca: info.caCertPem } });
   await adAdmin.bind(info.adminUpn, info.adminPassword);
   await adAdmin.add(AD_ROOT, { objectClass: ['top', 'organizationalUnit'], ou: `pd-onboarding-${TAG}` });
 
   dirs = {
-    ad: app.directories.save(undefined, ldapDirConfig('activeDirectory', 'Corp AD', adConn), { bindPassword: info.adminPassword }),
+    ad: app.directories.save(undefined, ldapDirConfig('activeDirectory', 'Corp AD', adConn), {
+      bindPassword: info.adminPassword,
+    }),
     ldap: app.directories.save(
       undefined,
       ldapDirConfig('ldap', 'Staff LDAP', {
@@ -124,15 +134,37 @@ beforeAll(async () => {
     for (let i = 1; i <= 3; i++) {
       const userName = `pdo${i}${TAG}`;
       const email = `${userName}@example.test`;
-      const data = { ...emptyUser(userName), displayName: `Onboard Person${i}`, name: { givenName: 'Onboard', familyName: `Person${i}` } };
+      const data = {
+        ...emptyUser(userName),
+        displayName: `Onboard Person${i}`,
+        name: { givenName: 'Onboard', familyName: `Person${i}` },
+      };
       const initial = `Init-${TAG}-${i}-Xq9!`;
       // Through the real connectors, as provisioning would have made them.
       const a = await ad.createUser(data, { password: initial });
       const l = await ldap.createUser(data, { password: initial });
       const g = await entra.createUser(data, { password: initial });
-      const local = app.users.create({ ...data, emails: [{ value: email, primary: true }], phoneNumbers: [], active: true });
-      for (const [dir, r] of [[dirs.ad, a], [dirs.ldap, l], [dirs.entra, g]] as const)
-        app.repos.links.upsert({ directoryId: dir.id, objectType: 'user', localId: local.id, anchor: r.anchor, ref: r.ref, state: 'provisioned', reason: null, hash: null });
+      const local = app.users.create({
+        ...data,
+        emails: [{ value: email, primary: true }],
+        phoneNumbers: [],
+        active: true,
+      });
+      for (const [dir, r] of [
+        [dirs.ad, a],
+        [dirs.ldap, l],
+        [dirs.entra, g],
+      ] as const)
+        app.repos.links.upsert({
+          directoryId: dir.id,
+          objectType: 'user',
+          localId: local.id,
+          anchor: r.anchor,
+          ref: r.ref,
+          state: 'provisioned',
+          reason: null,
+          hash: null,
+        });
       people.push({ userName, localId: local.id, email, adRef: a.ref, ldapRef: l.ref, graphId: g.ref });
     }
   } finally {
@@ -208,17 +240,27 @@ describe('reset page', () => {
     const b = browser();
     const page = await b.get(linkOf(mailTo(p)[0]!));
     const f = formFields(page.body)!;
-    const done = await b.post(new URL(f.action, linkOf(mailTo(p)[0]!)).href, { t: f.t, csrf: f.csrf, password, confirm: password });
+    const done = await b.post(new URL(f.action, linkOf(mailTo(p)[0]!)).href, {
+      t: f.t,
+      csrf: f.csrf,
+      password,
+      confirm: password,
+    });
     expect(done.status, done.body).toBe(200);
     expect(done.body).toContain('Your password is set');
 
     expect(await adBind(p, password)).toBe('ok');
     expect(await ldapBind(p, password)).toBe('ok');
-    expect(graphUpdates(p)).toEqual([expect.objectContaining({ forceChangePasswordNextSignIn: false, source: 'update' })]);
+    expect(graphUpdates(p)).toEqual([
+      expect.objectContaining({ forceChangePasswordNextSignIn: false, source: 'update' }),
+    ]);
     expect(status(p).status).toBe('activated');
     expect(status(p).activatedAt).toBeTruthy();
 
-    const entries = app.db.all<Record<string, unknown>>('SELECT * FROM report_entries WHERE user_identifier = ?', p.userName);
+    const entries = app.db.all<Record<string, unknown>>(
+      'SELECT * FROM report_entries WHERE user_identifier = ?',
+      p.userName,
+    );
     const actions = entries.map((e) => `${e.action}:${e.application}:${e.status}`);
     expect(actions).toEqual(
       expect.arrayContaining([
@@ -236,7 +278,10 @@ describe('reset page', () => {
     const b = browser();
     const used = await b.get(linkOf(mailTo(people[0]!)[0]!));
     // Expire person 2's link in the store (the clock moved on).
-    app.db.run("UPDATE onboarding SET token_expires = '2000-01-01T00:00:00.000Z' WHERE user_id = ?", people[1]!.localId);
+    app.db.run(
+      "UPDATE onboarding SET token_expires = '2000-01-01T00:00:00.000Z' WHERE user_id = ?",
+      people[1]!.localId,
+    );
     const expiredLink = linkOf(mailTo(people[1]!)[0]!);
     const expired = await b.get(expiredLink);
     const forged = await b.get(`${app.onboarding.portalUrl()}/reset?t=${'A'.repeat(43)}`);
@@ -249,7 +294,12 @@ describe('reset page', () => {
     const pw = `Never-${TAG}-Set-2`;
     chosen.push(pw);
     const f = formFields((await browser().get(linkOf(mailTo(people[2]!)[0]!))).body)!; // a valid page, for a valid CSRF shape
-    const post = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: new URL(expiredLink).searchParams.get('t')!, csrf: f.csrf, password: pw, confirm: pw });
+    const post = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+      t: new URL(expiredLink).searchParams.get('t')!,
+      csrf: f.csrf,
+      password: pw,
+      confirm: pw,
+    });
     expect([403, 404]).toContain(post.status);
     expect(await ldapBind(people[1]!, pw)).not.toBe('ok');
     expect(app.onboarding.sweep()).toBe(1);
@@ -266,13 +316,32 @@ describe('reset page', () => {
     const noCsrf = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, password: good, confirm: good });
     expect(noCsrf.status).toBe(403);
     expect(await ldapBind(p, good)).not.toBe('ok');
-    const weak = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, csrf: f.csrf, password: 'weak', confirm: 'weak' });
+    const weak = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'weak',
+      confirm: 'weak',
+    });
     expect(weak.status).toBe(400);
     expect(weak.body).toContain('Use at least 12 characters.');
     // Attempts so far: 2 of PER_TOKEN. Use up the rest, then even a good password is refused.
     for (let i = 2; i < PER_TOKEN; i++)
-      expect((await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, csrf: f.csrf, password: 'weak', confirm: 'weak' })).status).toBe(400);
-    const limited = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, csrf: f.csrf, password: good, confirm: good });
+      expect(
+        (
+          await b.post(`${app.onboarding.portalUrl()}/reset`, {
+            t: f.t,
+            csrf: f.csrf,
+            password: 'weak',
+            confirm: 'weak',
+          })
+        ).status,
+      ).toBe(400);
+    const limited = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: good,
+      confirm: good,
+    });
     expect(limited.status).toBe(429);
     expect(limited.body).toContain('Too many attempts');
     expect(await adBind(p, good)).not.toBe('ok');
@@ -281,7 +350,7 @@ describe('reset page', () => {
     expect(status(p).status).toBe('invited');
   });
 
-  it('a new mail replaces the old link; a directory\'s stricter rule is shown as the directory said it', async () => {
+  it("a new mail replaces the old link; a directory's stricter rule is shown as the directory said it", async () => {
     const p = people[2]!;
     const oldLink = linkOf(mailTo(p)[0]!);
     const before = smtp.mails.length;
@@ -298,7 +367,12 @@ describe('reset page', () => {
     const f = formFields((await b.get(newLink)).body)!;
     const simple = `onlylowercase${TAG.replace(/\d/g, 'x')}`;
     chosen.push(simple);
-    const refused = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, csrf: f.csrf, password: simple, confirm: simple });
+    const refused = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: simple,
+      confirm: simple,
+    });
     expect(refused.status, refused.body).toBe(422);
     expect(refused.body).toContain('The password was not accepted');
     expect(refused.body).toMatch(/Corp AD \(Active Directory\): [^<]*password/i);
@@ -311,7 +385,12 @@ describe('reset page', () => {
 
     const strong = `Strong-${TAG}-Pass-4`;
     chosen.push(strong);
-    const done = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, csrf: f.csrf, password: strong, confirm: strong });
+    const done = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: strong,
+      confirm: strong,
+    });
     expect(done.status, done.body).toBe(200);
     expect(await adBind(p, strong)).toBe('ok');
     expect(await ldapBind(p, strong)).toBe('ok');
@@ -339,8 +418,15 @@ describe('temporary password', () => {
     expect(await ldapPwdReset(p)).toBe('TRUE');
     expect(r.results[0]).toMatchObject({ ok: true });
     expect(r.results[0]!.message).toMatch(/must be changed at the next sign-in\.$/);
-    const entries = app.db.all<Record<string, unknown>>("SELECT * FROM report_entries WHERE action LIKE 'password.temporary' AND user_identifier = ?", p.userName);
-    expect(entries.map((e) => `${e.application}:${e.status}`).sort()).toEqual(['Corp AD:success', 'Entra (emulator):success', 'Staff LDAP:success']);
+    const entries = app.db.all<Record<string, unknown>>(
+      "SELECT * FROM report_entries WHERE action LIKE 'password.temporary' AND user_identifier = ?",
+      p.userName,
+    );
+    expect(entries.map((e) => `${e.application}:${e.status}`).sort()).toEqual([
+      'Corp AD:success',
+      'Entra (emulator):success',
+      'Staff LDAP:success',
+    ]);
     expect(status(p).status).toBe('invited');
   });
 });

@@ -11,7 +11,16 @@ import { isSendProgress, type SendJobView, type SendProgress } from '../../src-p
 import { startSmtpReceiver, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { PortalBrowser, resetLinks } from '../onboarding/browser.ts';
 import { testApp } from '../onboarding/fixtures.ts';
-import { hashToken, mailSettings, seedMailUsers, SMTP_PASSWORD, SMTP_USER, tokenOf, until, type Seeded } from '../onboarding/bulk.ts';
+import {
+  hashToken,
+  mailSettings,
+  seedMailUsers,
+  SMTP_PASSWORD,
+  SMTP_USER,
+  tokenOf,
+  until,
+  type Seeded,
+} from '../onboarding/bulk.ts';
 
 let smtp: SmtpReceiver;
 let portalCa: string;
@@ -26,7 +35,12 @@ async function call<T>(channel: string, input: unknown): Promise<T> {
 
 beforeAll(async () => {
   const pair = await generateSelfSigned(['localhost', '127.0.0.1']);
-  smtp = await startSmtpReceiver({ ...pair, user: SMTP_USER, password: SMTP_PASSWORD, refuse: (a) => a.startsWith('gone') });
+  smtp = await startSmtpReceiver({
+    ...pair,
+    user: SMTP_USER,
+    password: SMTP_PASSWORD,
+    refuse: (a) => a.startsWith('gone'),
+  });
   await mailSettings(app, smtp.port, pair.certPem);
   await app.onboarding.startPortal();
   portalCa = app.vault.get<{ certPem: string }>('onboarding:portal-self-signed')!.certPem;
@@ -51,7 +65,10 @@ describe('a bulk send cancelled midway', () => {
       if (name === 'app.progress' && isSendProgress(payload as SendProgress)) events.push(payload as SendProgress);
     });
     smtp.allow(10);
-    const started = await call<SendJobView>('onboarding.send.start', { kind: 'activation', userIds: people.map((p) => p.id) });
+    const started = await call<SendJobView>('onboarding.send.start', {
+      kind: 'activation',
+      userIds: people.map((p) => p.id),
+    });
     expect(started).toMatchObject({ state: 'running', total: 40, sent: 0 });
     // Ten taken, and at least one more mail waiting unanswered at the receiver: the cancel lands mid-send.
     await smtp.waitFor(10);
@@ -101,7 +118,8 @@ describe('a bulk send cancelled midway', () => {
   it('users not reached keep their previous status and have no link', () => {
     for (const p of people.slice(final.sent)) {
       const row = app.onboarding.store.get(p.id);
-      if (people.indexOf(p) >= 35) expect(row).toMatchObject({ status: 'failed', reason: 'An earlier mail bounced.', tokenHash: null });
+      if (people.indexOf(p) >= 35)
+        expect(row).toMatchObject({ status: 'failed', reason: 'An earlier mail bounced.', tokenHash: null });
       else expect(row).toBeUndefined();
       expect(app.users.get(p.id).onboarding.status).toBe(people.indexOf(p) >= 35 ? 'failed' : 'notInvited');
     }
@@ -124,13 +142,22 @@ describe('a bulk send cancelled midway', () => {
 });
 
 describe('a bulk send that runs to the end', () => {
-  it('lists each failure with the server\'s own refusal in details; the others are invited', async () => {
+  it("lists each failure with the server's own refusal in details; the others are invited", async () => {
     const people = seedMailUsers(app, 6, 'fin');
-    const gone = app.users.create({ userName: 'gone.user', name: {}, emails: [{ value: 'gone@example.test', primary: true }], phoneNumbers: [], active: true });
+    const gone = app.users.create({
+      userName: 'gone.user',
+      name: {},
+      emails: [{ value: 'gone@example.test', primary: true }],
+      phoneNumbers: [],
+      active: true,
+    });
     const link = app.repos.links.forLocal(people[0]!.id)[0]!;
     app.repos.links.upsert({ ...link, localId: gone.id, anchor: 'anchor-gone', ref: 'uid=gone' });
     const before = smtp.mails.length;
-    const started = await call<SendJobView>('onboarding.send.start', { kind: 'activation', userIds: [gone.id, ...people.map((p) => p.id)] });
+    const started = await call<SendJobView>('onboarding.send.start', {
+      kind: 'activation',
+      userIds: [gone.id, ...people.map((p) => p.id)],
+    });
     const v = await call<SendJobView>('onboarding.send.wait', { jobId: started.jobId });
     expect(v).toMatchObject({ state: 'finished', total: 7, sent: 6, failed: 1, remaining: 0, notReached: [] });
     expect(v.failures).toHaveLength(1);

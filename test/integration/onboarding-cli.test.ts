@@ -35,12 +35,23 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pd-onboarding-cli-'));
   dataDir = join(work, 'data');
   const pair = await generateSelfSigned(['localhost', '127.0.0.1']);
-  smtp = await startSmtpReceiver({ ...pair, user: SMTP_USER, password: SMTP_PASSWORD, refuse: (a) => a.startsWith('gone') });
+  smtp = await startSmtpReceiver({
+    ...pair,
+    user: SMTP_USER,
+    password: SMTP_PASSWORD,
+    refuse: (a) => a.startsWith('gone'),
+  });
   // The data folder as the app leaves it: users, a directory, mail settings, the portal started by the admin.
   const app = createApp({ dataDir, shell: 'test' });
   try {
     people = seedMailUsers(app, 30, 'cli');
-    const gone = app.users.create({ userName: 'gone.user', name: {}, emails: [{ value: 'gone@example.test', primary: true }], phoneNumbers: [], active: true });
+    const gone = app.users.create({
+      userName: 'gone.user',
+      name: {},
+      emails: [{ value: 'gone@example.test', primary: true }],
+      phoneNumbers: [],
+      active: true,
+    });
     const link = app.repos.links.forLocal(people[0]!.id)[0]!;
     app.repos.links.upsert({ ...link, localId: gone.id, anchor: 'anchor-gone', ref: 'uid=gone' });
     await mailSettings(app, smtp.port, pair.certPem, { autoStart: true });
@@ -61,7 +72,10 @@ describe('provision-desk onboarding', () => {
     expect((await cli(['onboarding', 'frobnicate', ...dd()])).code).toBe(2);
     const r = await cli(['onboarding', 'send', 'cli00', 'nobody', '--json', ...dd()]);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'not_found', message: 'There is no user named "nobody"; nothing was sent.' });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'not_found',
+      message: 'There is no user named "nobody"; nothing was sent.',
+    });
     expect(smtp.mails).toHaveLength(0);
     const help = await cli(['--help']);
     expect(help.stdout).toContain('onboarding send <userName…>');
@@ -71,7 +85,15 @@ describe('provision-desk onboarding', () => {
     const r = await cli(['onboarding', 'send', 'cli00', 'cli01', '--json', ...dd()]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ kind: 'activation', state: 'finished', total: 2, sent: 2, failed: 0, failures: [], notReached: [] });
+    expect(out).toMatchObject({
+      kind: 'activation',
+      state: 'finished',
+      total: 2,
+      sent: 2,
+      failed: 0,
+      failures: [],
+      notReached: [],
+    });
     expect(out.sentTo.sort()).toEqual(['cli00', 'cli01']);
     expect(smtp.mails.map((m) => m.to[0]).sort()).toEqual(['cli00@example.test', 'cli01@example.test']);
     const s = await status('--state', 'invited');
@@ -100,7 +122,9 @@ describe('provision-desk onboarding', () => {
     const notInvited = (await status('--state', 'not-invited')).users.map((u) => u.userName);
     expect(notInvited).toHaveLength(27);
     smtp.allow(3);
-    const child = spawn(NODE, [CLI, 'onboarding', 'send', '--all-not-invited', ...dd()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [CLI, 'onboarding', 'send', '--all-not-invited', ...dd()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -124,8 +148,11 @@ describe('provision-desk onboarding', () => {
     expect(s.counts['not-invited']).toBe(27 - arrived.length);
     expect(s.users.find((u) => u.userName === 'gone.user')?.status).toBe('failed');
     // Not reached: exactly the not-invited users that got no mail.
-    expect(s.users.filter((u) => u.status === 'not-invited').map((u) => u.userName).sort()).toEqual(
-      notInvited.filter((n) => !arrived.includes(n)).sort(),
-    );
+    expect(
+      s.users
+        .filter((u) => u.status === 'not-invited')
+        .map((u) => u.userName)
+        .sort(),
+    ).toEqual(notInvited.filter((n) => !arrived.includes(n)).sort());
   });
 });

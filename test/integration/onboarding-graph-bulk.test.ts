@@ -18,11 +18,24 @@ const SEND_MAIL = /\/sendMail$/;
 beforeAll(async () => {
   emu = await startGraphEmulator();
   emu.addApp({ clientId: 'mailer-app', secret: 'graph-secret', roles: GRAPH_ROLES });
-  emu.seedUsers([{ userPrincipalName: `helpdesk@${emu.tenantDomain}`, displayName: 'Help Desk', mailNickname: 'helpdesk', accountEnabled: true }]);
-  const dir = app.directories.save(undefined, entraConfig(emu, 'mailer-app', { name: 'Entra mail' }), { clientSecret: 'graph-secret' });
+  emu.seedUsers([
+    {
+      userPrincipalName: `helpdesk@${emu.tenantDomain}`,
+      displayName: 'Help Desk',
+      mailNickname: 'helpdesk',
+      accountEnabled: true,
+    },
+  ]);
+  const dir = app.directories.save(undefined, entraConfig(emu, 'mailer-app', { name: 'Entra mail' }), {
+    clientSecret: 'graph-secret',
+  });
   await app.onboarding.saveSettings(
     onboardingSettingsSchema.parse({
-      mail: { transport: 'graph', fromAddress: `helpdesk@${emu.tenantDomain}`, graph: { directoryId: dir.id, mailbox: `helpdesk@${emu.tenantDomain}` } },
+      mail: {
+        transport: 'graph',
+        fromAddress: `helpdesk@${emu.tenantDomain}`,
+        graph: { directoryId: dir.id, mailbox: `helpdesk@${emu.tenantDomain}` },
+      },
       portal: { listenHost: '127.0.0.1', port: await freePort() },
     }),
     {},
@@ -43,7 +56,10 @@ describe('bulk activation mail through Graph', () => {
     const before = emu.sentMail.length;
     const logBefore = sendMailLog().length;
     emu.failNext({ method: 'POST', path: SEND_MAIL, status: 429, retryAfter: 1, times: 3 });
-    const { finished } = await app.onboarding.startSend('activation', people.map((p) => p.id));
+    const { finished } = await app.onboarding.startSend(
+      'activation',
+      people.map((p) => p.id),
+    );
     const v = await finished;
     expect(v).toMatchObject({ state: 'finished', sent: 8, failed: 0 });
     expect(emu.sentMail.length - before).toBe(8);
@@ -58,7 +74,10 @@ describe('bulk activation mail through Graph', () => {
     const before = emu.sentMail.length;
     // 15 minutes: longer than the HTTP layer waits inline, so the job itself must hold off.
     emu.failNext({ method: 'POST', path: SEND_MAIL, status: 429, retryAfter: 900, times: 1 });
-    const { job, finished } = await app.onboarding.startSend('activation', people.map((p) => p.id));
+    const { job, finished } = await app.onboarding.startSend(
+      'activation',
+      people.map((p) => p.id),
+    );
     await until(() => job.view().pausedUntil !== undefined, 'the job to pause');
     const paused = job.view();
     expect(Date.parse(paused.pausedUntil!)).toBeGreaterThan(Date.now() + 800_000);
@@ -71,7 +90,11 @@ describe('bulk activation mail through Graph', () => {
     expect(v.sent + v.notReached.length).toBe(12);
     // The throttled user is among those not reached: no status, no link.
     const sentTo = new Set(
-      emu.sentMail.slice(before).flatMap((m) => (m.message.toRecipients as Array<{ emailAddress: { address: string } }>).map((r) => r.emailAddress.address)),
+      emu.sentMail
+        .slice(before)
+        .flatMap((m) =>
+          (m.message.toRecipients as Array<{ emailAddress: { address: string } }>).map((r) => r.emailAddress.address),
+        ),
     );
     expect(sentTo.size).toBe(v.sent);
     for (const p of people) {
@@ -79,6 +102,8 @@ describe('bulk activation mail through Graph', () => {
       if (sentTo.has(p.email)) expect(row).toMatchObject({ status: 'invited' });
       else expect(row).toBeUndefined();
     }
-    expect(v.notReached.map((u) => u.userName)).toEqual(people.filter((p) => !sentTo.has(p.email)).map((p) => p.userName));
+    expect(v.notReached.map((u) => u.userName)).toEqual(
+      people.filter((p) => !sentTo.has(p.email)).map((p) => p.userName),
+    );
   });
 });

@@ -37,7 +37,14 @@ beforeAll(async () => {
   implicit = await startSmtpReceiver({ ...pair, user: SMTP_USER, password: SMTP_PASSWORD, implicitTls: true });
   emu = await startGraphEmulator();
   emu.addApp({ clientId: 'mailer-app', secret: 'graph-secret', roles: GRAPH_ROLES });
-  emu.seedUsers([{ userPrincipalName: `helpdesk@${emu.tenantDomain}`, displayName: 'Help Desk', mailNickname: 'helpdesk', accountEnabled: true }]);
+  emu.seedUsers([
+    {
+      userPrincipalName: `helpdesk@${emu.tenantDomain}`,
+      displayName: 'Help Desk',
+      mailNickname: 'helpdesk',
+      accountEnabled: true,
+    },
+  ]);
 });
 
 afterAll(async () => {
@@ -50,7 +57,11 @@ afterAll(async () => {
 describe('SMTP', () => {
   it('sends a test mail over STARTTLS with authentication, trusting the configured CA', async () => {
     const before = starttls.mails.length;
-    const r = await app.onboarding.sendTestMail({ to: 'admin@example.test', mail: smtp(starttls.port), smtpPassword: SMTP_PASSWORD });
+    const r = await app.onboarding.sendTestMail({
+      to: 'admin@example.test',
+      mail: smtp(starttls.port),
+      smtpPassword: SMTP_PASSWORD,
+    });
     expect(r.sent).toBe(true);
     const [mail] = (await starttls.waitFor(before + 1)).slice(before);
     expect(mail!.to).toEqual(['admin@example.test']);
@@ -62,25 +73,40 @@ describe('SMTP', () => {
   });
 
   it('sends over implicit TLS', async () => {
-    const r = await app.onboarding.sendTestMail({ to: 'admin@example.test', mail: smtp(implicit.port, { security: 'tls' }), smtpPassword: SMTP_PASSWORD });
+    const r = await app.onboarding.sendTestMail({
+      to: 'admin@example.test',
+      mail: smtp(implicit.port, { security: 'tls' }),
+      smtpPassword: SMTP_PASSWORD,
+    });
     expect(r.transport).toBe(`SMTP 127.0.0.1:${implicit.port}`);
     const [mail] = await implicit.waitFor(1);
     expect(mail!.secure).toBe(true);
   });
 
   it('says precisely what is wrong: a wrong password, an untrusted certificate', async () => {
-    await expect(app.onboarding.sendTestMail({ to: 'a@example.test', mail: smtp(starttls.port), smtpPassword: 'wrong' })).rejects.toMatchObject({
+    await expect(
+      app.onboarding.sendTestMail({ to: 'a@example.test', mail: smtp(starttls.port), smtpPassword: 'wrong' }),
+    ).rejects.toMatchObject({
       code: 'invalid_credentials',
       message: `The SMTP server 127.0.0.1:${starttls.port} refused the user name or password.`,
     });
-    await expect(app.onboarding.sendTestMail({ to: 'a@example.test', mail: smtp(starttls.port, { caPem: '' }), smtpPassword: SMTP_PASSWORD })).rejects.toMatchObject({
+    await expect(
+      app.onboarding.sendTestMail({
+        to: 'a@example.test',
+        mail: smtp(starttls.port, { caPem: '' }),
+        smtpPassword: SMTP_PASSWORD,
+      }),
+    ).rejects.toMatchObject({
       code: 'certificate_untrusted',
     });
   });
 
   it('keeps the SMTP password in the vault: the bridge only says there is one, and the saved one is used', async () => {
     const settings = onboardingSettingsSchema.parse({ mail: smtp(starttls.port) });
-    const saved = await dispatch(app, 'onboarding.settings.save', { settings, secrets: { smtpPassword: SMTP_PASSWORD } });
+    const saved = await dispatch(app, 'onboarding.settings.save', {
+      settings,
+      secrets: { smtpPassword: SMTP_PASSWORD },
+    });
     expect(saved.ok).toBe(true);
     const view = await dispatch(app, 'onboarding.settings.get', {});
     expect(view.ok && (view.value as { hasSmtpPassword: boolean }).hasSmtpPassword).toBe(true);
@@ -99,7 +125,11 @@ describe('Microsoft Graph sendMail', () => {
   it('sends from the chosen mailbox of an Entra directory', async () => {
     const dir = app.directories.save(undefined, entraConfig(emu, 'mailer-app'), { clientSecret: 'graph-secret' });
     const mail = onboardingSettingsSchema.parse({
-      mail: { transport: 'graph', fromAddress: '', graph: { directoryId: dir.id, mailbox: `helpdesk@${emu.tenantDomain}` } },
+      mail: {
+        transport: 'graph',
+        fromAddress: '',
+        graph: { directoryId: dir.id, mailbox: `helpdesk@${emu.tenantDomain}` },
+      },
     }).mail;
     const r = await app.onboarding.sendTestMail({ to: 'someone@example.test', mail });
     expect(r.transport).toBe(`Microsoft Graph (helpdesk@${emu.tenantDomain})`);
@@ -110,7 +140,7 @@ describe('Microsoft Graph sendMail', () => {
     expect(sent.message.body.contentType).toBe('HTML');
   });
 
-  it('reports a missing mailbox in the admin\'s words', async () => {
+  it("reports a missing mailbox in the admin's words", async () => {
     const dir = app.directories.list().find((d) => d.config.kind === 'entra')!;
     const mail = onboardingSettingsSchema.parse({
       mail: { transport: 'graph', graph: { directoryId: dir.id, mailbox: `nobody@${emu.tenantDomain}` } },
@@ -122,8 +152,15 @@ describe('Microsoft Graph sendMail', () => {
 });
 
 describe('templates', () => {
-  it('previews the activation mail with a user\'s values, escaped in HTML', async () => {
-    const u = app.users.create({ userName: 'o.brien', displayName: 'Miles <O\'Brien>', name: {}, emails: [], phoneNumbers: [], active: true });
+  it("previews the activation mail with a user's values, escaped in HTML", async () => {
+    const u = app.users.create({
+      userName: 'o.brien',
+      displayName: "Miles <O'Brien>",
+      name: {},
+      emails: [],
+      phoneNumbers: [],
+      active: true,
+    });
     const p = await dispatch(app, 'onboarding.template.preview', { kind: 'activation', userId: u.id });
     expect(p.ok).toBe(true);
     const v = (p as { value: { subject: string; html: string; text: string } }).value;
@@ -137,10 +174,19 @@ describe('templates', () => {
 describe('activation mail to users who cannot get one', () => {
   it('needs the portal running, then marks each user failed with the reason', async () => {
     const noMail = app.users.create({ userName: 'no.mail', name: {}, emails: [], phoneNumbers: [], active: true });
-    const unlinked = app.users.create({ userName: 'unlinked', name: {}, emails: [{ value: 'unlinked@example.test', primary: true }], phoneNumbers: [], active: true });
+    const unlinked = app.users.create({
+      userName: 'unlinked',
+      name: {},
+      emails: [{ value: 'unlinked@example.test', primary: true }],
+      phoneNumbers: [],
+      active: true,
+    });
     await expect(app.onboarding.sendActivation([noMail.id])).rejects.toMatchObject({ code: 'portal_stopped' });
     const s = app.onboarding.store.settings();
-    await app.onboarding.saveSettings({ ...s, mail: smtp(starttls.port), portal: { ...s.portal, port: await freePort() } }, { smtpPassword: SMTP_PASSWORD });
+    await app.onboarding.saveSettings(
+      { ...s, mail: smtp(starttls.port), portal: { ...s.portal, port: await freePort() } },
+      { smtpPassword: SMTP_PASSWORD },
+    );
     await app.onboarding.startPortal();
     const before = starttls.mails.length;
     const r = await app.onboarding.sendActivation([noMail.id, unlinked.id, 'no-such-id']);
@@ -151,9 +197,14 @@ describe('activation mail to users who cannot get one', () => {
       'The user was not found.',
     ]);
     expect(starttls.mails.length).toBe(before);
-    expect(app.users.get(noMail.id).onboarding).toMatchObject({ status: 'failed', reason: 'The user has no e-mail address.' });
+    expect(app.users.get(noMail.id).onboarding).toMatchObject({
+      status: 'failed',
+      reason: 'The user has no e-mail address.',
+    });
     expect(app.users.list().find((u) => u.id === unlinked.id)?.onboarding).toBe('failed');
-    const entries = app.db.all<{ action: string; status: string }>("SELECT action, status FROM report_entries WHERE user_identifier IN ('no.mail', 'unlinked')");
+    const entries = app.db.all<{ action: string; status: string }>(
+      "SELECT action, status FROM report_entries WHERE user_identifier IN ('no.mail', 'unlinked')",
+    );
     expect(entries).toEqual([
       { action: 'activation.sent', status: 'failure' },
       { action: 'activation.sent', status: 'failure' },

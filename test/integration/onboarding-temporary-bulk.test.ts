@@ -52,11 +52,29 @@ beforeAll(async () => {
   try {
     for (let i = 0; i < 16; i++) {
       const userName = `temp${String(i).padStart(2, '0')}`;
-      const data = { ...emptyUser(userName), displayName: `Temp ${i}`, name: { givenName: 'Temp', familyName: `${i}` } };
+      const data = {
+        ...emptyUser(userName),
+        displayName: `Temp ${i}`,
+        name: { givenName: 'Temp', familyName: `${i}` },
+      };
       const r = await c.createUser(data, { password: INITIAL });
       const email = `${userName}@example.test`;
-      const u = app.users.create({ ...data, emails: [{ value: email, primary: true }], phoneNumbers: [], active: true });
-      app.repos.links.upsert({ directoryId: dir.id, objectType: 'user', localId: u.id, anchor: r.anchor, ref: r.ref, state: 'provisioned', reason: null, hash: null });
+      const u = app.users.create({
+        ...data,
+        emails: [{ value: email, primary: true }],
+        phoneNumbers: [],
+        active: true,
+      });
+      app.repos.links.upsert({
+        directoryId: dir.id,
+        objectType: 'user',
+        localId: u.id,
+        anchor: r.anchor,
+        ref: r.ref,
+        state: 'provisioned',
+        reason: null,
+        hash: null,
+      });
       people.push({ id: u.id, userName, email, dn: r.ref });
     }
   } finally {
@@ -73,7 +91,10 @@ afterAll(async () => {
 describe('bulk temporary passwords cancelled midway', () => {
   it('mails every password it set; users not reached keep their old password and status', async () => {
     smtp.allow(2);
-    const { job, finished } = await app.onboarding.startSend('temporaryPassword', people.map((p) => p.id));
+    const { job, finished } = await app.onboarding.startSend(
+      'temporaryPassword',
+      people.map((p) => p.id),
+    );
     await smtp.waitFor(2);
     await until(() => smtp.waiting > 0, 'a mail held at the receiver');
     expect(app.onboarding.cancelSend(job.id)).toBe(true);
@@ -98,7 +119,11 @@ describe('bulk temporary passwords cancelled midway', () => {
         expect(app.onboarding.store.get(p.id)).toBeUndefined();
       }
     }
-    const changed = app.db.all<{ user_identifier: string }>("SELECT user_identifier FROM report_entries WHERE action = 'password.temporary'");
-    expect(changed.map((r) => r.user_identifier).sort()).toEqual(people.filter((p) => mailed.has(p.email)).map((p) => p.userName));
+    const changed = app.db.all<{ user_identifier: string }>(
+      "SELECT user_identifier FROM report_entries WHERE action = 'password.temporary'",
+    );
+    expect(changed.map((r) => r.user_identifier).sort()).toEqual(
+      people.filter((p) => mailed.has(p.email)).map((p) => p.userName),
+    );
   });
 });

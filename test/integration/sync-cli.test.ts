@@ -18,7 +18,11 @@ const dd = () => ['--data-dir', dataDir];
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pd-sync-cli-'));
   dataDir = join(work, 'data');
-  const seed = await writeUsersLdif(join(work, 'seed.ldif'), { baseDn: 'dc=example,dc=test', count: 120, groups: [30, 5] });
+  const seed = await writeUsersLdif(join(work, 'seed.ldif'), {
+    baseDn: 'dc=example,dc=test',
+    count: 120,
+    groups: [30, 5],
+  });
   srv = await startSlapd({ seedLdif: seed.path });
 });
 afterAll(async () => {
@@ -66,7 +70,9 @@ describe('provision-desk', () => {
   });
 
   it('directory add (secret from stdin, never printed), list, verify', async () => {
-    const add = await cli(['directory', 'add', '--file', dirFile('Lab'), '--secret-stdin', '--json', ...dd()], { stdin: srv.adminPassword + '\n' });
+    const add = await cli(['directory', 'add', '--file', dirFile('Lab'), '--secret-stdin', '--json', ...dd()], {
+      stdin: srv.adminPassword + '\n',
+    });
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout)).toMatchObject({ name: 'Lab', kind: 'ldap', hasSecret: true });
     expect(add.stdout + add.stderr).not.toContain(srv.adminPassword);
@@ -76,7 +82,13 @@ describe('provision-desk', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('Verified "Lab"');
     // A wrong password: non-zero with the precise error.
-    const wrong = await cli(['directory', 'add', '--file', dirFile('Wrong', { secrets: { bindPassword: 'not-the-password' } }, allOff), ...dd()]);
+    const wrong = await cli([
+      'directory',
+      'add',
+      '--file',
+      dirFile('Wrong', { secrets: { bindPassword: 'not-the-password' } }, allOff),
+      ...dd(),
+    ]);
     expect(wrong.code).toBe(0);
     const fail = await cli(['directory', 'verify', 'Wrong', ...dd()]);
     expect(fail.code).toBe(1);
@@ -107,15 +119,28 @@ describe('provision-desk', () => {
     // Without --full: only the changes since that commit (none).
     const delta = await cli(['import', 'Lab', '--preview', '--json', ...dd()]);
     expect(delta.code, delta.stderr).toBe(3);
-    expect(JSON.parse(delta.stdout)).toMatchObject({ mode: 'delta', users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 } });
+    expect(JSON.parse(delta.stdout)).toMatchObject({
+      mode: 'delta',
+      users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 },
+    });
   });
 
   it('user add / user delete provision through the outbox; push --preview is plan only; outbox --json', async () => {
     const file = join(work, 'user.json');
-    writeFileSync(file, JSON.stringify({ userName: 'cli.user', name: { givenName: 'Cli', familyName: 'User' }, emails: [{ value: 'cli.user@example.test', primary: true }], password: 'Cl1-Passw0rd!' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        userName: 'cli.user',
+        name: { givenName: 'Cli', familyName: 'User' },
+        emails: [{ value: 'cli.user@example.test', primary: true }],
+        password: 'Cl1-Passw0rd!',
+      }),
+    );
     const add = await cli(['user', 'add', '--file', file, '--json', ...dd()]);
     expect(add.code, add.stderr).toBe(0);
-    expect(JSON.parse(add.stdout).states).toEqual([expect.objectContaining({ directoryName: 'Lab', state: 'provisioned' })]);
+    expect(JSON.parse(add.stdout).states).toEqual([
+      expect.objectContaining({ directoryName: 'Lab', state: 'provisioned' }),
+    ]);
     const c = new Client({ url: srv.ldapsUrl, tlsOptions: { ca: srv.caCertPem } });
     await c.bind(`uid=cli.user,${srv.peopleDn}`, 'Cl1-Passw0rd!');
     await c.unbind();

@@ -44,7 +44,11 @@ beforeAll(async () => {
   // A group whose members the scenario leaves alone: its membership must not show up in the delta.
   emu.seedGroups([{ displayName: 'delta-team', mailNickname: 'delta-team', members: ids.slice(0, 2) }]);
   t = testApp();
-  dirId = t.app.directories.save(undefined, { ...entraConfig(emu, { toggles: importOnly }), name: 'Delta tenant' }, { clientSecret: SECRET }).id;
+  dirId = t.app.directories.save(
+    undefined,
+    { ...entraConfig(emu, { toggles: importOnly }), name: 'Delta tenant' },
+    { clientSecret: SECRET },
+  ).id;
 }, 60_000);
 
 afterAll(async () => {

@@ -47,7 +47,9 @@ beforeAll(async () => {
     member: [dn(0), dn(1)],
   });
   t = testApp();
-  dirId = t.app.directories.save(undefined, sambaDirectory(info, 'Delta AD', ROOT), { bindPassword: info.adminPassword }).id;
+  dirId = t.app.directories.save(undefined, sambaDirectory(info, 'Delta AD', ROOT), {
+    bindPassword: info.adminPassword,
+  }).id;
 }, 120_000);
 
 afterAll(async () => {
@@ -66,7 +68,9 @@ describe('delta import from Active Directory (Samba)', () => {
     removed: login(7),
     titles: ['Engineer', 'Architect'],
     async changeOnServer() {
-      await admin.modify(dn(5), [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Architect'] }) })]);
+      await admin.modify(dn(5), [
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Architect'] }) }),
+      ]);
       await admin.add(dn('new'), user('new'));
       await admin.del(dn(7));
     },
@@ -78,7 +82,10 @@ describe('delta import from Active Directory (Samba)', () => {
     const state = readDeltaState(t.app.repos.directories.get(dirId)!);
     const token = JSON.parse(state.token!) as { inv: string };
     expect(token).toMatchObject({ t: 'ad', inv: expect.any(String) });
-    t.app.repos.directories.setDeltaState(dirId, JSON.stringify({ ...state, token: JSON.stringify({ ...token, inv: '00000000-0000-0000-0000-000000000001' }) }));
+    t.app.repos.directories.setDeltaState(
+      dirId,
+      JSON.stringify({ ...state, token: JSON.stringify({ ...token, inv: '00000000-0000-0000-0000-000000000001' }) }),
+    );
     const again = await t.app.sync.previewImport(dirId);
     expect(again.mode).toBe('full');
     expect(again.modeReason).toMatch(/change tracking of Delta AD started over/);
@@ -107,4 +114,3 @@ describe('delta import from Active Directory (Samba)', () => {
     expect(t.app.sync.rows(full.runId).total).toBe(0);
   }, 120_000);
 });
-

@@ -31,7 +31,9 @@ beforeAll(async () => {
     });
   t = testApp();
   // Pages of 2: the listing takes 100 pages, so the change lands while it runs.
-  dirId = t.app.directories.save(undefined, slapdDirectory(srv, 'Listing slapd', { pageSize: 2 }), { bindPassword: srv.adminPassword }).id;
+  dirId = t.app.directories.save(undefined, slapdDirectory(srv, 'Listing slapd', { pageSize: 2 }), {
+    bindPassword: srv.adminPassword,
+  }).id;
 }, 120_000);
 
 afterAll(async () => {
@@ -51,7 +53,10 @@ describe('delta token from the full listing (slapd)', () => {
       // After the first page (listed0 read): another admin retitles listed0 while the listing goes on.
       change ??= admin
         .modify(`uid=${login(0)},${srv.peopleDn}`, [
-          new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Changed during the read'] }) }),
+          new Change({
+            operation: 'replace',
+            modification: new Attribute({ type: 'title', values: ['Changed during the read'] }),
+          }),
         ])
         .then(() => {
           pagesWhenChanged = pages;
@@ -69,7 +74,9 @@ describe('delta token from the full listing (slapd)', () => {
     // The change was made while users were still being listed, and the listing had read listed0 before it.
     expect(pagesWhenChanged).toBeGreaterThan(0);
     expect(pagesWhenChanged).toBeLessThan(pages);
-    const row = t.app.sync.rows(full.runId, { limit: N }).rows.find((r) => r.display.startsWith(`${login(0)} `) || r.display === login(0));
+    const row = t.app.sync
+      .rows(full.runId, { limit: N })
+      .rows.find((r) => r.display.startsWith(`${login(0)} `) || r.display === login(0));
     expect(row?.changes).toMatchObject({ title: [null, 'Engineer'] });
     // The run's token is the listing's (v2: each entry's entryCSN as read).
     expect(JSON.parse(t.app.repos.runs.get(full.runId)!.delta!.token!)).toMatchObject({ v: 2, t: 'ldap' });

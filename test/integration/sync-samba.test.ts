@@ -71,11 +71,22 @@ async function lanes<T>(items: T[], fn: (c: Client, item: T) => Promise<void>, n
   }
 }
 
-const replace = (type: string, values: string[]) => new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
+const replace = (type: string, values: string[]) =>
+  new Change({ operation: 'replace', modification: new Attribute({ type, values }) });
 
 beforeAll(async () => {
   admin = await adminClient();
-  for (const ou of [ROOT, PEOPLE, GROUPS, `OU=Prov,${ROOT}`, `OU=People,OU=Prov,${ROOT}`, `OU=Groups,OU=Prov,${ROOT}`, `OU=Off,${ROOT}`, `OU=People,OU=Off,${ROOT}`, `OU=Groups,OU=Off,${ROOT}`])
+  for (const ou of [
+    ROOT,
+    PEOPLE,
+    GROUPS,
+    `OU=Prov,${ROOT}`,
+    `OU=People,OU=Prov,${ROOT}`,
+    `OU=Groups,OU=Prov,${ROOT}`,
+    `OU=Off,${ROOT}`,
+    `OU=People,OU=Off,${ROOT}`,
+    `OU=Groups,OU=Off,${ROOT}`,
+  ])
     await admin.add(ou, { objectClass: ['top', 'organizationalUnit'] });
   await lanes(
     Array.from({ length: N }, (_, i) => i),
@@ -86,13 +97,26 @@ beforeAll(async () => {
   );
   for (const [name, first, count] of GROUP_SIZES) {
     const gdn = `CN=${name},${GROUPS}`;
-    await admin.add(gdn, { objectClass: ['top', 'group'], cn: [name], sAMAccountName: [name.slice(0, 20)], description: [`Sync test group ${name}`] });
+    await admin.add(gdn, {
+      objectClass: ['top', 'group'],
+      cn: [name],
+      sAMAccountName: [name.slice(0, 20)],
+      description: [`Sync test group ${name}`],
+    });
     const members = Array.from({ length: count }, (_, k) => dn(first + k));
     for (let k = 0; k < members.length; k += 500)
-      await admin.modify(gdn, new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: members.slice(k, k + 500) }) }));
+      await admin.modify(
+        gdn,
+        new Change({
+          operation: 'add',
+          modification: new Attribute({ type: 'member', values: members.slice(k, k + 500) }),
+        }),
+      );
   }
   t = testApp();
-  dirId = t.app.directories.save(undefined, sambaDirectory(info, 'Samba', ROOT), { bindPassword: info.adminPassword }).id;
+  dirId = t.app.directories.save(undefined, sambaDirectory(info, 'Samba', ROOT), {
+    bindPassword: info.adminPassword,
+  }).id;
 }, 300_000);
 
 afterAll(async () => {
@@ -112,7 +136,8 @@ describe('import from Samba AD', () => {
   it('previews 2,000 users and their groups with the right counts, writing nothing', async () => {
     const progress: number[] = [];
     const unsub = t.app.events.subscribe((name, p) => {
-      if (name === 'app.progress' && (p as { phase: string }).phase === 'reading users') progress.push((p as { done: number }).done);
+      if (name === 'app.progress' && (p as { phase: string }).phase === 'reading users')
+        progress.push((p as { done: number }).done);
     });
     first = await preview();
     unsub();
@@ -125,7 +150,12 @@ describe('import from Samba AD', () => {
     expect(t.app.repos.users.count()).toBe(0);
     const row = t.app.sync.rows(first.runId, { objectType: 'user', text: login(7) }).rows[0]!;
     expect(row.action).toBe('create');
-    expect(row.changes).toMatchObject({ userName: [null, login(7)], displayName: [null, 'Sync User 7'], title: [null, 'Engineer'], department: [null, 'Sales'] });
+    expect(row.changes).toMatchObject({
+      userName: [null, login(7)],
+      displayName: [null, 'Sync User 7'],
+      title: [null, 'Engineer'],
+      department: [null, 'Sales'],
+    });
   });
 
   it('commits, and an immediate second preview shows everything unchanged', async () => {
@@ -135,7 +165,10 @@ describe('import from Samba AD', () => {
     expect(c.committed.memberships.add).toBe(1650);
     expect(t.app.repos.users.count()).toBe(N);
     expect(t.app.repos.groups.byName(`sync-big-${TAG}`)!.members.length).toBe(1600);
-    const entries = t.app.db.get<{ n: number }>('SELECT count(*) AS n FROM report_entries WHERE run_id = ?', first.runId)!.n;
+    const entries = t.app.db.get<{ n: number }>(
+      'SELECT count(*) AS n FROM report_entries WHERE run_id = ?',
+      first.runId,
+    )!.n;
     expect(entries).toBe(N + 3 + 1650);
     const second = await preview();
     expect(second.users).toEqual({ create: 0, update: 0, unchanged: N, missing: 0, conflict: 0 });
@@ -146,7 +179,12 @@ describe('import from Samba AD', () => {
   it('change 10, add 5, delete 5: exactly those 20 rows with their diffs; a partial selection commits only what was selected', async () => {
     const changed = Array.from({ length: 10 }, (_, k) => 1700 + k); // members of no group
     await lanes(changed, (c, i) =>
-      c.modify(dn(i), i % 2 ? [replace('title', ['Principal Engineer'])] : [replace('department', ['Legal']), replace('displayName', [`Renamed ${i}`])]),
+      c.modify(
+        dn(i),
+        i % 2
+          ? [replace('title', ['Principal Engineer'])]
+          : [replace('department', ['Legal']), replace('displayName', [`Renamed ${i}`])],
+      ),
     );
     await lanes([0, 1, 2, 3, 4], (c, k) => {
       const e = userEntry(N + k);
@@ -166,10 +204,15 @@ describe('import from Samba AD', () => {
       const r = byLogin(i);
       expect(r.action).toBe('update');
       if (i % 2) expect(r.changes).toEqual({ title: ['Engineer', 'Principal Engineer'] });
-      else expect(r.changes).toEqual({ displayName: [`Sync User ${i}`, `Renamed ${i}`], department: ['Research', 'Legal'] });
+      else
+        expect(r.changes).toEqual({
+          displayName: [`Sync User ${i}`, `Renamed ${i}`],
+          department: ['Research', 'Legal'],
+        });
     }
     for (const k of [0, 1, 2, 3, 4]) expect(byLogin(N + k).action).toBe('create');
-    for (const i of deleted) expect(byLogin(i)).toMatchObject({ action: 'missing', changes: { active: [true, false] } });
+    for (const i of deleted)
+      expect(byLogin(i)).toMatchObject({ action: 'missing', changes: { active: [true, false] } });
 
     // Select: 2 of the updates and 1 of the creates.
     const selected = [byLogin(1701), byLogin(1702), byLogin(N)];
@@ -183,7 +226,10 @@ describe('import from Samba AD', () => {
     expect(local(N)).toBeTruthy();
     expect(local(N + 1)).toBeUndefined();
     for (const i of deleted) expect(local(i)!.active).toBe(true);
-    const reported = t.app.db.all<{ user_identifier: string }>('SELECT user_identifier FROM report_entries WHERE run_id = ?', p.runId);
+    const reported = t.app.db.all<{ user_identifier: string }>(
+      'SELECT user_identifier FROM report_entries WHERE run_id = ?',
+      p.runId,
+    );
     expect(reported.map((r) => r.user_identifier).sort()).toEqual([login(1701), login(1702), login(N)].sort());
 
     // The rest, on a fresh preview: 7 updates, 4 creates, 5 disables.
@@ -230,19 +276,40 @@ describe('import from Samba AD', () => {
 describe('provisioning into Samba AD', () => {
   it('create, edit, password, membership and delete reach Samba where the toggles are on, and nothing where off', async () => {
     const app = t.app;
-    const on = app.directories.save(undefined, sambaDirectory(info, 'Samba prov', `OU=Prov,${ROOT}`, { toggles: { ...allOn, users: { ...allOn.users, import: false }, groups: { ...allOn.groups, import: false } } }), {
+    const on = app.directories.save(
+      undefined,
+      sambaDirectory(info, 'Samba prov', `OU=Prov,${ROOT}`, {
+        toggles: { ...allOn, users: { ...allOn.users, import: false }, groups: { ...allOn.groups, import: false } },
+      }),
+      {
+        bindPassword: info.adminPassword,
+      },
+    );
+    app.directories.save(undefined, sambaDirectory(info, 'Samba off', `OU=Off,${ROOT}`, { toggles: allOff }), {
       bindPassword: info.adminPassword,
     });
-    app.directories.save(undefined, sambaDirectory(info, 'Samba off', `OU=Off,${ROOT}`, { toggles: allOff }), { bindPassword: info.adminPassword });
     const name = `pv${TAG}`;
     const pw1 = `Xy9!${tag()}${tag()}`;
     const u = app.users.create(
-      { userName: name, name: { givenName: 'Prov', familyName: 'Isioned' }, displayName: `Prov ${TAG}`, emails: [{ value: `${name}@${info.dnsDomain}`, primary: true }], phoneNumbers: [], title: 'Tester', active: true },
+      {
+        userName: name,
+        name: { givenName: 'Prov', familyName: 'Isioned' },
+        displayName: `Prov ${TAG}`,
+        emails: [{ value: `${name}@${info.dnsDomain}`, primary: true }],
+        phoneNumbers: [],
+        title: 'Tester',
+        active: true,
+      },
       pw1,
     );
     await app.sync.drain();
     const find = async (base: string) =>
-      (await admin.search(base, { filter: `(sAMAccountName=${name})`, attributes: ['title', 'userAccountControl', 'memberOf', 'distinguishedName'] })).searchEntries;
+      (
+        await admin.search(base, {
+          filter: `(sAMAccountName=${name})`,
+          attributes: ['title', 'userAccountControl', 'memberOf', 'distinguishedName'],
+        })
+      ).searchEntries;
     let e = await find(`OU=Prov,${ROOT}`);
     expect(e.length).toBe(1);
     expect(e[0]!.title).toBe('Tester');
@@ -279,7 +346,14 @@ describe('provisioning into Samba AD', () => {
       "SELECT action, status, application FROM report_entries WHERE application IN ('Samba prov', 'Samba off') ORDER BY id",
     );
     expect(outcomes.every((o) => o.application === 'Samba prov' && o.status === 'success')).toBe(true);
-    expect(outcomes.map((o) => o.action).sort()).toEqual(['add member', 'create', 'create', 'disable', 'password', 'update']);
+    expect(outcomes.map((o) => o.action).sort()).toEqual([
+      'add member',
+      'create',
+      'create',
+      'disable',
+      'password',
+      'update',
+    ]);
     expect(app.repos.outbox.counts()).toMatchObject({ pending: 0, running: 0, failed: 0 });
   });
 
@@ -287,13 +361,22 @@ describe('provisioning into Samba AD', () => {
     const app = t.app;
     const on = app.directories.list().find((d) => d.config.name === 'Samba prov')!;
     const name = `od${TAG}`;
-    const user = app.repos.users.insert({ userName: name, name: { familyName: 'Demand' }, displayName: `On Demand ${TAG}`, emails: [], phoneNumbers: [], active: false });
+    const user = app.repos.users.insert({
+      userName: name,
+      name: { familyName: 'Demand' },
+      displayName: `On Demand ${TAG}`,
+      emails: [],
+      phoneNumbers: [],
+      active: false,
+    });
     const r = await app.sync.provisionOnDemand(user.id, on.id);
     expect(r.ok, JSON.stringify(r)).toBe(true);
     expect(r.action).toBe('create');
     expect(r.steps.map((s) => s.step)).toEqual(['scope', 'match', 'action', 'result']);
     const again = await app.sync.provisionOnDemand(user.id, on.id);
     expect(again.action).toBe('none');
-    expect((await admin.search(`OU=Prov,${ROOT}`, { filter: `(sAMAccountName=${name})` })).searchEntries.length).toBe(1);
+    expect((await admin.search(`OU=Prov,${ROOT}`, { filter: `(sAMAccountName=${name})` })).searchEntries.length).toBe(
+      1,
+    );
   });
 });

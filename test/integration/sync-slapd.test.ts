@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { writeUsersLdif } from '../services/seed-ldif.ts';
 import { Db } from '../../src-main/store/db.ts';
-import { allOff, allOn, canBind, CLI, ldapClient, NODE, slapdDirectory, testApp, type TestApp } from './sync-support.ts';
+import {
+  allOff,
+  allOn,
+  canBind,
+  CLI,
+  ldapClient,
+  NODE,
+  slapdDirectory,
+  testApp,
+  type TestApp,
+} from './sync-support.ts';
 
 let seedDir: string;
 beforeAll(() => {
@@ -29,11 +39,17 @@ describe('a read cut short by the server', () => {
   });
 
   it('stopping slapd during a preview ends it with a clear error, no missing rows, nothing committed', async () => {
-    const seed = await writeUsersLdif(join(seedDir, 'cut.ldif'), { baseDn: 'dc=example,dc=test', count: 3000, groups: [40] });
+    const seed = await writeUsersLdif(join(seedDir, 'cut.ldif'), {
+      baseDn: 'dc=example,dc=test',
+      count: 3000,
+      groups: [40],
+    });
     srv = await startSlapd({ seedLdif: seed.path });
     t = testApp();
     const app = t.app;
-    const dir = app.directories.save(undefined, slapdDirectory(srv, 'Cut', { pageSize: 100 }), { bindPassword: srv.adminPassword });
+    const dir = app.directories.save(undefined, slapdDirectory(srv, 'Cut', { pageSize: 100 }), {
+      bindPassword: srv.adminPassword,
+    });
     const first = await app.sync.previewImport(dir.id);
     expect(first.users.create).toBe(3000);
     app.sync.commitImport({ runId: first.runId });
@@ -86,8 +102,12 @@ describe('provisioning into slapd', () => {
 
   it('create, edit, password, membership and delete reach the directory whose toggles are on, and nothing else', async () => {
     const app = t.app;
-    const dOn = app.directories.save(undefined, slapdDirectory(on, 'Slapd on', { toggles: allOn }), { bindPassword: on.adminPassword });
-    const dOff = app.directories.save(undefined, slapdDirectory(off, 'Slapd off', { toggles: allOff }), { bindPassword: off.adminPassword });
+    const dOn = app.directories.save(undefined, slapdDirectory(on, 'Slapd on', { toggles: allOn }), {
+      bindPassword: on.adminPassword,
+    });
+    const dOff = app.directories.save(undefined, slapdDirectory(off, 'Slapd off', { toggles: allOff }), {
+      bindPassword: off.adminPassword,
+    });
     const admin = await ldapClient(on.url, on.adminDn, on.adminPassword);
     const offAdmin = await ldapClient(off.url, off.adminDn, off.adminPassword);
     const get = async (c: typeof admin, base: string, filter: string, attributes = ['*']) =>
@@ -107,7 +127,10 @@ describe('provisioning into slapd', () => {
       expect(e.length).toBe(1);
       expect(e[0]!.dn).toBe(`uid=trinity,${on.peopleDn}`);
       expect(e[0]!.title).toBe('Operator');
-      expect(app.repos.links.get(dOn.id, 'user', u.id)).toMatchObject({ state: 'provisioned', ref: `uid=trinity,${on.peopleDn}` });
+      expect(app.repos.links.get(dOn.id, 'user', u.id)).toMatchObject({
+        state: 'provisioned',
+        ref: `uid=trinity,${on.peopleDn}`,
+      });
 
       app.users.update(u.id, { ...u, title: 'Captain', department: 'Nebuchadnezzar' });
       await app.sync.drain();
@@ -118,7 +141,11 @@ describe('provisioning into slapd', () => {
       await app.sync.drain();
       expect(await canBind(on.ldapsUrl, `uid=trinity,${on.peopleDn}`, 'Wh1te-Rabbit!', on.caCertPem)).toBe('ok');
       // The password never sits in the outbox in the clear, and is scrubbed when done.
-      expect(app.db.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE payload LIKE '%Wh1te-Rabbit%' OR payload LIKE '%passwordSealed%'")!.n).toBe(0);
+      expect(
+        app.db.get<{ n: number }>(
+          "SELECT count(*) AS n FROM outbox WHERE payload LIKE '%Wh1te-Rabbit%' OR payload LIKE '%passwordSealed%'",
+        )!.n,
+      ).toBe(0);
 
       const g = app.groups.create({ displayName: 'crew' });
       app.groups.addMembers(g.id, [u.id]);
@@ -135,7 +162,9 @@ describe('provisioning into slapd', () => {
       e = await get(admin, on.peopleDn, '(uid=trinity)', ['uid', 'pwdAccountLockedTime']);
       expect(e.length).toBe(1);
       expect(e[0]!.pwdAccountLockedTime).toBe('000001010000Z');
-      expect(await canBind(on.ldapsUrl, `uid=trinity,${on.peopleDn}`, 'Wh1te-Rabbit!', on.caCertPem)).toMatch(/Code: 0x31$/); // 49 invalidCredentials
+      expect(await canBind(on.ldapsUrl, `uid=trinity,${on.peopleDn}`, 'Wh1te-Rabbit!', on.caCertPem)).toMatch(
+        /Code: 0x31$/,
+      ); // 49 invalidCredentials
       const entries = app.db.all<{ action: string; status: string; application: string }>(
         'SELECT action, status, application FROM report_entries ORDER BY id',
       );
@@ -160,10 +189,19 @@ describe('provisioning into slapd', () => {
       // A target OU that does not exist is a permanent fault: failed, with slapd's own words kept.
       const nowhere = app.directories.save(
         undefined,
-        slapdDirectory(on, 'Slapd nowhere', { toggles: { ...allOff, users: { ...allOff.users, create: true } }, people: `ou=Nowhere,${on.baseDn}` }),
+        slapdDirectory(on, 'Slapd nowhere', {
+          toggles: { ...allOff, users: { ...allOff.users, create: true } },
+          people: `ou=Nowhere,${on.baseDn}`,
+        }),
         { bindPassword: on.adminPassword },
       );
-      const lost = app.users.create({ userName: 'lost', name: { familyName: 'Lost' }, emails: [], phoneNumbers: [], active: true });
+      const lost = app.users.create({
+        userName: 'lost',
+        name: { familyName: 'Lost' },
+        emails: [],
+        phoneNumbers: [],
+        active: true,
+      });
       const r = await app.sync.drain();
       expect(r.failed).toBeGreaterThanOrEqual(1);
       const link = app.repos.links.get(nowhere.id, 'user', lost.id);
@@ -172,7 +210,9 @@ describe('provisioning into slapd', () => {
       const item = app.sync.outbox({ directoryId: nowhere.id }).items[0]!;
       expect(item.state).toBe('failed');
       expect(item.attempts).toBe(1); // permanent: not retried
-      const failure = app.db.get<{ message: string }>("SELECT message FROM report_entries WHERE application = 'Slapd nowhere' AND status = 'failure'");
+      const failure = app.db.get<{ message: string }>(
+        "SELECT message FROM report_entries WHERE application = 'Slapd nowhere' AND status = 'failure'",
+      );
       expect(failure?.message).toBe(link?.reason);
       app.directories.delete(nowhere.id);
     }
@@ -203,16 +243,32 @@ describe('outbox child process killed with SIGKILL', () => {
     t = testApp();
     const N = 1000;
     const app = t.app;
-    app.directories.save(undefined, slapdDirectory(srv, 'Crash', { toggles: { ...allOff, users: { ...allOff.users, create: true } } }), {
-      bindPassword: srv.adminPassword,
-    });
+    app.directories.save(
+      undefined,
+      slapdDirectory(srv, 'Crash', { toggles: { ...allOff, users: { ...allOff.users, create: true } } }),
+      {
+        bindPassword: srv.adminPassword,
+      },
+    );
     for (let i = 0; i < N; i++)
-      app.users.create({ userName: `crash${String(i).padStart(4, '0')}`, name: { familyName: `Crash ${i}` }, emails: [], phoneNumbers: [], active: true });
+      app.users.create({
+        userName: `crash${String(i).padStart(4, '0')}`,
+        name: { familyName: `Crash ${i}` },
+        emails: [],
+        phoneNumbers: [],
+        active: true,
+      });
     await app.close();
-    expect(new Db(join(t.dataDir, 'provision-desk.sqlite')).get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE state = 'pending'")!.n).toBe(N);
+    expect(
+      new Db(join(t.dataDir, 'provision-desk.sqlite')).get<{ n: number }>(
+        "SELECT count(*) AS n FROM outbox WHERE state = 'pending'",
+      )!.n,
+    ).toBe(N);
 
     // First run: killed with SIGKILL once a good part is done.
-    const child = spawn(NODE, [CLI, 'outbox', '--data-dir', t.dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [CLI, 'outbox', '--data-dir', t.dataDir, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const watch = new Db(join(t.dataDir, 'provision-desk.sqlite'));
     let doneAtKill = 0;
     await new Promise<void>((resolve, reject) => {
@@ -251,8 +307,9 @@ describe('outbox child process killed with SIGKILL', () => {
 
     const admin = await ldapClient(srv.url, srv.adminDn, srv.adminPassword);
     try {
-      const entries = (await admin.search(srv.peopleDn, { filter: '(uid=crash*)', attributes: ['uid'], paged: { pageSize: 500 } }))
-        .searchEntries;
+      const entries = (
+        await admin.search(srv.peopleDn, { filter: '(uid=crash*)', attributes: ['uid'], paged: { pageSize: 500 } })
+      ).searchEntries;
       const uids = entries.map((e) => String(e.uid));
       expect(uids.length).toBe(N);
       expect(new Set(uids).size).toBe(N);
@@ -263,6 +320,9 @@ describe('outbox child process killed with SIGKILL', () => {
       "SELECT DISTINCT user_identifier AS u FROM report_entries WHERE action = 'create' AND status = 'success' AND application = 'Crash'",
     );
     expect(reported.length).toBe(N);
-    expect(after.repos.links.forDirectory(after.directories.list()[0]!.id, 'user').filter((l) => l.state === 'provisioned').length).toBe(N);
+    expect(
+      after.repos.links.forDirectory(after.directories.list()[0]!.id, 'user').filter((l) => l.state === 'provisioned')
+        .length,
+    ).toBe(N);
   });
 });

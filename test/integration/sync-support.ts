@@ -33,7 +33,13 @@ export function tag(): string {
 export function slapdDirectory(
   srv: SlapdServer,
   name: string,
-  over: { toggles?: Toggles; people?: string; groups?: string; pageSize?: number; safety?: Partial<DirectoryConfig['safety']> } = {},
+  over: {
+    toggles?: Toggles;
+    people?: string;
+    groups?: string;
+    pageSize?: number;
+    safety?: Partial<DirectoryConfig['safety']>;
+  } = {},
 ): DirectoryConfig {
   return directoryConfigSchema.parse({
     kind: 'ldap',
@@ -91,7 +97,8 @@ export interface TestApp {
 
 /** An app on a fresh data folder; quick retries so transient faults do not stall tests. */
 export function testApp(dataDir = mkdtempSync(join(tmpdir(), 'pd-sync-it-'))): TestApp {
-  const make = () => createApp({ dataDir, shell: 'test', outbox: { baseBackoffMs: 200, maxBackoffMs: 2000, concurrency: 8 } });
+  const make = () =>
+    createApp({ dataDir, shell: 'test', outbox: { baseBackoffMs: 200, maxBackoffMs: 2000, concurrency: 8 } });
   const t: TestApp = {
     app: make(),
     dataDir,
@@ -151,7 +158,10 @@ export interface CliResult {
 /** Runs `provision-desk …` as a child process (the real bin, Node 24). */
 export function cli(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(NODE, [CLI, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -32,7 +32,12 @@ export class PortalBrowser {
     });
   }
 
-  private send(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<PageResponse> {
+  private send(
+    method: string,
+    url: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): Promise<PageResponse> {
     const u = new URL(url);
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     return new Promise((resolve, reject) => {
@@ -62,7 +67,11 @@ export class PortalBrowser {
               const [k, v] = pair!.split(/=(.*)/s) as [string, string];
               this.cookies.set(k.trim(), v);
             }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
           });
           res.on('error', reject);
         },

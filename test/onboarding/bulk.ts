@@ -23,22 +23,47 @@ export interface Seeded {
 export function seedMailUsers(app: App, n: number, prefix: string): Seeded[] {
   const dir = app.directories.save(
     undefined,
-    ldapDirConfig('ldap', `Staff ${prefix}`, { urls: ['ldaps://127.0.0.1:1'], baseDn: 'dc=example,dc=test', bindDn: 'cn=admin,dc=example,dc=test' }),
+    ldapDirConfig('ldap', `Staff ${prefix}`, {
+      urls: ['ldaps://127.0.0.1:1'],
+      baseDn: 'dc=example,dc=test',
+      bindDn: 'cn=admin,dc=example,dc=test',
+    }),
     { bindPassword: 'unused' },
   );
   const out: Seeded[] = [];
   for (let i = 0; i < n; i++) {
     const userName = `${prefix}${String(i).padStart(2, '0')}`;
     const email = `${userName}@example.test`;
-    const u = app.users.create({ userName, displayName: `Bulk ${userName}`, name: {}, emails: [{ value: email, primary: true }], phoneNumbers: [], active: true });
-    app.repos.links.upsert({ directoryId: dir.id, objectType: 'user', localId: u.id, anchor: `anchor-${userName}`, ref: `uid=${userName},dc=example,dc=test`, state: 'provisioned', reason: null, hash: null });
+    const u = app.users.create({
+      userName,
+      displayName: `Bulk ${userName}`,
+      name: {},
+      emails: [{ value: email, primary: true }],
+      phoneNumbers: [],
+      active: true,
+    });
+    app.repos.links.upsert({
+      directoryId: dir.id,
+      objectType: 'user',
+      localId: u.id,
+      anchor: `anchor-${userName}`,
+      ref: `uid=${userName},dc=example,dc=test`,
+      state: 'provisioned',
+      reason: null,
+      hash: null,
+    });
     out.push({ id: u.id, userName, email });
   }
   return out;
 }
 
 /** Mail through the receiver (STARTTLS, authenticated, its CA trusted) and a portal on a free port. */
-export async function mailSettings(app: App, smtpPort: number, caPem: string, over: { autoStart?: boolean } = {}): Promise<OnboardingSettings> {
+export async function mailSettings(
+  app: App,
+  smtpPort: number,
+  caPem: string,
+  over: { autoStart?: boolean } = {},
+): Promise<OnboardingSettings> {
   const s = onboardingSettingsSchema.parse({
     mail: {
       transport: 'smtp',
@@ -50,7 +75,8 @@ export async function mailSettings(app: App, smtpPort: number, caPem: string, ov
   });
   await app.onboarding.saveSettings(s, { smtpPassword: SMTP_PASSWORD });
   // The command line needs a portal the admin started in the app (autoStart); the app's Start sets it.
-  if (over.autoStart) app.onboarding.store.saveSettings({ ...app.onboarding.store.settings(), portal: { ...s.portal, autoStart: true } });
+  if (over.autoStart)
+    app.onboarding.store.saveSettings({ ...app.onboarding.store.settings(), portal: { ...s.portal, autoStart: true } });
   return app.onboarding.store.settings();
 }
 

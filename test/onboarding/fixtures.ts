@@ -22,7 +22,11 @@ export function testApp(portalLimits?: Partial<PortalLimits>): { app: App; dispo
   };
 }
 
-export function entraConfig(emu: GraphEmulator, clientId: string, extra: Record<string, unknown> = {}): DirectoryConfig {
+export function entraConfig(
+  emu: GraphEmulator,
+  clientId: string,
+  extra: Record<string, unknown> = {},
+): DirectoryConfig {
   return directoryConfigSchema.parse({
     name: 'Entra (emulator)',
     kind: 'entra',

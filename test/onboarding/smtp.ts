@@ -66,33 +66,39 @@ export async function startSmtpReceiver(opts: {
     },
     onRcptTo(address, _session, cb) {
       if (opts.refuse?.(address.address))
-        return cb(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: mailbox unavailable`), { responseCode: 550 }));
+        return cb(
+          Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: mailbox unavailable`), {
+            responseCode: 550,
+          }),
+        );
       cb();
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => admit(() => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const parsed = parseMime(raw);
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          user: typeof session.user === 'string' ? session.user : undefined,
-          secure: session.secure,
-          ...parsed,
-          raw,
-        });
-        for (const w of waiters.splice(0)) w();
-        cb();
-      }));
+      stream.on('end', () =>
+        admit(() => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const parsed = parseMime(raw);
+          mails.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            user: typeof session.user === 'string' ? session.user : undefined,
+            secure: session.secure,
+            ...parsed,
+            raw,
+          });
+          for (const w of waiters.splice(0)) w();
+          cb();
+        }),
+      );
     },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return {
     port,
     mails,

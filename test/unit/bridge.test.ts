@@ -8,7 +8,11 @@ beforeEach(() => {
 });
 afterEach(async () => app.dispose());
 
-const jane = { userName: 'jdoe', name: { givenName: 'Jane', familyName: 'Doe' }, emails: [{ value: 'jane@example.test', primary: true }] };
+const jane = {
+  userName: 'jdoe',
+  name: { givenName: 'Jane', familyName: 'Doe' },
+  emails: [{ value: 'jane@example.test', primary: true }],
+};
 
 describe('bridge validation', () => {
   it('refuses an unknown channel and changes nothing', async () => {
@@ -53,9 +57,16 @@ describe('users through the bridge', () => {
     expect(created.ok).toBe(true);
     const id = (created as { value: { id: string } }).value.id;
     const list = await dispatch(app, 'users.list', {});
-    expect(list).toMatchObject({ ok: true, value: [{ id, userName: 'jdoe', email: 'jane@example.test', onboarding: 'notInvited' }] });
+    expect(list).toMatchObject({
+      ok: true,
+      value: [{ id, userName: 'jdoe', email: 'jane@example.test', onboarding: 'notInvited' }],
+    });
 
-    const updated = await dispatch(app, 'users.update', { id, user: { ...jane, department: 'Finance' }, expectedVersion: 1 });
+    const updated = await dispatch(app, 'users.update', {
+      id,
+      user: { ...jane, department: 'Finance' },
+      expectedVersion: 1,
+    });
     expect(updated).toMatchObject({ ok: true, value: { department: 'Finance', meta: { version: 2 } } });
     const stale = await dispatch(app, 'users.update', { id, user: jane, expectedVersion: 1 });
     expect(stale).toMatchObject({ ok: false, error: { code: 'conflict' } });
@@ -72,8 +83,14 @@ describe('users through the bridge', () => {
   });
 
   it('refuses group cycles', async () => {
-    const a = (await dispatch(app, 'groups.create', { group: { displayName: 'A' } })) as { ok: true; value: { id: string } };
-    const b = (await dispatch(app, 'groups.create', { group: { displayName: 'B' } })) as { ok: true; value: { id: string } };
+    const a = (await dispatch(app, 'groups.create', { group: { displayName: 'A' } })) as {
+      ok: true;
+      value: { id: string };
+    };
+    const b = (await dispatch(app, 'groups.create', { group: { displayName: 'B' } })) as {
+      ok: true;
+      value: { id: string };
+    };
     expect((await dispatch(app, 'groups.addMembers', { id: a.value.id, memberIds: [b.value.id] })).ok).toBe(true);
     const cycle = await dispatch(app, 'groups.addMembers', { id: b.value.id, memberIds: [a.value.id] });
     expect(cycle).toMatchObject({ ok: false, error: { code: 'validation' } });

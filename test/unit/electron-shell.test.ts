@@ -47,7 +47,9 @@ describe('hardened window', () => {
     expect(isTrustedSender(top, win as never, id + 1, 'file://')).toBe(false);
     expect(isTrustedSender({ url: 'https://evil.example/', parent: null }, win as never, id, 'file://')).toBe(false);
     expect(isTrustedSender(null, win as never, id, 'file://')).toBe(false);
-    expect(isTrustedSender({ url: 'http://localhost:5173/', parent: null }, win as never, id, 'http://localhost:5173')).toBe(true);
+    expect(
+      isTrustedSender({ url: 'http://localhost:5173/', parent: null }, win as never, id, 'http://localhost:5173'),
+    ).toBe(true);
   });
 
   it('keeps secrets through safeStorage and refuses when the keychain is missing', () => {
@@ -62,7 +64,10 @@ describe('hardened window', () => {
 describe('preload', () => {
   it('exposes only invoke and on, and refuses channels outside the contract', async () => {
     await import('../../src-preload/index.ts');
-    const api = contextBridge.exposed.api as { invoke: (c: string, i: unknown) => Promise<unknown>; on: (e: string, l: () => void) => () => void };
+    const api = contextBridge.exposed.api as {
+      invoke: (c: string, i: unknown) => Promise<unknown>;
+      on: (e: string, l: () => void) => () => void;
+    };
     expect(Object.keys(api).sort()).toEqual(['invoke', 'on']);
     expect(await api.invoke('fs.readFile', {})).toMatchObject({ ok: false, error: { code: 'unknown_channel' } });
     expect(await api.invoke('users.list', {})).toEqual({ invoked: ['pd:invoke', 'users.list', {}] });

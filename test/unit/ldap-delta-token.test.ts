@@ -2,7 +2,13 @@
 // entryCSN as it was read, packed; what a scan finds against it; the stamps a full listing collects.
 // The reads against a real slapd (and v1 tokens still read) are in test/integration/ldap-slapd-delta.test.ts.
 import { describe, expect, it } from 'vitest';
-import { compareStamps, ListingStamps, packStamps, stampToken, unpackStamps } from '../../src-main/connectors/ldap/delta.ts';
+import {
+  compareStamps,
+  ListingStamps,
+  packStamps,
+  stampToken,
+  unpackStamps,
+} from '../../src-main/connectors/ldap/delta.ts';
 
 const csn = (us: number) => `20260101120000.${String(us).padStart(6, '0')}Z#000000#000#000000`;
 const uuid = (n: number) => `d101${n.toString(16).padStart(4, '0')}-7fac-1041-9026-1d672355f1c7`;
@@ -96,7 +102,12 @@ describe('the stamps a full listing collects', () => {
     expect(l.token()).toBeUndefined(); // groups cut short
     groups.complete();
     const t = JSON.parse(l.token()!) as { u: string; g: string };
-    expect(unpackStamps(t.u)).toEqual(new Map([['u1', csn(1)], ['u2', csn(2)]]));
+    expect(unpackStamps(t.u)).toEqual(
+      new Map([
+        ['u1', csn(1)],
+        ['u2', csn(2)],
+      ]),
+    );
     expect(unpackStamps(t.g)).toEqual(new Map([['g1', csn(3)]]));
   });
 

@@ -17,7 +17,9 @@ import { adDataCode, toConnectorError } from '../../src-main/connectors/ldap/err
 import { FilterSyntaxError } from '../../src-main/connectors/ldap/filter.ts';
 
 const adBind = (data: string) =>
-  new InvalidCredentialsError(`80090308: LdapErr: DSID-0C09030B, comment: AcceptSecurityContext error, data ${data}, v893\u0000`);
+  new InvalidCredentialsError(
+    `80090308: LdapErr: DSID-0C09030B, comment: AcceptSecurityContext error, data ${data}, v893\u0000`,
+  );
 
 describe('LDAP errors for the admin', () => {
   it('decodes AD bind data codes', () => {
@@ -38,7 +40,11 @@ describe('LDAP errors for the admin', () => {
       expect(e.code, data).toBe(code);
       expect(e.message).toMatch(sentence);
       expect(e.message).toContain(`AD data code ${data}`);
-      expect(e.details).toMatchObject({ adDataCode: data, resultCode: 49, serverMessage: expect.stringContaining(`data ${data}`) });
+      expect(e.details).toMatchObject({
+        adDataCode: data,
+        resultCode: 49,
+        serverMessage: expect.stringContaining(`data ${data}`),
+      });
       expect(e.transient).toBe(false);
     }
     expect(adDataCode('... data 0000052e, v4563')).toBe('52e');
@@ -51,7 +57,9 @@ describe('LDAP errors for the admin', () => {
   });
 
   it('maps result codes', () => {
-    expect(toConnectorError(new StrongAuthRequiredError('BindSimple: Transport encryption required.')).code).toBe('tls_required');
+    expect(toConnectorError(new StrongAuthRequiredError('BindSimple: Transport encryption required.')).code).toBe(
+      'tls_required',
+    );
     expect(toConnectorError(new ConfidentialityRequiredError('x')).code).toBe('tls_required');
     expect(toConnectorError(new NoSuchObjectError('x'), { base: 'ou=missing,dc=x' }).code).toBe('base_not_found');
     expect(toConnectorError(new NoSuchObjectError('x')).code).toBe('not_found');
@@ -64,26 +72,38 @@ describe('LDAP errors for the admin', () => {
     const busy = toConnectorError(new UnavailableError('x'));
     expect(busy.code).toBe('busy');
     expect(busy.transient).toBe(true);
-    expect(toConnectorError(new ConstraintViolationError('0000052D: Constraint violation - check_password_restrictions: the password is too short')).code).toBe(
-      'password_policy',
-    );
+    expect(
+      toConnectorError(
+        new ConstraintViolationError(
+          '0000052D: Constraint violation - check_password_restrictions: the password is too short',
+        ),
+      ).code,
+    ).toBe('password_policy');
     expect(toConnectorError(new ConstraintViolationError('unique')).code).toBe('constraint');
   });
 
   it('maps sockets, timeouts and TLS', () => {
-    const refused = toConnectorError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), { url: 'ldap://127.0.0.1:1' });
+    const refused = toConnectorError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      { url: 'ldap://127.0.0.1:1' },
+    );
     expect(refused.code).toBe('unreachable');
     expect(refused.transient).toBe(true);
     expect(refused.message).toContain('ldap://127.0.0.1:1');
     expect(toConnectorError(new Error('Connection timeout')).code).toBe('timeout');
     expect(toConnectorError(new Error('BindRequest: Operation timed out')).code).toBe('timeout');
-    const cert = toConnectorError(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }));
+    const cert = toConnectorError(
+      Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+    );
     expect(cert.code).toBe('certificate_untrusted');
     expect(cert.transient).toBe(false);
-    expect(toConnectorError(Object.assign(new Error('Hostname/IP does not match'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' })).code).toBe(
-      'certificate_untrusted',
-    );
-    expect(toConnectorError(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' })).code).toBe('certificate_expired');
+    expect(
+      toConnectorError(Object.assign(new Error('Hostname/IP does not match'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }))
+        .code,
+    ).toBe('certificate_untrusted');
+    expect(
+      toConnectorError(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' })).code,
+    ).toBe('certificate_expired');
     expect(toConnectorError(new FilterSyntaxError('bad')).code).toBe('filter_invalid');
   });
 

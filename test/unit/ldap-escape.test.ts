@@ -125,7 +125,9 @@ describe('filter parsing to wire bytes', () => {
     expect(parseFilter('(|(a=1)(b=*))')).toBeTruthy();
     expect(parseFilter('(cn=Jo*n*son)').toString()).toBe('(cn=Jo*n*son)');
     expect(parseFilter('(uSNChanged>=123)').toString()).toBe('(uSNChanged>=123)');
-    expect(parseFilter('(userAccountControl:1.2.840.113556.1.4.803:=2)').toString()).toBe('(userAccountControl:1.2.840.113556.1.4.803:=2)');
+    expect(parseFilter('(userAccountControl:1.2.840.113556.1.4.803:=2)').toString()).toBe(
+      '(userAccountControl:1.2.840.113556.1.4.803:=2)',
+    );
     expect(parseFilter('objectClass=person').toString()).toBe('(objectClass=person)');
   });
 

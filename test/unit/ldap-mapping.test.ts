@@ -11,7 +11,12 @@ import {
   writeActive,
 } from '../../src-main/connectors/ldap/mapping.ts';
 import { ldapDefaults } from '../../src-main/connectors/ldap/index.ts';
-import { checkSamAccountName, groupSamAccountName, passwordModifyRequest, renderRdn } from '../../src-main/connectors/ldap/write.ts';
+import {
+  checkSamAccountName,
+  groupSamAccountName,
+  passwordModifyRequest,
+  renderRdn,
+} from '../../src-main/connectors/ldap/write.ts';
 import { BerReader } from 'ldapts';
 import type { RemoteUserData } from '../../src-main/connectors/connector.ts';
 
@@ -86,7 +91,11 @@ describe('AD entry ↔ model', () => {
     expect(attrs.get('sAMAccountName')).toEqual(['zangstrom5']);
     expect(attrs.get('mail')).toEqual(['zangstrom5@ad.example.test']);
     expect(attrs.has('userAccountControl')).toBe(false);
-    const after: RemoteUserData = { ...u, title: 'Lead Designer', phoneNumbers: u.phoneNumbers.filter((p) => p.type !== 'mobile') };
+    const after: RemoteUserData = {
+      ...u,
+      title: 'Lead Designer',
+      phoneNumbers: u.phoneNumbers.filter((p) => p.type !== 'mobile'),
+    };
     expect(diffUserAttributes(u, after, rows)).toEqual([
       { attribute: 'mobile', values: [] },
       { attribute: 'title', values: ['Lead Designer'] },
@@ -124,7 +133,10 @@ describe('names', () => {
   });
 
   it('renders RDN templates', () => {
-    expect(renderRdn('CN={displayName}', (p) => (p === 'displayName' ? 'Smith, John' : undefined), 'js')).toEqual(['CN', 'Smith, John']);
+    expect(renderRdn('CN={displayName}', (p) => (p === 'displayName' ? 'Smith, John' : undefined), 'js')).toEqual([
+      'CN',
+      'Smith, John',
+    ]);
     expect(renderRdn('uid={userName}', () => undefined, 'fallback')).toEqual(['uid', 'fallback']);
     expect(() => renderRdn('nonsense', () => 'x', 'y')).toThrow(/RDN template/);
   });

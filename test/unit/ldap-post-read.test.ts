@@ -38,7 +38,13 @@ describe('Post-Read control', () => {
 
   it('refuses malformed values (every length checked)', () => {
     const whole = entryValue('uid=a,dc=test', 'entryUUID', '1234');
-    for (const bad of [Buffer.alloc(0), whole.subarray(0, 6), whole.subarray(0, whole.length - 1), Buffer.from('3000', 'hex'), Buffer.concat([whole, whole])]) {
+    for (const bad of [
+      Buffer.alloc(0),
+      whole.subarray(0, 6),
+      whole.subarray(0, whole.length - 1),
+      Buffer.from('3000', 'hex'),
+      Buffer.concat([whole, whole]),
+    ]) {
       expect(() => decodePostReadEntry(bad, []), bad.toString('hex')).toThrow(BerDecodeError);
     }
   });

@@ -3,7 +3,13 @@
 // response control values of real binds), and the errors it turns into.
 import { BerReader, InvalidCredentialsError, PasswordPolicyControl, UnwillingToPerformError } from 'ldapts';
 import { describe, expect, it } from 'vitest';
-import { decodePpolicyResponse, humanDuration, PasswordPolicyRequest, PpolicyDecodeError, ppolicyErrors } from '../../src-main/connectors/ldap/ppolicy.ts';
+import {
+  decodePpolicyResponse,
+  humanDuration,
+  PasswordPolicyRequest,
+  PpolicyDecodeError,
+  ppolicyErrors,
+} from '../../src-main/connectors/ldap/ppolicy.ts';
 import { toConnectorError } from '../../src-main/connectors/ldap/errors.ts';
 
 /** Control values slapd sent (hex), and what each bind was. */
@@ -43,15 +49,30 @@ describe('password-policy response decoding', () => {
 
   it('reads a warning with a multi-byte integer, an error beside it, and long-form lengths', () => {
     // timeBeforeExpiration 86,400 s (0x015180): a0 05 80 03 01 51 80, then error 8.
-    expect(decodePpolicyResponse(bytes('300aa0058003015180810108'))).toEqual({ timeBeforeExpiration: 86_400, error: 8 });
+    expect(decodePpolicyResponse(bytes('300aa0058003015180810108'))).toEqual({
+      timeBeforeExpiration: 86_400,
+      error: 8,
+    });
     // The same with the SEQUENCE length in long form (81 0a).
-    expect(decodePpolicyResponse(bytes('30810aa0058003015180810108'))).toEqual({ timeBeforeExpiration: 86_400, error: 8 });
+    expect(decodePpolicyResponse(bytes('30810aa0058003015180810108'))).toEqual({
+      timeBeforeExpiration: 86_400,
+      error: 8,
+    });
     // An element this decoder does not know is skipped.
     expect(decodePpolicyResponse(bytes('3006820100810101'))).toEqual({ error: 1 });
   });
 
   it('refuses malformed values instead of guessing', () => {
-    for (const hex of ['', '04020000', '3003810201', '300381', '30038101', '3080810101', '3003810181', '3004a0028200']) {
+    for (const hex of [
+      '',
+      '04020000',
+      '3003810201',
+      '300381',
+      '30038101',
+      '3080810101',
+      '3003810181',
+      '3004a0028200',
+    ]) {
       expect(() => decodePpolicyResponse(bytes(hex)), hex).toThrow(PpolicyDecodeError);
     }
   });
@@ -71,8 +92,14 @@ describe('errors named by the password policy', () => {
   const invalid = () => new InvalidCredentialsError('');
   it('a locked account, an expired password and a wrong one are three different things', () => {
     const locked = toConnectorError(invalid(), { action: 'bind', url: 'ldaps://h', ppolicy: { error: 1 } });
-    expect(locked).toMatchObject({ code: 'account_locked', transient: false, details: { resultCode: 49, ppolicyError: 'accountLocked' } });
-    expect(locked.message).toBe('The directory refused the bind account (ldaps://h): the account is locked (too many failed logons, or locked by an administrator) (password policy).');
+    expect(locked).toMatchObject({
+      code: 'account_locked',
+      transient: false,
+      details: { resultCode: 49, ppolicyError: 'accountLocked' },
+    });
+    expect(locked.message).toBe(
+      'The directory refused the bind account (ldaps://h): the account is locked (too many failed logons, or locked by an administrator) (password policy).',
+    );
     expect(toConnectorError(invalid(), { action: 'bind', ppolicy: { error: 0 } }).code).toBe('password_expired');
     const wrong = toConnectorError(invalid(), { action: 'bind', url: 'ldaps://h', ppolicy: {} });
     expect(wrong.code).toBe('invalid_credentials');
@@ -83,10 +110,19 @@ describe('errors named by the password policy', () => {
   });
 
   it("a password change refused by the policy says why; OpenLDAP's restricted session is 'must change'", () => {
-    const short = toConnectorError(new UnwillingToPerformError('Password fails quality checking policy'), { action: 'set password', dn: 'uid=a', ppolicy: { error: 6 } });
+    const short = toConnectorError(new UnwillingToPerformError('Password fails quality checking policy'), {
+      action: 'set password',
+      dn: 'uid=a',
+      ppolicy: { error: 6 },
+    });
     expect(short).toMatchObject({ code: 'password_policy' });
-    expect(short.message).toBe('Set password failed: the password is shorter than the policy allows (password policy).');
-    const restricted = toConnectorError(new UnwillingToPerformError('Operations are restricted to bind/unbind/abandon/StartTLS/modify password'), { action: 'search' });
+    expect(short.message).toBe(
+      'Set password failed: the password is shorter than the policy allows (password policy).',
+    );
+    const restricted = toConnectorError(
+      new UnwillingToPerformError('Operations are restricted to bind/unbind/abandon/StartTLS/modify password'),
+      { action: 'search' },
+    );
     expect(restricted.code).toBe('password_must_change');
   });
 

@@ -25,7 +25,8 @@ describe('activation tokens', () => {
   });
 
   it('rejects things that are not tokens before any lookup', () => {
-    for (const bad of ['', 'abc', 'a'.repeat(44), `${'a'.repeat(42)}!`, undefined, 42]) expect(looksLikeToken(bad)).toBe(false);
+    for (const bad of ['', 'abc', 'a'.repeat(44), `${'a'.repeat(42)}!`, undefined, 42])
+      expect(looksLikeToken(bad)).toBe(false);
   });
 });
 
@@ -50,7 +51,10 @@ describe('mail templates', () => {
   });
 
   it('keeps line breaks out of the subject and lists unknown placeholders', () => {
-    const m = renderTemplate({ subject: 'Hi {userName}', html: '<p>{nope}</p>', text: '{displayName}' }, { ...values, userName: 'a\r\nBcc: x@y' });
+    const m = renderTemplate(
+      { subject: 'Hi {userName}', html: '<p>{nope}</p>', text: '{displayName}' },
+      { ...values, userName: 'a\r\nBcc: x@y' },
+    );
     expect(m.subject).toBe('Hi a Bcc: x@y');
     expect(m.html).toBe('<p>{nope}</p>');
     expect(m.unknownPlaceholders).toEqual(['nope']);
@@ -85,8 +89,12 @@ describe('password policy', () => {
   it('says which rules a password breaks', () => {
     expect(checkPassword('short1A!', policy, subject)).toEqual(['Use at least 10 characters.']);
     expect(checkPassword('alllowercaseletters', policy, subject)).toHaveLength(1);
-    expect(checkPassword('contains-JDOE-99X', policy, subject)).toEqual(['Do not use your user name or your name in the password.']);
-    expect(checkPassword('my.smith.Pass1', policy, subject)).toEqual(['Do not use your user name or your name in the password.']);
+    expect(checkPassword('contains-JDOE-99X', policy, subject)).toEqual([
+      'Do not use your user name or your name in the password.',
+    ]);
+    expect(checkPassword('my.smith.Pass1', policy, subject)).toEqual([
+      'Do not use your user name or your name in the password.',
+    ]);
     expect(checkPassword('Correct-Horse-7', policy, subject)).toEqual([]);
     expect(checkPassword('jdo-Ok-Pass-1', policy, subject)).toEqual([]);
     expect(forbiddenParts(subject)).toEqual(['jdoe@example.com', 'jdoe', 'jane', 'doe', 'smith']);

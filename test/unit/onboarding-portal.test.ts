@@ -3,7 +3,12 @@
 // directory refusals, single use, and rate limits per token and per address.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate.ts';
-import { startPortal, type PortalBackend, type RunningPortal, type SetPasswordOutcome } from '../../src-main/onboarding/portal/server.ts';
+import {
+  startPortal,
+  type PortalBackend,
+  type RunningPortal,
+  type SetPasswordOutcome,
+} from '../../src-main/onboarding/portal/server.ts';
 import { issueToken } from '../../src-main/onboarding/tokens.ts';
 import { passwordPolicySchema } from '../../src-preload/contract/onboarding.ts';
 import { formFields, PortalBrowser } from '../onboarding/browser.ts';
@@ -77,7 +82,9 @@ describe('reset portal', () => {
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(String(res.headers['set-cookie'])).toMatch(/__Host-pd_csrf=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Strict/);
+    expect(String(res.headers['set-cookie'])).toMatch(
+      /__Host-pd_csrf=[\w-]+; Path=\/; Secure; HttpOnly; SameSite=Strict/,
+    );
     const js = await b.get(`${portal.url}/assets/reset.js`);
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toContain('javascript');
@@ -104,12 +111,22 @@ describe('reset portal', () => {
     const b = browser();
     const page = await b.get(`${portal.url}/reset?t=${token}`);
     const f = formFields(page.body)!;
-    const done = await b.post(`${portal.url}${f.action}`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const done = await b.post(`${portal.url}${f.action}`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(done.status).toBe(200);
     expect(done.body).toContain('Your password is set');
     expect(done.body).not.toContain('Correct-Horse-7');
     expect(setCalls.at(-1)?.password).toBe('Correct-Horse-7');
-    const again = await b.post(`${portal.url}${f.action}`, { t: f.t, csrf: f.csrf, password: 'Other-Horse-8', confirm: 'Other-Horse-8' });
+    const again = await b.post(`${portal.url}${f.action}`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Other-Horse-8',
+      confirm: 'Other-Horse-8',
+    });
     expect(again.status).toBe(404);
     expect(again.body).toContain('This link cannot be used');
   });
@@ -119,35 +136,72 @@ describe('reset portal', () => {
     const b = browser();
     const f = formFields((await b.get(`${portal.url}/reset?t=${token}`)).body)!;
     const calls = setCalls.length;
-    const noCsrf = await b.post(`${portal.url}/reset`, { t: f.t, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const noCsrf = await b.post(`${portal.url}/reset`, {
+      t: f.t,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(noCsrf.status).toBe(403);
-    const forged = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const forged = await b.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(forged.status).toBe(403);
     // Another browser (no cookie) replaying this page's CSRF value.
     const other = browser();
-    const replay = await other.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const replay = await other.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(replay.status).toBe(403);
-    const crossSite = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' }, { origin: 'https://evil.example' });
+    const crossSite = await b.post(
+      `${portal.url}/reset`,
+      { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' },
+      { origin: 'https://evil.example' },
+    );
     expect(crossSite.status).toBe(403);
     expect(setCalls.length).toBe(calls);
   });
 
-  it('refuses weak or mismatched passwords and shows the directory\'s own refusal', async () => {
-    const token = addAccount({ userName: 'weakling', displayName: 'Weak Ling', refuse: 'corp (Active Directory): the password does not meet the domain policy (history)' });
+  it("refuses weak or mismatched passwords and shows the directory's own refusal", async () => {
+    const token = addAccount({
+      userName: 'weakling',
+      displayName: 'Weak Ling',
+      refuse: 'corp (Active Directory): the password does not meet the domain policy (history)',
+    });
     const b = browser();
     const f = formFields((await b.get(`${portal.url}/reset?t=${token}`)).body)!;
     const calls = setCalls.length;
     const weak = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'short', confirm: 'short' });
     expect(weak.status).toBe(400);
     expect(weak.body).toContain('Use at least 10 characters.');
-    const named = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Weakling-2024!', confirm: 'Weakling-2024!' });
+    const named = await b.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Weakling-2024!',
+      confirm: 'Weakling-2024!',
+    });
     expect(named.status).toBe(400);
     expect(named.body).toContain('Do not use your user name');
-    const mismatch = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-8' });
+    const mismatch = await b.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-8',
+    });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body).toContain('The two passwords are not the same.');
     expect(setCalls.length).toBe(calls);
-    const refused = await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const refused = await b.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(refused.status).toBe(422);
     expect(refused.body).toContain('the password does not meet the domain policy (history)');
     expect(refused.body).not.toContain('Correct-Horse-7');
@@ -160,12 +214,20 @@ describe('reset portal', () => {
     const b = browser();
     const f = formFields((await b.get(`${portal.url}/reset?t=${token}`)).body)!;
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'weak', confirm: 'weak' })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (await b.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'weak', confirm: 'weak' })).status,
+      );
     expect(statuses).toEqual([400, 400, 400, 400]);
     // Even a good password from a fresh address is refused now: the limit is the token's.
     const c = browser();
     const f2 = formFields((await c.get(`${portal.url}/reset?t=${token}`)).body)!;
-    const blocked = await c.post(`${portal.url}/reset`, { t: f2.t, csrf: f2.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const blocked = await c.post(`${portal.url}/reset`, {
+      t: f2.t,
+      csrf: f2.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect(accounts.get([...accounts].find(([, a]) => a.userName === 'limited')![0])!.used).toBe(false);
@@ -174,13 +236,21 @@ describe('reset portal', () => {
   it('limits attempts per address, and only for that address', async () => {
     const b = browser();
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await b.post(`${portal.url}/reset`, { t: issueToken().token, csrf: 'x', password: 'a', confirm: 'a' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await b.post(`${portal.url}/reset`, { t: issueToken().token, csrf: 'x', password: 'a', confirm: 'a' })).status,
+      );
     expect(statuses.slice(0, 6)).toEqual([403, 403, 403, 403, 403, 403]);
     expect(statuses[6]).toBe(429);
     const token = addAccount({ userName: 'neighbour' });
     const other = browser();
     const f = formFields((await other.get(`${portal.url}/reset?t=${token}`)).body)!;
-    const ok = await other.post(`${portal.url}/reset`, { t: f.t, csrf: f.csrf, password: 'Correct-Horse-7', confirm: 'Correct-Horse-7' });
+    const ok = await other.post(`${portal.url}/reset`, {
+      t: f.t,
+      csrf: f.csrf,
+      password: 'Correct-Horse-7',
+      confirm: 'Correct-Horse-7',
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -189,10 +259,20 @@ describe('reset portal', () => {
     const json = await new Promise<number>((resolve, reject) => {
       import('node:https').then(({ request }) => {
         const u = new URL(`${portal.url}/reset`);
-        const req = request({ method: 'POST', host: u.hostname, port: u.port, path: u.pathname, ca, headers: { 'Content-Type': 'application/json' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = request(
+          {
+            method: 'POST',
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            ca,
+            headers: { 'Content-Type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end('{}');
       }, reject);

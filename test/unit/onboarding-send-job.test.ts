@@ -10,7 +10,13 @@ import { ConnectorError } from '../../src-main/connectors/connector.ts';
 
 const users = (n: number): JobUser[] => Array.from({ length: n }, (_, i) => ({ id: `id${i}`, userName: `user${i}` }));
 const ok = (u: JobUser): UserOutcome => ({ userId: u.id, userName: u.userName, ok: true, message: 'sent' });
-const bad = (u: JobUser): UserOutcome => ({ userId: u.id, userName: u.userName, ok: false, message: 'refused', details: { response: '550 no such user' } });
+const bad = (u: JobUser): UserOutcome => ({
+  userId: u.id,
+  userName: u.userName,
+  ok: false,
+  message: 'refused',
+  details: { response: '550 no such user' },
+});
 
 /** A promise with its resolve handle, to settle workers one by one. */
 function deferred<T>() {
@@ -170,7 +176,9 @@ describe('pacing', () => {
   it('a throttled answer pauses the gate for Retry-After, then the mail is tried again', async () => {
     let now = 0;
     const waits: number[] = [];
-    const gate = new SendGate({ now: () => now, sleep: async (ms) => {
+    const gate = new SendGate({
+      now: () => now,
+      sleep: async (ms) => {
         waits.push(ms);
         now += ms;
       },

@@ -16,11 +16,20 @@ const NOW = Date.now();
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
-interface Seeded extends Required<Pick<ReportEntryInput, 'userIdentifier' | 'application' | 'action' | 'status' | 'at'>> {
+interface Seeded extends Required<
+  Pick<ReportEntryInput, 'userIdentifier' | 'application' | 'action' | 'status' | 'at'>
+> {
   id: number;
 }
 
-const users = ['Alice.Smith@contoso.example', 'bob@contoso.example', 'ALICE.JONES@fabrikam.example', 'Ærøskøbing.Ünïcode@x.example', 'carol', 'dave.o"brien, jr'];
+const users = [
+  'Alice.Smith@contoso.example',
+  'bob@contoso.example',
+  'ALICE.JONES@fabrikam.example',
+  'Ærøskøbing.Ünïcode@x.example',
+  'carol',
+  'dave.o"brien, jr',
+];
 const apps = ['Corp AD', 'Entra ID', 'LDAP, Lab'];
 const actions = ['create', 'update', 'delete', 'password'];
 const statuses = ['success', 'failure', 'skipped', 'pending'] as const;
@@ -76,7 +85,10 @@ function expected(f: ResolvedReportFilter, rows: Seeded[] = seeded): number[] {
 }
 
 /** All pages of a search, through the bridge-level service. */
-function searchAll(input: ReportFilterInput, limit = 7): { resolved: ResolvedReportFilter; ids: number[]; total: number; rows: ReportRow[] } {
+function searchAll(
+  input: ReportFilterInput,
+  limit = 7,
+): { resolved: ResolvedReportFilter; ids: number[]; total: number; rows: ReportRow[] } {
   const reports = reportsFor(app);
   const first = reports.search({ filter: reportFilterSchema.parse(input), limit });
   const rows = [...first.rows];
@@ -136,7 +148,8 @@ describe('report filters', () => {
     expect(searchAll({ user: 'alice', span: { kind: 'all' } }).ids).toHaveLength(2 * apps.length * 4);
     expect(searchAll({ application: 'Corp', span: { kind: 'all' } }).ids).toHaveLength(0);
     // The seed covers every action and status, so no filter is trivially empty.
-    for (const status of ['success', 'failure', 'skipped', 'pending'] as const) expect(searchAll({ status, span: { kind: 'all' } }).ids.length).toBeGreaterThan(5);
+    for (const status of ['success', 'failure', 'skipped', 'pending'] as const)
+      expect(searchAll({ status, span: { kind: 'all' } }).ids.length).toBeGreaterThan(5);
     for (const action of actions) expect(searchAll({ action, span: { kind: 'all' } }).ids.length).toBeGreaterThan(5);
   });
 
@@ -180,7 +193,14 @@ describe('report filters', () => {
     });
     const r = searchAll({ user: 'erin', span: { kind: 'last', period: '24h' } });
     expect(r.rows).toHaveLength(1);
-    expect(r.rows[0]).toMatchObject({ id, userIdentifier: 'erin@contoso.example', application: 'Entra ID', status: 'failure', runId: 'run-42', requestId: 'req-abc' });
+    expect(r.rows[0]).toMatchObject({
+      id,
+      userIdentifier: 'erin@contoso.example',
+      application: 'Entra ID',
+      status: 'failure',
+      runId: 'run-42',
+      requestId: 'req-abc',
+    });
     const e = reportsFor(app).get(id);
     expect(e.changes).toEqual({ title: ['Engineer', 'Lead'], userPassword: [null, '••••'] });
     expect(JSON.stringify(e)).not.toContain('hunter2');
@@ -188,14 +208,23 @@ describe('report filters', () => {
   });
 
   it('lists the application names and actions once each', () => {
-    expect(reportsFor(app).facets()).toEqual({ applications: ['Corp AD', 'Entra ID', 'LDAP, Lab'], actions: ['create', 'delete', 'password', 'update'] });
+    expect(reportsFor(app).facets()).toEqual({
+      applications: ['Corp AD', 'Entra ID', 'LDAP, Lab'],
+      actions: ['create', 'delete', 'password', 'update'],
+    });
   });
 
   it('refuses a span that ends before it starts, and a forged cursor', () => {
     expect(() =>
-      reportsFor(app).search({ filter: reportFilterSchema.parse({ span: { kind: 'range', from: new Date(NOW).toISOString(), to: new Date(NOW - DAY).toISOString() } }) }),
+      reportsFor(app).search({
+        filter: reportFilterSchema.parse({
+          span: { kind: 'range', from: new Date(NOW).toISOString(), to: new Date(NOW - DAY).toISOString() },
+        }),
+      }),
     ).toThrow(/start of the time span is after its end/);
-    expect(() => reportsFor(app).search({ resolved: {}, cursor: "x' OR 1=1 --" })).toThrow(/page position is not valid/);
+    expect(() => reportsFor(app).search({ resolved: {}, cursor: "x' OR 1=1 --" })).toThrow(
+      /page position is not valid/,
+    );
   });
 });
 
@@ -235,7 +264,10 @@ describe('user filter with many matching identifiers', () => {
     for (const user of ['person', 'PERSON0', 'n0', '9', 'person012', 'many.example', 'zz'])
       for (const extra of [{}, { status: 'failure' as const }, { application: 'entra id', action: 'delete' }])
         for (const span of spans) {
-          const reportsPage = reports.search({ filter: reportFilterSchema.parse({ user, span, ...extra }), limit: 1000 });
+          const reportsPage = reports.search({
+            filter: reportFilterSchema.parse({ user, span, ...extra }),
+            limit: 1000,
+          });
           const ids = [...reportsPage.rows.map((r) => r.id)];
           let next = reportsPage.next;
           while (next) {

@@ -14,7 +14,11 @@ afterEach(async () => app.dispose());
 const ldapDir = {
   kind: 'ldap',
   name: 'Corp LDAP',
-  connection: { urls: ['ldaps://ldap.example.test:636'], bindDn: 'cn=admin,dc=example,dc=test', baseDn: 'dc=example,dc=test' },
+  connection: {
+    urls: ['ldaps://ldap.example.test:636'],
+    bindDn: 'cn=admin,dc=example,dc=test',
+    baseDn: 'dc=example,dc=test',
+  },
 };
 
 describe('secrets', () => {
@@ -28,7 +32,10 @@ describe('secrets', () => {
   });
 
   it('never returns a directory secret over the bridge, and stores it encrypted', async () => {
-    const saved = await dispatch(app, 'directories.save', { config: ldapDir, secrets: { bindPassword: 'Bind-Pa55word' } });
+    const saved = await dispatch(app, 'directories.save', {
+      config: ldapDir,
+      secrets: { bindPassword: 'Bind-Pa55word' },
+    });
     expect(saved).toMatchObject({ ok: true, value: { hasSecret: true } });
     const everything = JSON.stringify([saved, await dispatch(app, 'directories.list', {})]);
     expect(everything).not.toContain('Bind-Pa55word');

@@ -71,7 +71,10 @@ describe('bulk transaction checkpoint', () => {
 });
 
 describe('Db.withoutIndexes', () => {
-  const indexes = (db: Db) => db.all<{ name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'links' ORDER BY name");
+  const indexes = (db: Db) =>
+    db.all<{ name: string }>(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'links' ORDER BY name",
+    );
   const link = (db: Db, localId: string, anchor: string) =>
     db.run(
       "INSERT INTO links (directory_id, object_type, local_id, anchor, ref, state, updated) VALUES ('d', 'user', ?, ?, NULL, 'provisioned', 'now')",
@@ -79,9 +82,11 @@ describe('Db.withoutIndexes', () => {
       anchor,
     );
   const withDirectory = (db: Db) =>
-    db.run("INSERT INTO directories (id, kind, name, config, created, modified) VALUES ('d', 'ldap', 'D', '{}', 'now', 'now')");
+    db.run(
+      "INSERT INTO directories (id, kind, name, config, created, modified) VALUES ('d', 'ldap', 'D', '{}', 'now', 'now')",
+    );
 
-  it('a unique index two new rows break fails in the admin\'s words, with the table and indexes as before', () => {
+  it("a unique index two new rows break fails in the admin's words, with the table and indexes as before", () => {
     const db = new Db(':memory:');
     withDirectory(db);
     const before = indexes(db);
@@ -96,7 +101,11 @@ describe('Db.withoutIndexes', () => {
         thrown = err; // caught inside the transaction, which then commits
       }
     });
-    expect(thrown).toMatchObject({ code: 'conflict', message: expect.stringMatching(/same value where it must be unique; nothing was changed/), details: { index: 'links_anchor' } });
+    expect(thrown).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/same value where it must be unique; nothing was changed/),
+      details: { index: 'links_anchor' },
+    });
     expect(indexes(db)).toEqual(before);
     expect(db.get<{ n: number }>('SELECT count(*) AS n FROM links')!.n).toBe(0);
     expect(() => db.transaction(() => (link(db, 'u1', 'x'), link(db, 'u2', 'x')))).toThrow(/UNIQUE/);

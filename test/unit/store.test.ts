@@ -11,7 +11,9 @@ describe('local store', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'pd-db-')), 'a.sqlite');
     const db = new Db(file);
     expect((db.sqlite.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode).toBe('wal');
-    expect((db.sqlite.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(migrations.length);
+    expect((db.sqlite.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(
+      migrations.length,
+    );
     new UsersRepo(db).insert({ userName: 'kept', name: {}, emails: [], phoneNumbers: [], active: true });
     db.close();
     const again = new Db(file);

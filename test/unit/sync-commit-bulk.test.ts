@@ -26,10 +26,25 @@ function config(name: string, create = false): DirectoryConfig {
     kind: 'ldap',
     name,
     connection: {
-      urls: ['ldaps://127.0.0.1:6360'], startTls: false, verifyCertificate: true, bindDn: 'cn=admin,dc=example,dc=test',
-      baseDn: 'dc=example,dc=test', userSearchBase: '', userFilter: '', groupSearchBase: '', groupFilter: '', scope: 'sub',
-      exclusions: [], userTargetOu: '', groupTargetOu: '', userRdnTemplate: 'uid={userName}', groupRdnTemplate: 'cn={displayName}',
-      upnSuffix: '', pageSize: 500, timeoutMs: 30_000, connectTimeoutMs: 10_000,
+      urls: ['ldaps://127.0.0.1:6360'],
+      startTls: false,
+      verifyCertificate: true,
+      bindDn: 'cn=admin,dc=example,dc=test',
+      baseDn: 'dc=example,dc=test',
+      userSearchBase: '',
+      userFilter: '',
+      groupSearchBase: '',
+      groupFilter: '',
+      scope: 'sub',
+      exclusions: [],
+      userTargetOu: '',
+      groupTargetOu: '',
+      userRdnTemplate: 'uid={userName}',
+      groupRdnTemplate: 'cn={displayName}',
+      upnSuffix: '',
+      pageSize: 500,
+      timeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
     },
     toggles: toggles(create),
     userMapping: [],
@@ -67,18 +82,27 @@ function source(name: string, create = false) {
 }
 
 const triggerSql = () =>
-  app.db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")?.sql;
+  app.db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")
+    ?.sql;
 const allIndexes = () =>
-  app.db.all<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name");
+  app.db.all<{ name: string; sql: string | null }>(
+    "SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name",
+  );
 const reportIndexes = () =>
-  app.db.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'report_entries' ORDER BY name");
+  app.db.all<{ name: string; sql: string }>(
+    "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'report_entries' ORDER BY name",
+  );
 
 describe('import commit in bulk', () => {
   it('writes one user, link and report entry per row, in row order, queues each create once and keeps the search trigger', async () => {
     const { id, fake } = source('Source');
     const n = 1_234; // more than two report batches, and a partial one
     const remote = Array.from({ length: n }, (_, i) =>
-      fake.addUser({ userName: `bulk${String(i).padStart(4, '0')}`, displayName: `Bulk ${i}`, emails: [{ value: `bulk${i}@x.test`, primary: true }] }),
+      fake.addUser({
+        userName: `bulk${String(i).padStart(4, '0')}`,
+        displayName: `Bulk ${i}`,
+        emails: [{ value: `bulk${i}@x.test`, primary: true }],
+      }),
     );
     fake.addGroup('many', remote.slice(0, 700));
     const other = source('Target', true);
@@ -101,34 +125,59 @@ describe('import commit in bulk', () => {
     const byAnchor = new Map(links.map((l) => [l.anchor, l.localId]));
     for (const r of [remote[0]!, remote[617]!, remote[n - 1]!]) {
       const u = app.repos.users.get(byAnchor.get(r.anchor)!)!;
-      expect(u).toMatchObject({ userName: r.data.userName, displayName: r.data.displayName, emails: r.data.emails, meta: { version: 1 } });
+      expect(u).toMatchObject({
+        userName: r.data.userName,
+        displayName: r.data.displayName,
+        emails: r.data.emails,
+        meta: { version: 1 },
+      });
     }
     expect(app.repos.groups.byName('many')!.members).toHaveLength(700);
 
     // One entry per applied row, in the order of the rows (users by creation order, then group, then memberships).
-    const entries = app.db.all<{ user_identifier: string; object_type: string; action: string; changes: string | null }>(
+    const entries = app.db.all<{
+      user_identifier: string;
+      object_type: string;
+      action: string;
+      changes: string | null;
+    }>(
       'SELECT user_identifier, object_type, action, changes FROM report_entries WHERE run_id = ? ORDER BY id',
       plan.runId,
     );
     expect(entries).toHaveLength(n + 1 + 700);
-    const created = app.db.all<{ user_name: string }>('SELECT user_name FROM users ORDER BY id').map((u) => u.user_name);
+    const created = app.db
+      .all<{ user_name: string }>('SELECT user_name FROM users ORDER BY id')
+      .map((u) => u.user_name);
     expect(entries.slice(0, n).map((e) => e.user_identifier)).toEqual(created);
     expect(entries.slice(0, n).every((e) => e.object_type === 'user' && e.action === 'create')).toBe(true);
     expect(entries[n]).toMatchObject({ object_type: 'group', action: 'create' });
     expect(entries.slice(n + 1).every((e) => e.action === 'add member')).toBe(true);
-    expect(JSON.parse(entries[0]!.changes!)).toMatchObject({ userName: [null, created[0]], displayName: [null, 'Bulk 0'] });
+    expect(JSON.parse(entries[0]!.changes!)).toMatchObject({
+      userName: [null, created[0]],
+      displayName: [null, 'Bulk 0'],
+    });
 
     // The outbox of the other directory: one create per user, none for the source.
-    const queued = app.db.all<{ directory_id: string; n: number }>("SELECT directory_id, count(*) AS n FROM outbox WHERE op = 'user.create' GROUP BY directory_id");
+    const queued = app.db.all<{ directory_id: string; n: number }>(
+      "SELECT directory_id, count(*) AS n FROM outbox WHERE op = 'user.create' GROUP BY directory_id",
+    );
     expect(queued).toEqual([{ directory_id: other.id, n }]);
 
     // Searchable by part; the per-row trigger and the indexes (rebuilt: the table was empty) are back as they were.
     expect(new ReportQueries(app.db).matchingIdentifiers('ulk1233', 10)).toEqual(['bulk1233']);
     expect(triggerSql()).toBe(trigger);
     expect(reportIndexes()).toEqual(indexes);
-    const plan2 = app.db.all<{ detail: string }>("EXPLAIN QUERY PLAN SELECT id FROM report_entries WHERE user_identifier_lc = 'bulk0001' ORDER BY at");
+    const plan2 = app.db.all<{ detail: string }>(
+      "EXPLAIN QUERY PLAN SELECT id FROM report_entries WHERE user_identifier_lc = 'bulk0001' ORDER BY at",
+    );
     expect(plan2.map((p) => p.detail).join(' ')).toContain('report_user_at');
-    app.repos.reports.add({ userIdentifier: 'Written-After', objectType: 'user', action: 'edit', application: 'Provision Desk', status: 'success' });
+    app.repos.reports.add({
+      userIdentifier: 'Written-After',
+      objectType: 'user',
+      action: 'edit',
+      application: 'Provision Desk',
+      status: 'success',
+    });
     expect(new ReportQueries(app.db).matchingIdentifiers('ten-aft', 10)).toEqual(['written-after']);
   });
 
@@ -143,7 +192,9 @@ describe('import commit in bulk', () => {
     expect(() => app.sync.commitImport({ runId: plan.runId })).toThrow(/UNIQUE/);
     expect(app.repos.users.count()).toBe(1);
     expect(app.repos.links.forDirectory(id, 'user')).toEqual([]);
-    expect(app.db.get<{ n: number }>('SELECT count(*) AS n FROM report_entries WHERE run_id = ?', plan.runId)!.n).toBe(0);
+    expect(app.db.get<{ n: number }>('SELECT count(*) AS n FROM report_entries WHERE run_id = ?', plan.runId)!.n).toBe(
+      0,
+    );
     expect(triggerSql()).toBe(trigger);
     expect(reportIndexes()).toEqual(indexes);
     expect(app.sync.run(plan.runId).status).toBe('previewed');
@@ -157,8 +208,14 @@ describe('import commit in bulk', () => {
     expect(allIndexes()).toEqual(schema);
     const anchor = app.repos.links.forDirectory(id, 'user')[0]!.anchor!;
     expect(app.repos.links.byAnchor(id, 'user', anchor)).toBeDefined();
-    const uses = (sql: string) => app.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).map((p) => p.detail).join(' ');
-    expect(uses(`SELECT * FROM links WHERE directory_id = 'd' AND object_type = 'user' AND anchor = 'a'`)).toContain('links_anchor');
+    const uses = (sql: string) =>
+      app.db
+        .all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .map((p) => p.detail)
+        .join(' ');
+    expect(uses(`SELECT * FROM links WHERE directory_id = 'd' AND object_type = 'user' AND anchor = 'a'`)).toContain(
+      'links_anchor',
+    );
     expect(uses(`SELECT * FROM users WHERE email = 'a'`)).toContain('users_email');
     // The unique anchor is enforced again.
     const l = app.repos.links.forDirectory(id, 'user');
@@ -182,23 +239,50 @@ describe('import commit in bulk', () => {
     }));
     app.db.transaction(() => app.repos.reports.addMany(many));
     app.repos.reports.add({ ...many[0]!, userIdentifier: 'one' });
-    const rows = app.db.all<{ user_identifier: string; user_identifier_lc: string; changes: string }>('SELECT user_identifier, user_identifier_lc, changes FROM report_entries ORDER BY id');
+    const rows = app.db.all<{ user_identifier: string; user_identifier_lc: string; changes: string }>(
+      'SELECT user_identifier, user_identifier_lc, changes FROM report_entries ORDER BY id',
+    );
     expect(rows.map((r) => r.user_identifier)).toEqual([...many.map((m) => m.userIdentifier), 'one']);
     expect(rows[1000]!.user_identifier_lc).toBe('m1000');
-    for (const r of [rows[0]!, rows[1000]!, rows[1001]!]) expect(JSON.parse(r.changes)).toEqual({ password: ['••••', '••••'], title: ['a', 'b'] });
+    for (const r of [rows[0]!, rows[1000]!, rows[1001]!])
+      expect(JSON.parse(r.changes)).toEqual({ password: ['••••', '••••'], title: ['a', 'b'] });
     expect(rows.some((r) => r.changes.includes('Hunter2'))).toBe(false);
   });
 
   it('reads the links a plan can touch by anchor or local id in one query', () => {
     const { id } = source('Source');
     const link = (localId: string, anchor: string | null) =>
-      app.repos.links.upsert({ directoryId: id, objectType: 'user', localId, anchor, ref: null, state: 'provisioned', reason: null, hash: null });
+      app.repos.links.upsert({
+        directoryId: id,
+        objectType: 'user',
+        localId,
+        anchor,
+        ref: null,
+        state: 'provisioned',
+        reason: null,
+        hash: null,
+      });
     link('l1', 'a1');
     link('l2', 'a2');
     link('l3', null);
-    app.repos.links.upsert({ directoryId: id, objectType: 'group', localId: 'g1', anchor: 'a1', ref: null, state: 'provisioned', reason: null, hash: null });
-    const got = app.repos.links.forPlan(id, 'user', ['a1', 'nope'], ['l1', 'l3']).map((l) => [l.localId, l.anchor]).sort();
-    expect(got).toEqual([['l1', 'a1'], ['l3', null]]);
+    app.repos.links.upsert({
+      directoryId: id,
+      objectType: 'group',
+      localId: 'g1',
+      anchor: 'a1',
+      ref: null,
+      state: 'provisioned',
+      reason: null,
+      hash: null,
+    });
+    const got = app.repos.links
+      .forPlan(id, 'user', ['a1', 'nope'], ['l1', 'l3'])
+      .map((l) => [l.localId, l.anchor])
+      .sort();
+    expect(got).toEqual([
+      ['l1', 'a1'],
+      ['l3', null],
+    ]);
     expect(app.repos.links.forPlan(id, 'user', [], [])).toEqual([]);
   });
 

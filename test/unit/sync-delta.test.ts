@@ -27,7 +27,11 @@ class TrackedDirectory extends FakeDirectory {
     this.changedAt.set(u.anchor, ++this.version);
   }
   add(userName: string) {
-    const u = this.addUser({ userName, displayName: userName, emails: [{ value: `${userName}@example.test`, primary: true }] });
+    const u = this.addUser({
+      userName,
+      displayName: userName,
+      emails: [{ value: `${userName}@example.test`, primary: true }],
+    });
     this.touch(u);
     return u;
   }
@@ -57,7 +61,9 @@ class TrackedDirectory extends FakeDirectory {
         return {
           usable: true,
           users: {
-            changed: [...dir.users.values()].filter((u) => (dir.changedAt.get(u.anchor) ?? 0) > t.v).map((u) => structuredClone(u)),
+            changed: [...dir.users.values()]
+              .filter((u) => (dir.changedAt.get(u.anchor) ?? 0) > t.v)
+              .map((u) => structuredClone(u)),
             removed: dir.removedAt.filter((r) => r.at > t.v).map((r) => r.anchor),
           },
           groups: { changed: [], removed: [] },
@@ -112,7 +118,9 @@ class ListingTrackedDirectory extends TrackedDirectory {
         return {
           usable: t.e === dir.epoch,
           users: {
-            changed: [...dir.users.values()].filter((u) => before.get(u.anchor) !== now.get(u.anchor)).map((u) => structuredClone(u)),
+            changed: [...dir.users.values()]
+              .filter((u) => before.get(u.anchor) !== now.get(u.anchor))
+              .map((u) => structuredClone(u)),
             removed: [...before.keys()].filter((a) => !now.has(a)),
           },
           groups: { changed: [], removed: [] },
@@ -133,7 +141,12 @@ function config(over: Record<string, unknown> = {}): DirectoryConfig {
     name: 'Tracked',
     toggles: { users: { import: true }, groups: { import: false } },
     safety: { deleteThresholdCount: 500, deleteThresholdPercent: 50, deprovision: 'disable' },
-    connection: { urls: ['ldaps://127.0.0.1:6360'], bindDn: 'cn=admin', baseDn: 'dc=example,dc=test', userSearchBase: 'ou=people,dc=example,dc=test' },
+    connection: {
+      urls: ['ldaps://127.0.0.1:6360'],
+      bindDn: 'cn=admin',
+      baseDn: 'dc=example,dc=test',
+      userSearchBase: 'ou=people,dc=example,dc=test',
+    },
     ...over,
   });
 }
@@ -154,10 +167,14 @@ function seedAndCommit(n = 5): { dirId: string; users: RemoteUser[] } {
   return { dirId, users };
 }
 const state = (dirId: string) => readDeltaState(app.repos.directories.get(dirId)!);
-const rowsOf = (runId: string) => app.sync.rows(runId).rows.map((r) => `${r.action} ${r.display.split(' (')[0]}`).sort();
+const rowsOf = (runId: string) =>
+  app.sync
+    .rows(runId)
+    .rows.map((r) => `${r.action} ${r.display.split(' (')[0]}`)
+    .sort();
 
 describe('delta imports: mode and token rules', () => {
-  it('a first preview is full; its token (taken before the read) becomes the directory\'s only when committed', async () => {
+  it("a first preview is full; its token (taken before the read) becomes the directory's only when committed", async () => {
     const { dirId } = seedAndCommit();
     const p = await app.sync.previewImport(dirId);
     expect(p.mode).toBe('full');
@@ -170,7 +187,11 @@ describe('delta imports: mode and token rules', () => {
     expect(state(dirId).token).toBeUndefined();
     const c = app.sync.commitImport({ runId: p.runId });
     expect(c.committed.users.create).toBe(5);
-    expect(state(dirId)).toMatchObject({ token: JSON.stringify({ e: 1, v: 5 }), runId: p.runId, configHash: scopeConfigHash(config()) });
+    expect(state(dirId)).toMatchObject({
+      token: JSON.stringify({ e: 1, v: 5 }),
+      runId: p.runId,
+      configHash: scopeConfigHash(config()),
+    });
     expect(app.sync.run(p.runId).deltaToken).toBe('advanced');
   });
 
@@ -227,7 +248,7 @@ describe('delta imports: mode and token rules', () => {
     expect(d4.users).toEqual({ create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 });
   });
 
-  it('the token moves in the commit\'s own transaction: a commit that cannot record it changes nothing', async () => {
+  it("the token moves in the commit's own transaction: a commit that cannot record it changes nothing", async () => {
     const { dirId } = seedAndCommit(3);
     const p = await app.sync.previewImport(dirId);
     const setDeltaState = app.repos.directories.setDeltaState;
@@ -259,7 +280,10 @@ describe('delta imports: mode and token rules', () => {
     const one = app.sync.rows(d.runId).rows.find((r) => r.display.startsWith('user1 '))!;
     app.sync.commitImport({ runId: d.runId, seqs: [one.seq] });
     expect(app.sync.run(d.runId).deltaToken).toBe('held');
-    expect(state(dirId)).toMatchObject({ token: committed, held: { runId: d.runId, reason: expect.stringMatching(/1 row was not selected/) } });
+    expect(state(dirId)).toMatchObject({
+      token: committed,
+      held: { runId: d.runId, reason: expect.stringMatching(/1 row was not selected/) },
+    });
     const again = await app.sync.previewImport(dirId);
     expect(again.mode).toBe('delta');
     // user1 was applied (now unchanged, not listed); user2 was left behind and is back.
@@ -285,7 +309,10 @@ describe('delta imports: mode and token rules', () => {
     app.sync.commitImport({ runId: (await app.sync.previewImport(dirId)).runId });
     // Explicit full, through the bridge.
     const full = await dispatch(app, 'import.preview', { directoryId: dirId, mode: 'full' });
-    expect(full).toMatchObject({ ok: true, value: { mode: 'full', modeReason: 'A full preview was asked for.', users: { unchanged: 3 } } });
+    expect(full).toMatchObject({
+      ok: true,
+      value: { mode: 'full', modeReason: 'A full preview was asked for.', users: { unchanged: 3 } },
+    });
     // A page size change keeps the delta going; a mapping change does not.
     app.directories.save(dirId, config({ connection: { ...config().connection, pageSize: 50 } }), {});
     expect((await app.sync.previewImport(dirId)).mode).toBe('delta');
@@ -312,21 +339,35 @@ describe('delta imports: mode and token rules', () => {
   it('a delta request with nothing to start from says why it is full', async () => {
     const { dirId } = seedAndCommit(1);
     const r = await dispatch(app, 'import.preview', { directoryId: dirId, mode: 'delta' });
-    expect(r).toMatchObject({ ok: true, value: { mode: 'full', modeReason: expect.stringMatching(/no starting point/) } });
-    expect(await dispatch(app, 'import.preview', { directoryId: dirId, mode: 'sideways' })).toMatchObject({ ok: false });
+    expect(r).toMatchObject({
+      ok: true,
+      value: { mode: 'full', modeReason: expect.stringMatching(/no starting point/) },
+    });
+    expect(await dispatch(app, 'import.preview', { directoryId: dirId, mode: 'sideways' })).toMatchObject({
+      ok: false,
+    });
   });
 
   it('the config hash covers what decides the read, not connection details', () => {
     const h = scopeConfigHash(config());
-    expect(scopeConfigHash(config({ connection: { ...config().connection, pageSize: 10, timeoutMs: 5000, urls: ['ldaps://127.0.0.2'] } }))).toBe(h);
+    expect(
+      scopeConfigHash(
+        config({ connection: { ...config().connection, pageSize: 10, timeoutMs: 5000, urls: ['ldaps://127.0.0.2'] } }),
+      ),
+    ).toBe(h);
     expect(scopeConfigHash(config({ connection: { ...config().connection, userFilter: '(ou=x)' } }))).not.toBe(h);
     expect(scopeConfigHash(config({ connection: { ...config().connection, exclusions: ['ou=x'] } }))).not.toBe(h);
-    expect(scopeConfigHash(config({ userMapping: [{ model: 'userName', remote: 'cn', direction: 'both' }] }))).not.toBe(h);
+    expect(scopeConfigHash(config({ userMapping: [{ model: 'userName', remote: 'cn', direction: 'both' }] }))).not.toBe(
+      h,
+    );
     expect(scopeConfigHash(config({ toggles: { users: { import: true }, groups: { import: true } } }))).not.toBe(h);
   });
 
   it('holdReason: a whole plan without conflicts advances; anything left behind holds', () => {
-    const counts = (c: number) => ({ users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: c }, groups: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 } });
+    const counts = (c: number) => ({
+      users: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: c },
+      groups: { create: 0, update: 0, unchanged: 0, missing: 0, conflict: 0 },
+    });
     expect(holdReason(counts(0), 10, 10)).toBeUndefined();
     expect(holdReason(counts(0), 0, 0)).toBeUndefined();
     expect(holdReason(counts(0), 10, 9)).toMatch(/1 row was not selected/);
@@ -347,7 +388,7 @@ describe('delta imports: a token taken from the full listing itself', () => {
   });
   const listingToken = (dirId: string) => JSON.parse(state(dirId).token!) as { s: Array<[string, number]> };
 
-  it('a full preview asks for no starting point before the read; its token is the listing\'s', async () => {
+  it("a full preview asks for no starting point before the read; its token is the listing's", async () => {
     const { dirId } = seedAndCommit(5);
     const p = await app.sync.previewImport(dirId);
     expect(p.mode).toBe('full');
@@ -376,7 +417,9 @@ describe('delta imports: a token taken from the full listing itself', () => {
     const p = await app.sync.previewImport(dirId);
     lf.duringListing = undefined;
     // The full read saw user1 as it was, and user4 already changed.
-    expect(app.sync.rows(p.runId).rows.find((r) => r.display.startsWith('user4 '))!.changes).toMatchObject({ title: [null, 'Changed before listed'] });
+    expect(app.sync.rows(p.runId).rows.find((r) => r.display.startsWith('user4 '))!.changes).toMatchObject({
+      title: [null, 'Changed before listed'],
+    });
     app.sync.commitImport({ runId: p.runId });
     expect(app.repos.users.byUserName('user1')!.title).toBeFalsy();
     const d = await app.sync.previewImport(dirId);
@@ -393,7 +436,10 @@ describe('delta imports: a token taken from the full listing itself', () => {
     app.sync.commitImport({ runId: (await app.sync.previewImport(dirId)).runId });
     const committed = state(dirId).token;
     lf.failListAfter = { after: 3, error: new ConnectorError('unreachable', 'down') };
-    const err = (await app.sync.previewImport(dirId, { mode: 'full' }).catch((e: unknown) => e)) as { code: string; details: { runId: string } };
+    const err = (await app.sync.previewImport(dirId, { mode: 'full' }).catch((e: unknown) => e)) as {
+      code: string;
+      details: { runId: string };
+    };
     expect(err.code).toBe('source_failed');
     lf.failListAfter = undefined;
     expect(app.repos.runs.get(err.details.runId)!.delta?.token).toBeUndefined();

@@ -83,7 +83,12 @@ const mail = (v: string) => [{ value: v, primary: true }];
 describe('import preview and commit', () => {
   it('plans creates, commits them with links and report entries, then sees everything unchanged', async () => {
     const { id, fake } = source();
-    const a = fake.addUser({ userName: 'ann', displayName: 'Ann A', emails: mail('ann@x.test'), name: { givenName: 'Ann', familyName: 'A' } });
+    const a = fake.addUser({
+      userName: 'ann',
+      displayName: 'Ann A',
+      emails: mail('ann@x.test'),
+      name: { givenName: 'Ann', familyName: 'A' },
+    });
     const b = fake.addUser({ userName: 'bob', displayName: 'Bob B', emails: mail('bob@x.test') });
     fake.addUser({ userName: 'cid' });
     fake.addGroup('staff', [a, b]);
@@ -106,14 +111,22 @@ describe('import preview and commit', () => {
     const staff = app.repos.groups.byName('staff')!;
     expect(staff.members.map((m) => m.display).sort()).toEqual(['Ann A', 'Bob B']);
     expect(app.repos.links.forDirectory(id, 'user').every((l) => l.state === 'provisioned' && l.anchor)).toBe(true);
-    const reports = app.db.all<{ action: string; run_id: string }>('SELECT action, run_id FROM report_entries WHERE run_id = ?', plan.runId);
+    const reports = app.db.all<{ action: string; run_id: string }>(
+      'SELECT action, run_id FROM report_entries WHERE run_id = ?',
+      plan.runId,
+    );
     expect(reports.length).toBe(3 + 1 + 2);
     // A new user's report entry carries its values (derived from the row's remote data), and the
     // identifiers of the commit's entries are searchable by part (report_users filled in bulk).
-    const annReport = app.db.get<{ changes: string }>("SELECT changes FROM report_entries WHERE run_id = ? AND user_identifier = 'ann'", plan.runId)!;
+    const annReport = app.db.get<{ changes: string }>(
+      "SELECT changes FROM report_entries WHERE run_id = ? AND user_identifier = 'ann'",
+      plan.runId,
+    )!;
     expect(JSON.parse(annReport.changes)).toMatchObject({ userName: [null, 'ann'], displayName: [null, 'Ann A'] });
     expect(new ReportQueries(app.db).matchingIdentifiers('bob', 10)).toEqual(['bob']);
-    expect(app.db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'reportUsersDeferred'")!.value).toBe(0);
+    expect(app.db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'reportUsersDeferred'")!.value).toBe(
+      0,
+    );
 
     const again = await app.sync.previewImport(id);
     expect(again.users).toEqual({ create: 0, update: 0, unchanged: 3, missing: 0, conflict: 0 });
@@ -122,13 +135,23 @@ describe('import preview and commit', () => {
   });
 
   it('an import commit queues its creates for the other directories where creating is on, not for its source', async () => {
-    const { id, fake } = source('Src', { toggles: { users: { import: true, create: true, edit: true, delete: true, passwordSync: false }, groups: { import: true, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const { id, fake } = source('Src', {
+      toggles: {
+        users: { import: true, create: true, edit: true, delete: true, passwordSync: false },
+        groups: { import: true, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     fake.addUser({ userName: 'x1' });
     fake.addUser({ userName: 'x2' });
     const plan = await app.sync.previewImport(id);
     // Alone: nothing to queue.
     expect(app.sync.commitImport({ runId: plan.runId }).committed.queued).toBe(0);
-    const other = source('Other', { toggles: { users: { import: false, create: true, edit: false, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const other = source('Other', {
+      toggles: {
+        users: { import: false, create: true, edit: false, delete: false, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     fake.addUser({ userName: 'x3' });
     const again = await app.sync.previewImport(id);
     expect(again.users.create).toBe(1);
@@ -139,7 +162,9 @@ describe('import preview and commit', () => {
 
   it('shows per-attribute diffs, missing users and commits only the selected rows', async () => {
     const { id, fake } = source();
-    const users = Array.from({ length: 6 }, (_, i) => fake.addUser({ userName: `u${i}`, displayName: `User ${i}`, title: 'T' }));
+    const users = Array.from({ length: 6 }, (_, i) =>
+      fake.addUser({ userName: `u${i}`, displayName: `User ${i}`, title: 'T' }),
+    );
     await commitAll(id);
     users[0]!.data.title = 'Boss';
     users[1]!.data.displayName = 'Renamed';
@@ -150,7 +175,9 @@ describe('import preview and commit', () => {
     const upd = app.sync.rows(p.runId, { actions: ['update'] }).rows;
     expect(upd.map((r) => r.changes)).toEqual([{ title: ['T', 'Boss'] }, { displayName: ['User 1', 'Renamed'] }]);
     // Select only the title change and the new user.
-    const sel = app.sync.rows(p.runId, { actions: ['update', 'create'] }).rows.filter((r) => r.display !== 'Renamed (u1)');
+    const sel = app.sync
+      .rows(p.runId, { actions: ['update', 'create'] })
+      .rows.filter((r) => r.display !== 'Renamed (u1)');
     const threshold = p.threshold;
     expect(threshold.deletions).toBe(1);
     app.sync.commitImport({ runId: p.runId, seqs: sel.map((r) => r.seq), allowDeletes: true });
@@ -195,7 +222,9 @@ describe('import preview and commit', () => {
   });
 
   it('stops at the deletion threshold until allowed, and disables (default) rather than deletes', async () => {
-    const { id, fake } = source('Src', { safety: { deleteThresholdCount: 2, deleteThresholdPercent: 100, deprovision: 'disable' } } as Partial<DirectoryConfig>);
+    const { id, fake } = source('Src', {
+      safety: { deleteThresholdCount: 2, deleteThresholdPercent: 100, deprovision: 'disable' },
+    } as Partial<DirectoryConfig>);
     const us = Array.from({ length: 5 }, (_, i) => fake.addUser({ userName: `u${i}` }));
     await commitAll(id);
     for (const u of us.slice(0, 3)) fake.users.delete(u.anchor);
@@ -216,7 +245,10 @@ describe('import preview and commit', () => {
     for (let i = 0; i < 10; i++) fake.addUser({ userName: `u${i}` });
     await commitAll(id);
     fake.failListAfter = { after: 6, error: new ConnectorError('unreachable', 'The server stopped answering.') };
-    await expect(app.sync.previewImport(id)).rejects.toMatchObject({ code: 'source_failed', message: expect.stringMatching(/nobody was marked missing/) });
+    await expect(app.sync.previewImport(id)).rejects.toMatchObject({
+      code: 'source_failed',
+      message: expect.stringMatching(/nobody was marked missing/),
+    });
     const failed = app.sync.runs({ directoryId: id })[0]!;
     expect(failed.status).toBe('failed');
     expect(app.repos.runs.countRows(failed.runId)).toBe(0);
@@ -246,9 +278,22 @@ describe('import preview and commit', () => {
 
 describe('outbox', () => {
   it('queues each change only where its toggle is on, seals passwords, and runs them', async () => {
-    const on = source('On', { toggles: { users: { import: false, create: true, edit: true, delete: true, passwordSync: true }, groups: { import: false, create: true, delete: true, membership: true } } } as Partial<DirectoryConfig>);
-    const off = source('Off', { toggles: { users: { import: false, create: false, edit: false, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
-    const u = app.users.create({ userName: 'neo', name: { givenName: 'N' }, emails: [], phoneNumbers: [], active: true }, 'S3cret-Pass!');
+    const on = source('On', {
+      toggles: {
+        users: { import: false, create: true, edit: true, delete: true, passwordSync: true },
+        groups: { import: false, create: true, delete: true, membership: true },
+      },
+    } as Partial<DirectoryConfig>);
+    const off = source('Off', {
+      toggles: {
+        users: { import: false, create: false, edit: false, delete: false, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
+    const u = app.users.create(
+      { userName: 'neo', name: { givenName: 'N' }, emails: [], phoneNumbers: [], active: true },
+      'S3cret-Pass!',
+    );
     const raw = app.db.all<{ payload: string; directory_id: string }>('SELECT payload, directory_id FROM outbox');
     expect(raw.length).toBe(1);
     expect(raw[0]!.directory_id).toBe(on.id);
@@ -274,21 +319,43 @@ describe('outbox', () => {
     expect(remote.data.active).toBe(false);
     expect(off.fake.calls).toEqual([]);
     expect(app.repos.outbox.counts()).toMatchObject({ pending: 0, running: 0, failed: 0 });
-    const entries = app.db.all<{ action: string; status: string; application: string }>('SELECT action, status, application FROM report_entries ORDER BY id');
-    expect(entries.map((e) => e.action).sort()).toEqual(['add member', 'create', 'create', 'disable', 'password', 'update']);
+    const entries = app.db.all<{ action: string; status: string; application: string }>(
+      'SELECT action, status, application FROM report_entries ORDER BY id',
+    );
+    expect(entries.map((e) => e.action).sort()).toEqual([
+      'add member',
+      'create',
+      'create',
+      'disable',
+      'password',
+      'update',
+    ]);
     expect(entries.every((e) => e.status === 'success' && e.application === 'On')).toBe(true);
   });
 
   it('retries transient faults, marks permanent ones failed with the directory message, links existing objects', async () => {
-    const on = source('On', { toggles: { users: { import: false, create: true, edit: true, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const on = source('On', {
+      toggles: {
+        users: { import: false, create: true, edit: true, delete: false, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     on.fake.addUser({ userName: 'already' });
-    on.fake.failNext.push(new ConnectorError('busy', 'Server busy'), new ConnectorError('constraint', 'Rejected', { details: { serverMessage: 'objectClass violation: sn required' } }));
+    on.fake.failNext.push(
+      new ConnectorError('busy', 'Server busy'),
+      new ConnectorError('constraint', 'Rejected', {
+        details: { serverMessage: 'objectClass violation: sn required' },
+      }),
+    );
     const a = app.users.create({ userName: 'first', name: {}, emails: [], phoneNumbers: [], active: true });
     await app.sync.drain();
     // busy → retried, then constraint → failed with the server's words
     const item = app.repos.outbox.list({})[0]!;
     expect(item.state).toBe('failed');
-    expect(app.repos.links.get(on.id, 'user', a.id)).toMatchObject({ state: 'failed', reason: expect.stringContaining('sn required') });
+    expect(app.repos.links.get(on.id, 'user', a.id)).toMatchObject({
+      state: 'failed',
+      reason: expect.stringContaining('sn required'),
+    });
     const st = app.db.all<{ status: string }>('SELECT status FROM report_entries ORDER BY id').map((r) => r.status);
     expect(st).toEqual(['pending', 'failure']);
     expect(app.sync.retryFailed({}).queued).toBe(1);
@@ -302,7 +369,12 @@ describe('outbox', () => {
   });
 
   it('an edit or password for a user never provisioned in a directory is not queued there', async () => {
-    const editOnly = source('EditOnly', { toggles: { users: { import: false, create: false, edit: true, delete: true, passwordSync: true }, groups: { import: false, create: false, delete: false, membership: true } } } as Partial<DirectoryConfig>);
+    const editOnly = source('EditOnly', {
+      toggles: {
+        users: { import: false, create: false, edit: true, delete: true, passwordSync: true },
+        groups: { import: false, create: false, delete: false, membership: true },
+      },
+    } as Partial<DirectoryConfig>);
     const u = app.users.create({ userName: 'local-only', name: {}, emails: [], phoneNumbers: [], active: true });
     app.users.update(u.id, { ...u, title: 'x' });
     expect(app.users.setPassword(u.id, 'Pw-123456!', false)).toBe(0);
@@ -312,21 +384,36 @@ describe('outbox', () => {
   });
 
   it('resumes items a crash left running', async () => {
-    const on = source('On', { toggles: { users: { import: false, create: true, edit: false, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const on = source('On', {
+      toggles: {
+        users: { import: false, create: true, edit: false, delete: false, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     app.users.create({ userName: 'r1', name: {}, emails: [], phoneNumbers: [], active: true });
     const claimed = app.repos.outbox.claim(on.id, 10);
     expect(claimed.length).toBe(1);
     // Simulate the crash: the created object exists remotely but the item is still 'running'.
     on.fake.addUser({ userName: 'r1' });
     await app.close();
-    app = createApp({ dataDir, shell: 'test', outbox: { idleMs: 20 }, createConnector: (c) => dirs.get(c.name)!.connector() });
+    app = createApp({
+      dataDir,
+      shell: 'test',
+      outbox: { idleMs: 20 },
+      createConnector: (c) => dirs.get(c.name)!.connector(),
+    });
     await app.sync.drain();
     expect([...on.fake.users.values()].filter((u) => u.data.userName === 'r1').length).toBe(1);
     expect(app.repos.outbox.counts()).toMatchObject({ done: 1, running: 0 });
   });
 
   it('provision on demand returns a step trace', async () => {
-    const on = source('On', { toggles: { users: { import: false, create: true, edit: true, delete: false, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const on = source('On', {
+      toggles: {
+        users: { import: false, create: true, edit: true, delete: false, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     app.db.run('DELETE FROM outbox');
     const u = app.repos.users.insert({ userName: 'ondemand', name: {}, emails: [], phoneNumbers: [], active: true });
     const r = await app.sync.provisionOnDemand(u.id, on.id);
@@ -336,7 +423,12 @@ describe('outbox', () => {
   });
 
   it('push preview lists what the directory lacks and apply queues it', async () => {
-    const on = source('On', { toggles: { users: { import: false, create: true, edit: true, delete: true, passwordSync: false }, groups: { import: false, create: false, delete: false, membership: false } } } as Partial<DirectoryConfig>);
+    const on = source('On', {
+      toggles: {
+        users: { import: false, create: true, edit: true, delete: true, passwordSync: false },
+        groups: { import: false, create: false, delete: false, membership: false },
+      },
+    } as Partial<DirectoryConfig>);
     app.repos.users.insert({ userName: 'p1', name: {}, emails: [], phoneNumbers: [], active: true });
     app.repos.users.insert({ userName: 'p2', name: {}, emails: [], phoneNumbers: [], active: true });
     on.fake.addUser({ userName: 'p2' });

@@ -34,7 +34,12 @@ export class FakeDirectory {
     return u;
   }
   addGroup(displayName: string, members: RemoteUser[] = []): RemoteGroup {
-    const g: RemoteGroup = { anchor: randomUUID(), ref: `cn=${displayName},ou=groups`, data: { displayName }, members: members.map((m) => ({ ref: m.ref, type: 'User' })) };
+    const g: RemoteGroup = {
+      anchor: randomUUID(),
+      ref: `cn=${displayName},ou=groups`,
+      data: { displayName },
+      members: members.map((m) => ({ ref: m.ref, type: 'User' })),
+    };
     this.groups.set(g.anchor, g);
     return g;
   }
@@ -71,7 +76,9 @@ export class FakeDirectory {
       },
       async findUser(data) {
         const mail = primaryEmail(data);
-        return dir.byUserName(data.userName) ?? [...dir.users.values()].find((u) => mail && primaryEmail(u.data) === mail);
+        return (
+          dir.byUserName(data.userName) ?? [...dir.users.values()].find((u) => mail && primaryEmail(u.data) === mail)
+        );
       },
       async getUser(ref) {
         return byRef(ref);
@@ -112,7 +119,12 @@ export class FakeDirectory {
       },
       async createGroup(data, members) {
         write(`createGroup ${data.displayName}`);
-        const g: RemoteGroup = { anchor: randomUUID(), ref: `cn=${data.displayName},ou=groups`, data, members: (members ?? []).map((ref) => ({ ref })) };
+        const g: RemoteGroup = {
+          anchor: randomUUID(),
+          ref: `cn=${data.displayName},ou=groups`,
+          data,
+          members: (members ?? []).map((ref) => ({ ref })),
+        };
         dir.groups.set(g.anchor, g);
         return g;
       },

@@ -89,26 +89,48 @@ describe('group update', () => {
     expect(before.ref).toBe('cn=crew,ou=groups');
 
     app.groups.update(g.id, { displayName: 'nebuchadnezzar', description: 'Hovercraft crew' });
-    const queued = app.db.all<{ op: string; directory_id: string }>("SELECT op, directory_id FROM outbox WHERE op = 'group.update'");
+    const queued = app.db.all<{ op: string; directory_id: string }>(
+      "SELECT op, directory_id FROM outbox WHERE op = 'group.update'",
+    );
     expect(queued).toEqual([{ op: 'group.update', directory_id: on.id }]);
     await app.sync.drain();
 
     const remote = [...on.fake.groups.values()][0]!;
     expect(remote.data).toEqual({ displayName: 'nebuchadnezzar', description: 'Hovercraft crew' });
     expect(remote.members.length).toBe(1);
-    expect(app.repos.links.get(on.id, 'group', g.id)).toMatchObject({ ref: 'cn=nebuchadnezzar,ou=groups', anchor: before.anchor, state: 'provisioned' });
+    expect(app.repos.links.get(on.id, 'group', g.id)).toMatchObject({
+      ref: 'cn=nebuchadnezzar,ou=groups',
+      anchor: before.anchor,
+      state: 'provisioned',
+    });
     expect(off.fake.calls.some((c) => c.startsWith('updateGroup'))).toBe(false);
-    const entry = app.db.get<{ action: string; status: string; user_identifier: string; message: string; changes: string }>(
+    const entry = app.db.get<{
+      action: string;
+      status: string;
+      user_identifier: string;
+      message: string;
+      changes: string;
+    }>(
       "SELECT action, status, user_identifier, message, changes FROM report_entries WHERE object_type = 'group' AND action = 'update'",
     )!;
-    expect(entry).toMatchObject({ status: 'success', user_identifier: 'nebuchadnezzar', message: 'Renamed cn=crew,ou=groups to cn=nebuchadnezzar,ou=groups.' });
-    expect(JSON.parse(entry.changes)).toEqual({ displayName: ['crew', 'nebuchadnezzar'], description: ['Ship crew', 'Hovercraft crew'] });
+    expect(entry).toMatchObject({
+      status: 'success',
+      user_identifier: 'nebuchadnezzar',
+      message: 'Renamed cn=crew,ou=groups to cn=nebuchadnezzar,ou=groups.',
+    });
+    expect(JSON.parse(entry.changes)).toEqual({
+      displayName: ['crew', 'nebuchadnezzar'],
+      description: ['Ship crew', 'Hovercraft crew'],
+    });
 
     // Only the description: the name is not sent (someone else's rename in the directory is not undone).
     app.groups.update(g.id, { displayName: 'nebuchadnezzar' });
     await app.sync.drain();
     expect(remote.data).toEqual({ displayName: 'nebuchadnezzar' });
-    expect(on.fake.calls.filter((c) => c.startsWith('updateGroup'))).toEqual(['updateGroup cn=crew,ou=groups', 'updateGroup cn=nebuchadnezzar,ou=groups']);
+    expect(on.fake.calls.filter((c) => c.startsWith('updateGroup'))).toEqual([
+      'updateGroup cn=crew,ou=groups',
+      'updateGroup cn=nebuchadnezzar,ou=groups',
+    ]);
     expect(app.repos.outbox.counts()).toMatchObject({ pending: 0, running: 0, failed: 0 });
   });
 
@@ -124,7 +146,13 @@ describe('group update', () => {
     const p = await app.sync.previewPush(on.id);
     expect(p.groups).toMatchObject({ update: 1, unchanged: 0 });
     const rows = app.repos.runs.rows(p.runId).filter((r) => r.objectType === 'group');
-    expect(rows).toMatchObject([{ action: 'update', localId: g.id, changes: { displayName: ['ops-old', 'ops'], description: ['Old text', 'Operations'] } }]);
+    expect(rows).toMatchObject([
+      {
+        action: 'update',
+        localId: g.id,
+        changes: { displayName: ['ops-old', 'ops'], description: ['Old text', 'Operations'] },
+      },
+    ]);
     expect(app.sync.applyPush({ runId: p.runId }).queued).toBe(1);
     await app.sync.drain();
     expect(rg.data).toEqual({ displayName: 'ops', description: 'Operations' });
@@ -138,7 +166,16 @@ describe('group update', () => {
     const off = directory('Off', groupsOff);
     const g = app.groups.create({ displayName: 'ops' });
     const rg = off.fake.addGroup('ops-old');
-    app.repos.links.upsert({ directoryId: off.id, objectType: 'group', localId: g.id, anchor: rg.anchor, ref: rg.ref, state: 'provisioned', reason: null, hash: null });
+    app.repos.links.upsert({
+      directoryId: off.id,
+      objectType: 'group',
+      localId: g.id,
+      anchor: rg.anchor,
+      ref: rg.ref,
+      state: 'provisioned',
+      reason: null,
+      hash: null,
+    });
     const p = await app.sync.previewPush(off.id);
     expect(p.groups).toMatchObject({ update: 0, unchanged: 1 });
   });

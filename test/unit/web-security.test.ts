@@ -21,19 +21,27 @@ afterEach(async () => {
 
 /** Raw HTTP so tests control Host, Origin and cookies exactly. */
 function http(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: web.port, path, method: opts.method ?? 'GET', headers: { Host: `127.0.0.1:${web.port}`, ...opts.headers } },
-      (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    if (opts.body) req.write(opts.body);
-    req.end();
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+    (resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: web.port,
+          path,
+          method: opts.method ?? 'GET',
+          headers: { Host: `127.0.0.1:${web.port}`, ...opts.headers },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      if (opts.body) req.write(opts.body);
+      req.end();
+    },
+  );
 }
 
 async function login(): Promise<string> {
@@ -79,7 +87,11 @@ describe('browser mode security', () => {
 
   it('rejects a cross-origin POST even with the cookie', async () => {
     const cookie = await login();
-    const r = await invoke(cookie, { channel: 'users.create', input: { user: { userName: 'x' } } }, { Origin: 'http://evil.example' });
+    const r = await invoke(
+      cookie,
+      { channel: 'users.create', input: { user: { userName: 'x' } } },
+      { Origin: 'http://evil.example' },
+    );
     expect(r.status).toBe(403);
     const noOrigin = await http('/api/invoke', {
       method: 'POST',

@@ -24,7 +24,9 @@ export function coreHandlers(app: App): Handlers<CoreChannels> {
     'users.create': ({ user, password }) => app.users.create(user, password),
     'users.update': ({ id, user, expectedVersion }) => app.users.update(id, user, expectedVersion),
     'users.delete': ({ id }) => (app.users.delete(id), { deleted: true as const }),
-    'users.setPassword': ({ id, password, mustChange }) => ({ queued: app.users.setPassword(id, password, mustChange) }),
+    'users.setPassword': ({ id, password, mustChange }) => ({
+      queued: app.users.setPassword(id, password, mustChange),
+    }),
 
     'groups.list': () => app.groups.list(),
     'groups.get': ({ id }) => app.groups.get(id),

@@ -14,7 +14,13 @@ const cache = new WeakMap<App, Handlers<ChannelName>>();
 export function handlers(app: App): Handlers<ChannelName> {
   let h = cache.get(app);
   if (!h) {
-    h = { ...coreHandlers(app), ...syncHandlers(app), ...dashboardHandlers(app), ...reportHandlers(app), ...onboardingHandlers(app) };
+    h = {
+      ...coreHandlers(app),
+      ...syncHandlers(app),
+      ...dashboardHandlers(app),
+      ...reportHandlers(app),
+      ...onboardingHandlers(app),
+    };
     cache.set(app, h);
   }
   return h;

@@ -9,7 +9,14 @@
 // - manager: a navigation property, read with $expand=manager($select=id) and
 //   written with PUT/DELETE /users/{id}/manager/$ref (never in the PATCH body).
 import type { MappingRow } from '../../../src-preload/directory.ts';
-import type { RemoteGroup, RemoteGroupChanges, RemoteGroupData, RemoteMemberRef, RemoteUser, RemoteUserData } from '../connector.ts';
+import type {
+  RemoteGroup,
+  RemoteGroupChanges,
+  RemoteGroupData,
+  RemoteMemberRef,
+  RemoteUser,
+  RemoteUserData,
+} from '../connector.ts';
 import { emptyUser, getPath, setPath, type ModelValue } from '../../mapping/model-paths.ts';
 
 export function defaultUserMapping(): MappingRow[] {
@@ -278,7 +285,8 @@ export function createGroupMapper(rows: readonly MappingRow[] | undefined): Grou
       if (next.displayName !== now.displayName && !writeRows.some((r) => r.remote === 'mailNickname')) {
         const nick = typeof current.mailNickname === 'string' ? current.mailNickname : '';
         const derived = groupMailNickname(next.displayName);
-        if (nick && nick === groupMailNickname(now.displayName) && derived && derived !== nick) patch.mailNickname = derived;
+        if (nick && nick === groupMailNickname(now.displayName) && derived && derived !== nick)
+          patch.mailNickname = derived;
       }
       return patch;
     },

@@ -3,7 +3,14 @@
 // engine links it); "already a member" and "not a member / not found" on
 // removal count as success.
 import { randomInt } from 'node:crypto';
-import type { CreateUserOptions, RemoteGroup, RemoteGroupChanges, RemoteGroupData, RemoteUser, RemoteUserData } from '../connector.ts';
+import type {
+  CreateUserOptions,
+  RemoteGroup,
+  RemoteGroupChanges,
+  RemoteGroupData,
+  RemoteUser,
+  RemoteUserData,
+} from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { chunk, runBatch, type BatchItem } from './batch.ts';
 import { enc, type GraphContext } from './context.ts';
@@ -375,11 +382,22 @@ export async function updateGroup(
   signal?: AbortSignal,
 ): Promise<RemoteGroup> {
   const select = [...new Set([...ctx.groups.select, 'mailNickname'])].join(',');
-  const res = await ctx.http.request<Obj>({ url: `/groups/${enc(ref)}`, query: { $select: select }, signal, what: 'read the group' });
+  const res = await ctx.http.request<Obj>({
+    url: `/groups/${enc(ref)}`,
+    query: { $select: select },
+    signal,
+    what: 'read the group',
+  });
   const patch = ctx.groups.toPatchBody(res.body, changes);
   let current = res.body;
   if (Object.keys(patch).length > 0) {
-    await ctx.http.request({ method: 'PATCH', url: `/groups/${enc(ref)}`, body: patch, signal, what: 'update the group' });
+    await ctx.http.request({
+      method: 'PATCH',
+      url: `/groups/${enc(ref)}`,
+      body: patch,
+      signal,
+      what: 'update the group',
+    });
     current = { ...current, ...patch };
   }
   return ctx.groups.fromGraph(current, await listMembers(ctx, ref, signal));

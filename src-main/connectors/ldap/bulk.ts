@@ -237,7 +237,9 @@ export async function createUsers(
     const byDn = new Map<string, RemoteUser>();
     const nameAttr = readAttr(s, 'userName');
     if (nameAttr) {
-      const pairs = [...created.keys()].map((i): [string, string] => [nameAttr, batch[i]!.data.userName]).filter(([, v]) => !!v);
+      const pairs = [...created.keys()]
+        .map((i): [string, string] => [nameAttr, batch[i]!.data.userName])
+        .filter(([, v]) => !!v);
       try {
         for (const u of await searchByValues(session, s, pairs)) byDn.set(normalizeDn(u.ref), u);
       } catch {

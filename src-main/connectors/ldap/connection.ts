@@ -134,7 +134,12 @@ function abortIf(signal?: AbortSignal): void {
   if (signal?.aborted) throw new ConnectorError('cancelled', 'The operation was cancelled.');
 }
 
-async function openOne(s: LdapSettings, url: string, password: string | undefined, o: OpenOptions): Promise<LdapSession> {
+async function openOne(
+  s: LdapSettings,
+  url: string,
+  password: string | undefined,
+  o: OpenOptions,
+): Promise<LdapSession> {
   const { host, secure } = hostPort(url);
   const tlsOpts = tlsOptionsFor(s, host);
   let captured: tls.TLSSocket | undefined;
@@ -166,10 +171,14 @@ async function openOne(s: LdapSettings, url: string, password: string | undefine
       const dn = o.bindDn ?? s.conn.bindDn;
       const pw = o.bindDn ? (o.bindPassword ?? '') : (password ?? '');
       if (!pw) {
-        throw new ConnectorError('invalid_credentials', 'No bind password is stored for this directory: enter it and save.', {
-          details: { url, action: 'bind' },
-          transient: false,
-        });
+        throw new ConnectorError(
+          'invalid_credentials',
+          'No bind password is stored for this directory: enter it and save.',
+          {
+            details: { url, action: 'bind' },
+            transient: false,
+          },
+        );
       }
       await client.bind(dn, pw);
     } else if (mode !== 'starttls') {
@@ -221,7 +230,11 @@ function shortMessageJson(): void {
     writable: true,
     value(this: { messageId?: number; dn?: unknown; baseDN?: unknown; name?: unknown }) {
       const dn = this.dn ?? this.baseDN ?? this.name;
-      return { messageId: this.messageId, type: this.constructor.name, ...(dn !== undefined ? { dn: String(dn) } : {}) };
+      return {
+        messageId: this.messageId,
+        type: this.constructor.name,
+        ...(dn !== undefined ? { dn: String(dn) } : {}),
+      };
     },
   });
 }
@@ -253,7 +266,11 @@ export function coalesceWrites(sock: Writable | undefined): void {
 }
 
 /** Opens and binds a session on the first configured server that answers. */
-export async function openSession(s: LdapSettings, password: string | undefined, o: OpenOptions = {}): Promise<LdapSession> {
+export async function openSession(
+  s: LdapSettings,
+  password: string | undefined,
+  o: OpenOptions = {},
+): Promise<LdapSession> {
   const attempts: Array<{ url: string; code: string; message: string }> = [];
   let last: ConnectorError | undefined;
   for (const url of s.conn.urls) {
@@ -272,10 +289,14 @@ export async function openSession(s: LdapSettings, password: string | undefined,
     }
   }
   if (last && attempts.length > 1) {
-    throw new ConnectorError(last.code, `None of the ${attempts.length} servers could be reached: ${attempts.map((a) => `${a.url}: ${a.message}`).join(' ')}`, {
-      details: { attempts, ...(last.details as object) },
-      cause: last,
-    });
+    throw new ConnectorError(
+      last.code,
+      `None of the ${attempts.length} servers could be reached: ${attempts.map((a) => `${a.url}: ${a.message}`).join(' ')}`,
+      {
+        details: { attempts, ...(last.details as object) },
+        cause: last,
+      },
+    );
   }
   throw last ?? new ConnectorError('unreachable', 'No server URL is configured.');
 }

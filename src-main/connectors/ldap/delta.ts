@@ -187,7 +187,10 @@ function frontDecode(text: string): string[] {
  * What a scan finds against a v2 token: changed = anchors new or with another stamp (or without
  * any: such an entry is always read again); removed = the token's anchors no longer there.
  */
-export function compareStamps(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): { changed: string[]; removed: string[] } {
+export function compareStamps(
+  before: ReadonlyMap<string, string>,
+  now: ReadonlyMap<string, string>,
+): { changed: string[]; removed: string[] } {
   const changed: string[] = [];
   const removed: string[] = [];
   for (const [a, csn] of now) if (!csn || before.get(a) !== csn) changed.push(a);
@@ -195,7 +198,10 @@ export function compareStamps(before: ReadonlyMap<string, string>, now: Readonly
   return { changed, removed };
 }
 
-export function stampToken(users: ReadonlyMap<string, string> | undefined, groups: ReadonlyMap<string, string> | undefined): string {
+export function stampToken(
+  users: ReadonlyMap<string, string> | undefined,
+  groups: ReadonlyMap<string, string> | undefined,
+): string {
   const t: LdapStampToken = { v: 2, t: 'ldap' };
   if (users) t.u = packStamps(users);
   if (groups) t.g = packStamps(groups);
@@ -255,7 +261,12 @@ export interface AdState {
 }
 
 export async function readAdState(session: LdapSession, s: LdapSettings): Promise<AdState> {
-  const root = await readEntry(session, '', ['dnsHostName', 'highestCommittedUSN', 'dsServiceName', 'defaultNamingContext']);
+  const root = await readEntry(session, '', [
+    'dnsHostName',
+    'highestCommittedUSN',
+    'dsServiceName',
+    'defaultNamingContext',
+  ]);
   const m = root ? attrMap(root) : new Map<string, string[]>();
   const dsServiceName = first(m, 'dsServiceName');
   let invocationId = '';
@@ -273,7 +284,12 @@ export async function readAdState(session: LdapSession, s: LdapSettings): Promis
   };
 }
 
-async function adDelta(session: LdapSession, s: LdapSettings, token: AdToken | undefined, signal?: AbortSignal): Promise<DeltaResult> {
+async function adDelta(
+  session: LdapSession,
+  s: LdapSettings,
+  token: AdToken | undefined,
+  signal?: AbortSignal,
+): Promise<DeltaResult> {
   const state = await readAdState(session, s);
   const next: AdToken = { v: 1, t: 'ad', dc: state.dc, inv: state.invocationId, usn: state.usn };
   const nextToken = JSON.stringify(next);
@@ -388,7 +404,13 @@ async function scan(
   token: LdapToken | undefined,
   signal?: AbortSignal,
 ): Promise<ScanResult> {
-  const r: ScanResult = { stamps: new Map(), maxCsn: token?.csn ?? '', maxTs: token?.ts ?? '', withoutCsn: 0, changedDns: 0 };
+  const r: ScanResult = {
+    stamps: new Map(),
+    maxCsn: token?.csn ?? '',
+    maxTs: token?.ts ?? '',
+    withoutCsn: 0,
+    changedDns: 0,
+  };
   const anchorKey = s.anchorAttribute.toLowerCase();
   for await (const page of searchPages(session, {
     base,
@@ -464,7 +486,12 @@ function changedSinceV1(token: LdapToken): ChangedRead {
  * Against a v2 token: entries whose stamp differs from the token's. An entry changed again between
  * the scan and this read differs too and is kept (its newer stamp is after the oldest one asked for).
  */
-function changedSinceV2(s: LdapSettings, before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>, changed: string[]): ChangedRead {
+function changedSinceV2(
+  s: LdapSettings,
+  before: ReadonlyMap<string, string>,
+  now: ReadonlyMap<string, string>,
+  changed: string[],
+): ChangedRead {
   let oldest: string | undefined;
   let unstamped = false;
   for (const a of changed) {
@@ -484,7 +511,13 @@ function changedSinceV2(s: LdapSettings, before: ReadonlyMap<string, string>, no
   };
 }
 
-async function readChangedUsers(session: LdapSession, s: LdapSettings, read: ChangedRead, out: RemoteUser[], signal?: AbortSignal) {
+async function readChangedUsers(
+  session: LdapSession,
+  s: LdapSettings,
+  read: ChangedRead,
+  out: RemoteUser[],
+  signal?: AbortSignal,
+) {
   for await (const page of searchPages(session, {
     base: s.userBase,
     scope: s.scope,
@@ -502,7 +535,13 @@ async function readChangedUsers(session: LdapSession, s: LdapSettings, read: Cha
   }
 }
 
-async function readChangedGroups(session: LdapSession, s: LdapSettings, read: ChangedRead, out: RemoteGroup[], signal?: AbortSignal) {
+async function readChangedGroups(
+  session: LdapSession,
+  s: LdapSettings,
+  read: ChangedRead,
+  out: RemoteGroup[],
+  signal?: AbortSignal,
+) {
   const groups = await groupDnSet(session, s, signal);
   for await (const page of searchPages(session, {
     base: s.groupBase,
@@ -537,7 +576,8 @@ async function ldapDelta(
 
   if (token.v === 1) {
     if (users.changedDns > 0) await readChangedUsers(session, s, changedSinceV1(token), result.users.changed, signal);
-    if (groupScan && groupScan.changedDns > 0) await readChangedGroups(session, s, changedSinceV1(token), result.groups.changed, signal);
+    if (groupScan && groupScan.changedDns > 0)
+      await readChangedGroups(session, s, changedSinceV1(token), result.groups.changed, signal);
     for (const a of unpack(token.u)) if (!users.stamps.has(a)) result.users.removed.push(a);
     for (const a of unpack(token.g)) if (!groupScan?.stamps.has(a)) result.groups.removed.push(a);
     return result;
@@ -546,23 +586,44 @@ async function ldapDelta(
   if (token.u !== undefined) {
     const before = unpackStamps(token.u);
     const { changed, removed } = compareStamps(before, users.stamps);
-    if (changed.length > 0) await readChangedUsers(session, s, changedSinceV2(s, before, users.stamps, changed), result.users.changed, signal);
+    if (changed.length > 0)
+      await readChangedUsers(
+        session,
+        s,
+        changedSinceV2(s, before, users.stamps, changed),
+        result.users.changed,
+        signal,
+      );
     result.users.removed.push(...removed);
   }
   if (groupScan && token.g !== undefined) {
     const before = unpackStamps(token.g);
     const { changed, removed } = compareStamps(before, groupScan.stamps);
-    if (changed.length > 0) await readChangedGroups(session, s, changedSinceV2(s, before, groupScan.stamps, changed), result.groups.changed, signal);
+    if (changed.length > 0)
+      await readChangedGroups(
+        session,
+        s,
+        changedSinceV2(s, before, groupScan.stamps, changed),
+        result.groups.changed,
+        signal,
+      );
     result.groups.removed.push(...removed);
   }
   return result;
 }
 
-export async function delta(session: LdapSession, s: LdapSettings, token: string | undefined, signal?: AbortSignal): Promise<DeltaResult> {
+export async function delta(
+  session: LdapSession,
+  s: LdapSettings,
+  token: string | undefined,
+  signal?: AbortSignal,
+): Promise<DeltaResult> {
   const parsed = token === undefined ? undefined : parseToken(token);
   const wanted = s.isAd ? 'ad' : 'ldap';
   const startOver = async () => {
-    const fresh = s.isAd ? await adDelta(session, s, undefined, signal) : await ldapDelta(session, s, undefined, signal);
+    const fresh = s.isAd
+      ? await adDelta(session, s, undefined, signal)
+      : await ldapDelta(session, s, undefined, signal);
     return { ...fresh, usable: false };
   };
   // Unknown or foreign token: start over with a full read.

@@ -70,10 +70,20 @@ const certCodes = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'HOSTNAME_MISMATCH',
 ]);
-const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'ECONNRESET', 'EPIPE']);
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 const where = (ctx: ErrorContext) => (ctx.url ? ` (${ctx.url})` : '');
-const doing = (ctx: ErrorContext) => (ctx.action ? `${ctx.action[0]?.toUpperCase()}${ctx.action.slice(1)} failed: ` : '');
+const doing = (ctx: ErrorContext) =>
+  ctx.action ? `${ctx.action[0]?.toUpperCase()}${ctx.action.slice(1)} failed: ` : '';
 
 /** Maps anything an LDAP call threw to a ConnectorError (returned as is when it already is one). */
 export function toConnectorError(err: unknown, ctx: ErrorContext = {}): ConnectorError {
@@ -114,11 +124,15 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
         const data = adDataCode(serverMessage);
         const decoded = data ? adDataCodes[data] : undefined;
         if (decoded) {
-          return make(decoded.code, `The directory refused the bind account${where(ctx)}: ${decoded.meaning} (AD data code ${data}).`, {
-            ...extra,
-            adDataCode: data,
-            adMeaning: decoded.meaning,
-          });
+          return make(
+            decoded.code,
+            `The directory refused the bind account${where(ctx)}: ${decoded.meaning} (AD data code ${data}).`,
+            {
+              ...extra,
+              adDataCode: data,
+              adMeaning: decoded.meaning,
+            },
+          );
         }
         // Without a password-policy response (no ppolicy on the server, or none sent) a locked account looks the same.
         return make(
@@ -139,7 +153,10 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
         return make('invalid_credentials', `The server does not accept this kind of bind${where(ctx)}.`, extra);
       case 32:
         if (ctx.base)
-          return make('base_not_found', `The base DN "${ctx.base}" does not exist on the server${where(ctx)}.`, { ...extra, base: ctx.base });
+          return make('base_not_found', `The base DN "${ctx.base}" does not exist on the server${where(ctx)}.`, {
+            ...extra,
+            base: ctx.base,
+          });
         return make('not_found', `${doing(ctx)}the entry does not exist${ctx.dn ? ` (${ctx.dn})` : ''}.`, extra);
       case 4:
       case 11:
@@ -162,14 +179,30 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
         return make('busy', `The server is unavailable${where(ctx)}; the operation will be retried.`, extra);
       case 53:
         if (/0000052D|password|pwd/i.test(serverMessage))
-          return make('password_policy', `${doing(ctx)}the password does not meet the directory's password policy.`, extra);
+          return make(
+            'password_policy',
+            `${doing(ctx)}the password does not meet the directory's password policy.`,
+            extra,
+          );
         return make('constraint', `${doing(ctx)}the server is unwilling to perform it.`, extra);
       case 19:
         if (/0000052D|password|pwd|complex|history|too short/i.test(serverMessage))
-          return make('password_policy', `${doing(ctx)}the password does not meet the directory's password policy.`, extra);
-        return make('constraint', `${doing(ctx)}a constraint of the directory was violated (unique value, size or range).`, extra);
+          return make(
+            'password_policy',
+            `${doing(ctx)}the password does not meet the directory's password policy.`,
+            extra,
+          );
+        return make(
+          'constraint',
+          `${doing(ctx)}a constraint of the directory was violated (unique value, size or range).`,
+          extra,
+        );
       case 68:
-        return make('already_exists', `${doing(ctx)}an entry with this name already exists${ctx.dn ? ` (${ctx.dn})` : ''}.`, extra);
+        return make(
+          'already_exists',
+          `${doing(ctx)}an entry with this name already exists${ctx.dn ? ` (${ctx.dn})` : ''}.`,
+          extra,
+        );
       case 20:
         return make('already_exists', `${doing(ctx)}the value is already there.`, extra);
       case 16:
@@ -182,13 +215,18 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
       case 65:
       case 67:
       case 69:
-        return make('invalid_value', `${doing(ctx)}the directory rejected a value or name (${(err as Error).name.replace(/Error$/, '')}).`, extra);
+        return make(
+          'invalid_value',
+          `${doing(ctx)}the directory rejected a value or name (${(err as Error).name.replace(/Error$/, '')}).`,
+          extra,
+        );
       case 66:
         return make('constraint', `${doing(ctx)}the entry still has entries below it.`, extra);
       case 12:
         return make('unknown', `${doing(ctx)}the server does not support a control this operation needs.`, extra);
       case 2:
-        if (/filter/i.test(serverMessage)) return make('filter_invalid', `The server rejected the LDAP filter${where(ctx)}.`, extra);
+        if (/filter/i.test(serverMessage))
+          return make('filter_invalid', `The server rejected the LDAP filter${where(ctx)}.`, extra);
         return make('unknown', `${doing(ctx)}the server reported a protocol error.`, extra);
       case 87:
         return make('filter_invalid', `The server rejected the LDAP filter${where(ctx)}.`, extra);
@@ -209,14 +247,33 @@ export function toConnectorError(err: unknown, ctx: ErrorContext = {}): Connecto
       false,
     );
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')
-    return make('certificate_expired', `The server's certificate is expired or not yet valid${where(ctx)}.`, extra, false);
+    return make(
+      'certificate_expired',
+      `The server's certificate is expired or not yet valid${where(ctx)}.`,
+      extra,
+      false,
+    );
   if (code && unreachableCodes.has(code))
-    return make('unreachable', `The server cannot be reached${where(ctx)}: ${code === 'ECONNREFUSED' ? 'nothing listens on that port' : code === 'ENOTFOUND' ? 'the host name is unknown' : 'the network refused the connection'}.`, extra);
+    return make(
+      'unreachable',
+      `The server cannot be reached${where(ctx)}: ${code === 'ECONNREFUSED' ? 'nothing listens on that port' : code === 'ENOTFOUND' ? 'the host name is unknown' : 'the network refused the connection'}.`,
+      extra,
+    );
   if (code === 'EPROTO' || /wrong version number|ssl3_get_record|packet length too long|unknown protocol/i.test(msg))
-    return make('unreachable', `The TLS handshake failed${where(ctx)}: the port does not speak LDAPS (use ldap:// with StartTLS, or the LDAPS port).`, extra, false);
+    return make(
+      'unreachable',
+      `The TLS handshake failed${where(ctx)}: the port does not speak LDAPS (use ldap:// with StartTLS, or the LDAPS port).`,
+      extra,
+      false,
+    );
   if (/^Connection timeout$/i.test(msg) || code === 'ETIMEDOUT')
     return make('timeout', `The server did not accept a connection in time${where(ctx)}.`, extra);
-  if (/Operation timed out/i.test(msg)) return make('timeout', `The server did not answer in time${where(ctx)}${ctx.action ? ` (${ctx.action})` : ''}.`, extra);
+  if (/Operation timed out/i.test(msg))
+    return make(
+      'timeout',
+      `The server did not answer in time${where(ctx)}${ctx.action ? ` (${ctx.action})` : ''}.`,
+      extra,
+    );
   if (/Connection closed|Socket error|socket hang up|Socket connection not established/i.test(msg))
     return make('unreachable', `The connection to the server was lost${where(ctx)}.`, extra);
   return make('unknown', `${doing(ctx)}${msg}`, extra);

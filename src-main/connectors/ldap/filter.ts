@@ -76,7 +76,11 @@ class BytesSubstringFilter extends Filter {
     writer.endSequence();
   }
   toString(): string {
-    const parts = [this.initial ? hexEscape(this.initial) : '', ...this.any.map(hexEscape), this.final ? hexEscape(this.final) : ''];
+    const parts = [
+      this.initial ? hexEscape(this.initial) : '',
+      ...this.any.map(hexEscape),
+      this.final ? hexEscape(this.final) : '',
+    ];
     return `(${this.attribute}=${parts.join('*')})`;
   }
 }
@@ -113,12 +117,16 @@ export function decodeFilterValue(raw: string, whole: string): Buffer {
     if (c === '\\') {
       const hex = raw.slice(i + 1, i + 3);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
-        throw new FilterSyntaxError(`The filter ${whole} has a backslash not followed by two hex digits (write \\5c for a backslash).`);
+        throw new FilterSyntaxError(
+          `The filter ${whole} has a backslash not followed by two hex digits (write \\5c for a backslash).`,
+        );
       }
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (c === '(' || c === ')' || c === '\u0000') {
-      throw new FilterSyntaxError(`The filter ${whole} has an unescaped "${c === '\u0000' ? 'NUL' : c}" inside a value.`);
+      throw new FilterSyntaxError(
+        `The filter ${whole} has an unescaped "${c === '\u0000' ? 'NUL' : c}" inside a value.`,
+      );
     } else {
       for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
     }
@@ -176,8 +184,14 @@ function parseItem(item: string, whole: string): Filter {
   const ext = /^([A-Za-z0-9][A-Za-z0-9.;-]*)?((?::dn)?)(?::([A-Za-z0-9][A-Za-z0-9.-]*))?:=(.*)$/i.exec(item);
   if (ext && item.includes(':=')) {
     const [, type, dn, rule, value] = ext;
-    if (!type && !rule) throw new FilterSyntaxError(`The filter ${whole} has an extensible match without attribute or rule.`);
-    return new BytesExtensibleFilter({ matchType: type, rule, dnAttributes: !!dn, value: decodeFilterValue(value ?? '', whole) });
+    if (!type && !rule)
+      throw new FilterSyntaxError(`The filter ${whole} has an extensible match without attribute or rule.`);
+    return new BytesExtensibleFilter({
+      matchType: type,
+      rule,
+      dnAttributes: !!dn,
+      value: decodeFilterValue(value ?? '', whole),
+    });
   }
   const m = /^([^=<>~]+)(=|>=|<=|~=)(.*)$/s.exec(item);
   if (!m) throw new FilterSyntaxError(`The filter ${whole} has an item without an operator: (${item}).`);

@@ -42,7 +42,13 @@ import * as write from './write.ts';
 
 export class LdapConnector implements Connector {
   readonly kind: LdapKind;
-  readonly capabilities: Capabilities = { delta: true, passwords: true, nestedGroups: true, sendMail: false, memberBatch: 1 };
+  readonly capabilities: Capabilities = {
+    delta: true,
+    passwords: true,
+    nestedGroups: true,
+    sendMail: false,
+    memberBatch: 1,
+  };
   readonly settings: LdapSettings;
   private readonly password: string | undefined;
   private session?: Promise<LdapSession>;
@@ -52,7 +58,9 @@ export class LdapConnector implements Connector {
    * Bulk user creation for the outbox worker (see bulk.ts); generic LDAP only — Active Directory
    * creates take several dependent steps each and keep the one-by-one path.
    */
-  readonly createUsers?: (batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>) => Promise<Array<RemoteUser | ConnectorError>>;
+  readonly createUsers?: (
+    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
+  ) => Promise<Array<RemoteUser | ConnectorError>>;
 
   constructor(config: DirectoryConfig, secrets: DirectorySecrets) {
     this.settings = resolveSettings(config);
@@ -167,7 +175,8 @@ export class LdapConnector implements Connector {
 
   private async mustRead(s: LdapSession, dn: string): Promise<RemoteUser> {
     const u = await read.getUser(s, this.settings, dn);
-    if (!u) throw new ConnectorError('not_found', `The user ${dn} was written but cannot be read back.`, { details: { dn } });
+    if (!u)
+      throw new ConnectorError('not_found', `The user ${dn} was written but cannot be read back.`, { details: { dn } });
     return u;
   }
 
@@ -195,7 +204,10 @@ export class LdapConnector implements Connector {
     return this.op(async (s) => {
       const dn = await write.createGroup(s, this.settings, data, initialMembers);
       const g = await read.getGroup(s, this.settings, dn);
-      if (!g) throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, { details: { dn } });
+      if (!g)
+        throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, {
+          details: { dn },
+        });
       return g;
     });
   }
@@ -204,7 +216,10 @@ export class LdapConnector implements Connector {
     return this.op(async (s) => {
       const dn = await write.updateGroup(s, this.settings, ref, changes);
       const g = await read.getGroup(s, this.settings, dn);
-      if (!g) throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, { details: { dn } });
+      if (!g)
+        throw new ConnectorError('not_found', `The group ${dn} was written but cannot be read back.`, {
+          details: { dn },
+        });
       return g;
     });
   }

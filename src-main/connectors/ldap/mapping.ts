@@ -95,7 +95,8 @@ export function attrMap(entry: LdapEntry): AttrMap {
       m.set(key, list);
     }
     if (Array.isArray(v)) {
-      for (const x of v) if (x !== undefined && x !== null) list.push(Buffer.isBuffer(x) ? x.toString('utf8') : String(x));
+      for (const x of v)
+        if (x !== undefined && x !== null) list.push(Buffer.isBuffer(x) ? x.toString('utf8') : String(x));
     } else if (v !== undefined && v !== null) {
       list.push(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
     }
@@ -189,7 +190,9 @@ export function entryToUserData(m: AttrMap, rows: MappingRow[], fallbackUserName
   }
   if (!u.userName) u.userName = fallbackUserName;
   // Drop empty name parts so equal users compare equal.
-  u.name = Object.fromEntries(Object.entries(u.name).filter(([, v]) => v !== undefined && v !== '')) as RemoteUserData['name'];
+  u.name = Object.fromEntries(
+    Object.entries(u.name).filter(([, v]) => v !== undefined && v !== ''),
+  ) as RemoteUserData['name'];
   return u;
 }
 
@@ -223,7 +226,11 @@ export interface AttributeChange {
 }
 
 /** The attributes whose mapped model value differs between before and after (active excluded). */
-export function diffUserAttributes(before: RemoteUserData, after: RemoteUserData, rows: MappingRow[]): AttributeChange[] {
+export function diffUserAttributes(
+  before: RemoteUserData,
+  after: RemoteUserData,
+  rows: MappingRow[],
+): AttributeChange[] {
   const changes = new Map<string, AttributeChange>();
   for (const r of rows) {
     if (!writes(r) || r.model === 'active') continue;

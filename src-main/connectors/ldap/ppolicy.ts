@@ -71,13 +71,37 @@ export function decodePpolicyResponse(value: Uint8Array): PpolicyResponse {
 /** The error values in the admin's words, with the code the engine acts on. */
 export const ppolicyErrors: Record<number, { name: string; code: ConnectorErrorCode; meaning: string }> = {
   0: { name: 'passwordExpired', code: 'password_expired', meaning: 'the password has expired' },
-  1: { name: 'accountLocked', code: 'account_locked', meaning: 'the account is locked (too many failed logons, or locked by an administrator)' },
-  2: { name: 'changeAfterReset', code: 'password_must_change', meaning: 'the password was reset and must be changed before the account can be used' },
-  3: { name: 'passwordModNotAllowed', code: 'password_policy', meaning: 'the password policy does not allow this account to change the password' },
-  4: { name: 'mustSupplyOldPassword', code: 'password_policy', meaning: 'the current password must be given to change it' },
-  5: { name: 'insufficientPasswordQuality', code: 'password_policy', meaning: "the password does not meet the policy's quality rules" },
+  1: {
+    name: 'accountLocked',
+    code: 'account_locked',
+    meaning: 'the account is locked (too many failed logons, or locked by an administrator)',
+  },
+  2: {
+    name: 'changeAfterReset',
+    code: 'password_must_change',
+    meaning: 'the password was reset and must be changed before the account can be used',
+  },
+  3: {
+    name: 'passwordModNotAllowed',
+    code: 'password_policy',
+    meaning: 'the password policy does not allow this account to change the password',
+  },
+  4: {
+    name: 'mustSupplyOldPassword',
+    code: 'password_policy',
+    meaning: 'the current password must be given to change it',
+  },
+  5: {
+    name: 'insufficientPasswordQuality',
+    code: 'password_policy',
+    meaning: "the password does not meet the policy's quality rules",
+  },
   6: { name: 'passwordTooShort', code: 'password_policy', meaning: 'the password is shorter than the policy allows' },
-  7: { name: 'passwordTooYoung', code: 'password_policy', meaning: 'the password was changed too recently to be changed again' },
+  7: {
+    name: 'passwordTooYoung',
+    code: 'password_policy',
+    meaning: 'the password was changed too recently to be changed again',
+  },
   8: { name: 'passwordInHistory', code: 'password_policy', meaning: 'the password was used before (password history)' },
 };
 

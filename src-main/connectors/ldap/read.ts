@@ -109,7 +109,13 @@ export async function readEntry(
   try {
     const r = await session.client.search(
       dn,
-      { scope: 'base', filter: parseFilter('(objectClass=*)'), attributes, timeLimit: 0, explicitBufferAttributes: BUFFER_ATTRIBUTES },
+      {
+        scope: 'base',
+        filter: parseFilter('(objectClass=*)'),
+        attributes,
+        timeLimit: 0,
+        explicitBufferAttributes: BUFFER_ATTRIBUTES,
+      },
       controls,
     );
     return r.searchEntries[0] as LdapEntry | undefined;
@@ -204,7 +210,12 @@ export function entryToRemoteUser(s: LdapSettings, entry: LdapEntry): RemoteUser
 }
 
 /** Every user in scope, page by page; `stamps` collects each one's entryCSN as read (see delta.ts). */
-export async function* listUsers(session: LdapSession, s: LdapSettings, signal?: AbortSignal, stamps?: StampSink): AsyncGenerator<RemoteUser[]> {
+export async function* listUsers(
+  session: LdapSession,
+  s: LdapSettings,
+  signal?: AbortSignal,
+  stamps?: StampSink,
+): AsyncGenerator<RemoteUser[]> {
   for await (const page of searchPages(session, {
     base: s.userBase,
     scope: s.scope,
@@ -298,7 +309,8 @@ export async function completeMembers(session: LdapSession, s: LdapSettings, ent
   let { values: all, next } = memberValuesOf(entry);
   let guard = 0;
   while (next) {
-    if (++guard > 100_000) throw new ConnectorError('unknown', `The ranged member retrieval of ${entry.dn} does not end.`);
+    if (++guard > 100_000)
+      throw new ConnectorError('unknown', `The ranged member retrieval of ${entry.dn} does not end.`);
     const attr = `${next.attr};range=${next.from}-${next.from + s.rangeSize - 1}`;
     const e = await readEntry(session, entry.dn, [attr]);
     if (!e) break;
@@ -347,11 +359,19 @@ export async function entryToRemoteGroup(
     /* keep '' */
   }
   const dns = await completeMembers(session, s, entry);
-  const members: RemoteMemberRef[] = dns.map((ref) => ({ ref: canonicalDn(ref), type: groups.has(normalizeDn(ref)) ? 'Group' : 'User' }));
+  const members: RemoteMemberRef[] = dns.map((ref) => ({
+    ref: canonicalDn(ref),
+    type: groups.has(normalizeDn(ref)) ? 'Group' : 'User',
+  }));
   return { anchor, ref: canonicalDn(entry.dn), data: entryToGroupData(m, s.groupMapping, fallback), members };
 }
 
-export async function* listGroups(session: LdapSession, s: LdapSettings, signal?: AbortSignal, stamps?: StampSink): AsyncGenerator<RemoteGroup[]> {
+export async function* listGroups(
+  session: LdapSession,
+  s: LdapSettings,
+  signal?: AbortSignal,
+  stamps?: StampSink,
+): AsyncGenerator<RemoteGroup[]> {
   const groups = await groupDnSet(session, s, signal);
   for await (const page of searchPages(session, {
     base: s.groupBase,
@@ -382,7 +402,11 @@ export async function getGroup(session: LdapSession, s: LdapSettings, dn: string
   return entryToRemoteGroup(session, s, e, groups);
 }
 
-export async function findGroup(session: LdapSession, s: LdapSettings, displayName: string): Promise<RemoteGroup | undefined> {
+export async function findGroup(
+  session: LdapSession,
+  s: LdapSettings,
+  displayName: string,
+): Promise<RemoteGroup | undefined> {
   const attr = s.groupMapping.find((r) => r.model === 'displayName' && r.direction !== 'export')?.remote ?? 'cn';
   const filter = andFilters(s.anyGroupFilter, `(${attr}=${ldapFilter`${displayName}`})`);
   for await (const page of searchPages(session, {

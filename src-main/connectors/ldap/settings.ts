@@ -67,7 +67,9 @@ function checkDn(dn: string, what: string): string {
   try {
     parseDn(dn);
   } catch (e) {
-    throw new ConnectorError('invalid_value', `The ${what} "${dn}" is not a valid DN.`, { details: { serverMessage: (e as Error).message } });
+    throw new ConnectorError('invalid_value', `The ${what} "${dn}" is not a valid DN.`, {
+      details: { serverMessage: (e as Error).message },
+    });
   }
   return dn;
 }

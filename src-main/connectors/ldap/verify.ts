@@ -79,14 +79,20 @@ export function serverKindOf(m: Map<string, string[]>): string {
   return 'LDAP server';
 }
 
-export async function verify(s: LdapSettings, password: string | undefined, signal?: AbortSignal): Promise<VerifyResult> {
+export async function verify(
+  s: LdapSettings,
+  password: string | undefined,
+  signal?: AbortSignal,
+): Promise<VerifyResult> {
   const steps: VerifyStep[] = [];
   const facts: VerifyResult['facts'] = {};
   const warnings: string[] = [];
   let session: LdapSession | undefined;
 
   if (!s.conn.verifyCertificate) {
-    warnings.push("Certificate checking is switched off: the connection is encrypted but the server's identity is not verified.");
+    warnings.push(
+      "Certificate checking is switched off: the connection is encrypted but the server's identity is not verified.",
+    );
   }
   const plain = s.conn.urls.filter((u) => u.toLowerCase().startsWith('ldap://'));
   if (plain.length > 0 && !s.conn.startTls) {
@@ -113,7 +119,12 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
     try {
       parseFilter(f);
     } catch (e) {
-      return fail(new ConnectorError('filter_invalid', `The ${what} is not valid: ${(e as Error).message}`, { details: { filter: f } }), 'Check filters');
+      return fail(
+        new ConnectorError('filter_invalid', `The ${what} is not valid: ${(e as Error).message}`, {
+          details: { filter: f },
+        }),
+        'Check filters',
+      );
     }
   }
 
@@ -129,7 +140,12 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
   } catch (e) {
     const err = toConnectorError(e);
     // The per-URL step is already there; add the summary.
-    return fail(err, err.code.startsWith('invalid') || err.code.startsWith('account') || err.code.startsWith('password') ? 'Bind' : 'Connect and bind');
+    return fail(
+      err,
+      err.code.startsWith('invalid') || err.code.startsWith('account') || err.code.startsWith('password')
+        ? 'Bind'
+        : 'Connect and bind',
+    );
   }
   try {
     const bound = await bindWithPolicy(s, session, password);
@@ -161,21 +177,37 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
     const dnc = first(m, 'defaultNamingContext');
     if (dnc) facts.defaultNamingContext = dnc;
     if (first(m, 'dnsHostName')) facts.dnsHostName = first(m, 'dnsHostName') as string;
-    if (first(m, 'vendorName')) facts.vendor = `${first(m, 'vendorName')}${first(m, 'vendorVersion') ? ` ${first(m, 'vendorVersion')}` : ''}`;
+    if (first(m, 'vendorName'))
+      facts.vendor = `${first(m, 'vendorName')}${first(m, 'vendorVersion') ? ` ${first(m, 'vendorVersion')}` : ''}`;
     const controls = [...new Set(values(m, 'supportedControl'))];
     facts.supportedControls = controls.map((oid) => (controlNames[oid] ? `${controlNames[oid]} (${oid})` : oid));
     facts.pagedResults = controls.includes('1.2.840.113556.1.4.319');
     const exts = values(m, 'supportedExtension');
     if (exts.length > 0) facts.supportedExtensions = exts;
     facts.passwordModify = exts.includes('1.3.6.1.4.1.4203.1.11.1');
-    steps.push({ name: 'Read the rootDSE', ok: true, detail: `${kind}; naming contexts: ${facts.namingContexts.join('; ') || 'none listed'}.` });
+    steps.push({
+      name: 'Read the rootDSE',
+      ok: true,
+      detail: `${kind}; naming contexts: ${facts.namingContexts.join('; ') || 'none listed'}.`,
+    });
 
     const isAdServer = /Active Directory/.test(kind);
-    if (s.isAd && !isAdServer) warnings.push(`This directory is set up as Active Directory, but the server looks like ${kind}.`);
-    if (!s.isAd && isAdServer) warnings.push(`This directory is set up as generic LDAP, but the server is an ${kind}: choose the Active Directory kind.`);
-    if (!facts.pagedResults) warnings.push('The server does not announce the paged results control: large listings may be cut by its size limit.');
-    if (s.isAd && session.tls === 'none') warnings.push('Passwords cannot be set over this connection: Active Directory accepts them only over LDAPS or StartTLS.');
-    if (!s.isAd && !facts.passwordModify) warnings.push('The server does not announce the Password Modify operation: setting passwords will fail.');
+    if (s.isAd && !isAdServer)
+      warnings.push(`This directory is set up as Active Directory, but the server looks like ${kind}.`);
+    if (!s.isAd && isAdServer)
+      warnings.push(
+        `This directory is set up as generic LDAP, but the server is an ${kind}: choose the Active Directory kind.`,
+      );
+    if (!facts.pagedResults)
+      warnings.push(
+        'The server does not announce the paged results control: large listings may be cut by its size limit.',
+      );
+    if (s.isAd && session.tls === 'none')
+      warnings.push(
+        'Passwords cannot be set over this connection: Active Directory accepts them only over LDAPS or StartTLS.',
+      );
+    if (!s.isAd && !facts.passwordModify)
+      warnings.push('The server does not announce the Password Modify operation: setting passwords will fail.');
 
     // Base DN and search bases.
     for (const [what, dn] of [
@@ -186,9 +218,13 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
       if (what !== 'Base DN' && dn === s.baseDn) continue;
       const e = await readEntry(session, dn, ['1.1']);
       if (!e) {
-        const err = new ConnectorError('base_not_found', `The ${what.toLowerCase()} "${dn}" does not exist on the server (${session.url}).`, {
-          details: { base: dn, namingContexts: facts.namingContexts },
-        });
+        const err = new ConnectorError(
+          'base_not_found',
+          `The ${what.toLowerCase()} "${dn}" does not exist on the server (${session.url}).`,
+          {
+            details: { base: dn, namingContexts: facts.namingContexts },
+          },
+        );
         return fail(err, `Find the ${what.toLowerCase()}`);
       }
       steps.push({ name: `Find the ${what.toLowerCase()}`, ok: true, detail: dn });
@@ -196,10 +232,32 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
 
     // Counts in scope.
     try {
-      facts.userCount = await countEntries(session, { base: s.userBase, scope: s.scope, filter: s.userFilter, pageSize: s.pageSize, signal, baseIsConfig: true });
-      steps.push({ name: 'Count users in scope', ok: true, detail: `${facts.userCount} users under ${s.userBase} with ${s.userFilter}.` });
-      facts.groupCount = await countEntries(session, { base: s.groupBase, scope: s.scope, filter: s.groupFilter, pageSize: s.pageSize, signal, baseIsConfig: true });
-      steps.push({ name: 'Count groups in scope', ok: true, detail: `${facts.groupCount} groups under ${s.groupBase} with ${s.groupFilter}.` });
+      facts.userCount = await countEntries(session, {
+        base: s.userBase,
+        scope: s.scope,
+        filter: s.userFilter,
+        pageSize: s.pageSize,
+        signal,
+        baseIsConfig: true,
+      });
+      steps.push({
+        name: 'Count users in scope',
+        ok: true,
+        detail: `${facts.userCount} users under ${s.userBase} with ${s.userFilter}.`,
+      });
+      facts.groupCount = await countEntries(session, {
+        base: s.groupBase,
+        scope: s.scope,
+        filter: s.groupFilter,
+        pageSize: s.pageSize,
+        signal,
+        baseIsConfig: true,
+      });
+      steps.push({
+        name: 'Count groups in scope',
+        ok: true,
+        detail: `${facts.groupCount} groups under ${s.groupBase} with ${s.groupFilter}.`,
+      });
     } catch (e) {
       return fail(e, 'Count users and groups in scope');
     }
@@ -219,12 +277,20 @@ export async function verify(s: LdapSettings, password: string | undefined, sign
  * bind, restricted to changing it), and warns of a password about to expire.
  * Active Directory says the same through its bind data codes (errors.ts).
  */
-export async function bindWithPolicy(s: LdapSettings, session: LdapSession, password: string | undefined): Promise<{ warning?: string }> {
+export async function bindWithPolicy(
+  s: LdapSettings,
+  session: LdapSession,
+  password: string | undefined,
+): Promise<{ warning?: string }> {
   if (!password) {
-    throw new ConnectorError('invalid_credentials', 'No bind password is stored for this directory: enter it and save.', {
-      details: { url: session.url, action: 'bind' },
-      transient: false,
-    });
+    throw new ConnectorError(
+      'invalid_credentials',
+      'No bind password is stored for this directory: enter it and save.',
+      {
+        details: { url: session.url, action: 'bind' },
+        transient: false,
+      },
+    );
   }
   const policy = s.isAd ? undefined : new PasswordPolicyRequest();
   try {
@@ -235,15 +301,23 @@ export async function bindWithPolicy(s: LdapSettings, session: LdapSession, pass
   const r = policy?.response;
   if (r?.error !== undefined && ppolicyErrors[r.error]) {
     const p = ppolicyErrors[r.error]!;
-    throw new ConnectorError(p.code, `The directory accepted the bind account but restricts it (${session.url}): ${p.meaning} (password policy).`, {
-      details: { url: session.url, action: 'bind', ppolicyError: p.name, raw: policy?.raw },
-      transient: false,
-    });
+    throw new ConnectorError(
+      p.code,
+      `The directory accepted the bind account but restricts it (${session.url}): ${p.meaning} (password policy).`,
+      {
+        details: { url: session.url, action: 'bind', ppolicyError: p.name, raw: policy?.raw },
+        transient: false,
+      },
+    );
   }
   if (r?.timeBeforeExpiration !== undefined)
-    return { warning: `The bind account's password expires in ${humanDuration(r.timeBeforeExpiration)}: change it in the directory and here before then.` };
+    return {
+      warning: `The bind account's password expires in ${humanDuration(r.timeBeforeExpiration)}: change it in the directory and here before then.`,
+    };
   if (r?.graceAuthNsRemaining !== undefined)
-    return { warning: `The bind account's password has expired: ${r.graceAuthNsRemaining} more logon${r.graceAuthNsRemaining === 1 ? '' : 's'} (grace) before it is refused. Change it now.` };
+    return {
+      warning: `The bind account's password has expired: ${r.graceAuthNsRemaining} more logon${r.graceAuthNsRemaining === 1 ? '' : 's'} (grace) before it is refused. Change it now.`,
+    };
   return {};
 }
 

@@ -46,14 +46,23 @@ export const SAM_MAX = 20;
 export function checkSamAccountName(name: string): void {
   const bad = [...new Set([...name].filter((c) => SAM_FORBIDDEN.includes(c) || c.charCodeAt(0) < 0x20))];
   const problems: string[] = [];
-  if ([...name].length > SAM_MAX) problems.push(`it is ${[...name].length} characters long and at most ${SAM_MAX} are allowed`);
-  if (bad.length > 0) problems.push(`it contains characters Active Directory does not allow: ${bad.map((c) => (c < ' ' ? `\\x${c.charCodeAt(0).toString(16)}` : c)).join(' ')}`);
-  if (/^[. ]+$/.test(name) || name.endsWith('.')) problems.push('it may not consist of dots and spaces or end with a dot');
+  if ([...name].length > SAM_MAX)
+    problems.push(`it is ${[...name].length} characters long and at most ${SAM_MAX} are allowed`);
+  if (bad.length > 0)
+    problems.push(
+      `it contains characters Active Directory does not allow: ${bad.map((c) => (c < ' ' ? `\\x${c.charCodeAt(0).toString(16)}` : c)).join(' ')}`,
+    );
+  if (/^[. ]+$/.test(name) || name.endsWith('.'))
+    problems.push('it may not consist of dots and spaces or end with a dot');
   if (problems.length > 0) {
-    throw new ConnectorError('invalid_value', `The user name "${name}" cannot be an Active Directory logon name (sAMAccountName): ${problems.join('; ')}.`, {
-      details: { attribute: 'sAMAccountName', value: name, maxLength: SAM_MAX, forbidden: SAM_FORBIDDEN },
-      transient: false,
-    });
+    throw new ConnectorError(
+      'invalid_value',
+      `The user name "${name}" cannot be an Active Directory logon name (sAMAccountName): ${problems.join('; ')}.`,
+      {
+        details: { attribute: 'sAMAccountName', value: name, maxLength: SAM_MAX, forbidden: SAM_FORBIDDEN },
+        transient: false,
+      },
+    );
   }
 }
 
@@ -78,9 +87,17 @@ export function groupSamAccountName(displayName: string): string {
 }
 
 /** Renders an RDN template ("CN={displayName}", "uid={userName}") into [type, value]. */
-export function renderRdn(template: string, lookup: (path: string) => string | undefined, fallback: string): [string, string] {
+export function renderRdn(
+  template: string,
+  lookup: (path: string) => string | undefined,
+  fallback: string,
+): [string, string] {
   const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*=(.*)$/.exec(template);
-  if (!m) throw new ConnectorError('invalid_value', `The RDN template "${template}" must look like cn={displayName} or uid={userName}.`);
+  if (!m)
+    throw new ConnectorError(
+      'invalid_value',
+      `The RDN template "${template}" must look like cn={displayName} or uid={userName}.`,
+    );
   const type = m[1] as string;
   // Spaces are kept (escaped in the DN); a value of only spaces falls back.
   const value = (m[2] as string).trim().replace(/\{([A-Za-z.]+)\}/g, (_, path: string) => lookup(path) ?? '');
@@ -123,7 +140,10 @@ async function run<T>(session: LdapSession, action: string, dn: string, fn: () =
 }
 
 function replace(attribute: string, values: Array<string | Buffer>): Change {
-  return new Change({ operation: 'replace', modification: new Attribute({ type: attribute, values: values as string[] }) });
+  return new Change({
+    operation: 'replace',
+    modification: new Attribute({ type: attribute, values: values as string[] }),
+  });
 }
 
 function requireTls(session: LdapSession, what: string): void {
@@ -186,7 +206,10 @@ export async function createUser(
     if (!has('userPrincipalName') && data.userName) set('userPrincipalName', [`${data.userName}@${s.upnSuffix}`]);
     set('userAccountControl', [String(UAC_NORMAL_ACCOUNT | UAC_ACCOUNTDISABLE)]);
   } else {
-    if (!has('cn')) set('cn', [data.displayName || [data.name.givenName, data.name.familyName].filter(Boolean).join(' ') || data.userName]);
+    if (!has('cn'))
+      set('cn', [
+        data.displayName || [data.name.givenName, data.name.familyName].filter(Boolean).join(' ') || data.userName,
+      ]);
     if (!has('sn')) set('sn', [data.name.familyName || data.userName]);
     const act = activeRow(s.userMapping);
     if (act && act.direction !== 'import' && !data.active) {
@@ -201,13 +224,16 @@ export async function createUser(
     await run(session, 'create user', dn, () => session.client.add(dn, entry, opts.controls));
   } catch (e) {
     const err = toConnectorError(e);
-    if (!s.isAd && !data.active && lacksPpolicy(err, 'pwdAccountLockedTime')) throw cannotLock(dn, 'created disabled', err, e);
+    if (!s.isAd && !data.active && lacksPpolicy(err, 'pwdAccountLockedTime'))
+      throw cannotLock(dn, 'created disabled', err, e);
     throw err;
   }
 
   try {
-    if (opts.password !== undefined) await setPassword(session, s, dn, opts.password, { mustChange: opts.mustChangePassword });
-    else if (opts.mustChangePassword && s.isAd) await run(session, 'set must change password', dn, () => session.client.modify(dn, replace('pwdLastSet', ['0'])));
+    if (opts.password !== undefined)
+      await setPassword(session, s, dn, opts.password, { mustChange: opts.mustChangePassword });
+    else if (opts.mustChangePassword && s.isAd)
+      await run(session, 'set must change password', dn, () => session.client.modify(dn, replace('pwdLastSet', ['0'])));
   } catch (e) {
     // Leave nothing half-made: the user would exist without the password the admin chose.
     await session.client.del(dn).catch(() => {});
@@ -237,7 +263,8 @@ export async function updateUser(
   after: RemoteUserData,
 ): Promise<string> {
   const sam = samAttr(s);
-  if (s.isAd && sam?.toLowerCase() === 'samaccountname' && before.userName !== after.userName) checkSamAccountName(after.userName);
+  if (s.isAd && sam?.toLowerCase() === 'samaccountname' && before.userName !== after.userName)
+    checkSamAccountName(after.userName);
   let dn = ref;
   const changes = diffUserAttributes(before, after, s.userMapping);
 
@@ -245,7 +272,11 @@ export async function updateUser(
   const [typeBefore, valueBefore] = userRdn(s, before);
   const [rdnType, valueAfter] = userRdn(s, after);
   const current = rdnOf(ref)?.[0];
-  if (valueAfter !== valueBefore && current && !(current.type.toLowerCase() === rdnType.toLowerCase() && current.value === valueAfter)) {
+  if (
+    valueAfter !== valueBefore &&
+    current &&
+    !(current.type.toLowerCase() === rdnType.toLowerCase() && current.value === valueAfter)
+  ) {
     const newRdn = `${rdnType}=${escapeDnValue(valueAfter)}`;
     const parent = parentDn(ref);
     const newDn = parent ? `${newRdn},${parent}` : newRdn;
@@ -265,7 +296,13 @@ export async function updateUser(
 
   // The naming attribute was set by modifyDN; writing it again would be refused on some servers.
   const list = changes.filter(
-    (c) => !(dn !== ref && c.attribute.toLowerCase() === rdnType.toLowerCase() && c.values.length === 1 && c.values[0] === valueAfter),
+    (c) =>
+      !(
+        dn !== ref &&
+        c.attribute.toLowerCase() === rdnType.toLowerCase() &&
+        c.values.length === 1 &&
+        c.values[0] === valueAfter
+      ),
   );
   if (list.length > 0) {
     await run(session, 'update user', dn, () =>
@@ -281,7 +318,12 @@ export async function updateUser(
   return dn;
 }
 
-export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref: string, enabled: boolean): Promise<void> {
+export async function setUserEnabled(
+  session: LdapSession,
+  s: LdapSettings,
+  ref: string,
+  enabled: boolean,
+): Promise<void> {
   const row = activeRow(s.userMapping);
   if (!row) {
     throw new ConnectorError(
@@ -307,11 +349,15 @@ export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref:
       throw cannotLock(ref, 'disabled', err, e);
     }
     if (enabled && s.isAd && (err.code === 'password_policy' || err.code === 'constraint')) {
-      throw new ConnectorError('password_policy', `The user ${ref} cannot be enabled: it has no password that meets the domain's password policy. Set a password first.`, {
-        details: err.details,
-        cause: e,
-        transient: false,
-      });
+      throw new ConnectorError(
+        'password_policy',
+        `The user ${ref} cannot be enabled: it has no password that meets the domain's password policy. Set a password first.`,
+        {
+          details: err.details,
+          cause: e,
+          transient: false,
+        },
+      );
     }
     throw err;
   }
@@ -324,7 +370,13 @@ export async function setUserEnabled(session: LdapSession, s: LdapSettings, ref:
 function lacksPpolicy(err: ConnectorError, attribute: string): boolean {
   if (!/^pwd/i.test(attribute)) return false;
   const d = (err.details ?? {}) as { resultCode?: unknown; serverMessage?: unknown };
-  return d.resultCode === 17 || (d.resultCode === 65 && String(d.serverMessage ?? '').toLowerCase().includes(attribute.toLowerCase()));
+  return (
+    d.resultCode === 17 ||
+    (d.resultCode === 65 &&
+      String(d.serverMessage ?? '')
+        .toLowerCase()
+        .includes(attribute.toLowerCase()))
+  );
 }
 
 function cannotLock(dn: string, what: string, err: ConnectorError, cause: unknown): ConnectorError {
@@ -373,7 +425,10 @@ export async function setPassword(
   } catch (e) {
     throw toConnectorError(e, { action: 'set password', dn: ref, url: session.url, ppolicy: policy.response });
   }
-  if (lock) await run(session, 'keep the account disabled', ref, () => session.client.modify(ref, replace(lock.attribute, lock.values)));
+  if (lock)
+    await run(session, 'keep the account disabled', ref, () =>
+      session.client.modify(ref, replace(lock.attribute, lock.values)),
+    );
   if (opts.mustChange !== undefined) {
     // ppolicy: pwdReset TRUE after an admin's password set = "must change at next logon";
     // the user's own change clears it. A policy with pwdMustChange TRUE sets it by
@@ -423,7 +478,8 @@ type MemberAttribute = 'member' | 'uniqueMember';
 export function groupClassOf(s: LdapSettings): { objectClasses: string[]; memberAttribute: MemberAttribute } {
   const f = s.conn.groupFilter;
   const names = (c: string) => new RegExp(`\\(\\s*objectClass\\s*=\\s*${c}\\s*\\)`, 'i').test(f);
-  if (!s.isAd && names('groupOfUniqueNames') && !names('groupOfNames')) return { objectClasses: ['top', 'groupOfUniqueNames'], memberAttribute: 'uniqueMember' };
+  if (!s.isAd && names('groupOfUniqueNames') && !names('groupOfNames'))
+    return { objectClasses: ['top', 'groupOfUniqueNames'], memberAttribute: 'uniqueMember' };
   return { objectClasses: s.groupObjectClasses, memberAttribute: 'member' };
 }
 
@@ -447,7 +503,11 @@ export async function createGroup(
   data: RemoteGroupData,
   initialMembers: string[] = [],
 ): Promise<string> {
-  const [type, value] = renderRdn(s.groupRdnTemplate, (p) => (p === 'displayName' ? data.displayName : p === 'description' ? data.description : undefined), data.displayName);
+  const [type, value] = renderRdn(
+    s.groupRdnTemplate,
+    (p) => (p === 'displayName' ? data.displayName : p === 'description' ? data.description : undefined),
+    data.displayName,
+  );
   const dn = joinDn(type, value, s.groupTargetOu);
   const attrs = groupDataToAttributes(data, s.groupMapping);
   const cls = groupClassOf(s);
@@ -474,7 +534,8 @@ function groupRemote(s: LdapSettings, model: 'displayName' | 'description'): str
   return s.groupMapping.find((r) => r.model === model && r.direction !== 'import')?.remote;
 }
 
-const groupLookup = (g: RemoteGroupData) => (p: string) => (p === 'displayName' ? g.displayName : p === 'description' ? g.description : undefined);
+const groupLookup = (g: RemoteGroupData) => (p: string) =>
+  p === 'displayName' ? g.displayName : p === 'description' ? g.description : undefined;
 
 /**
  * Renames a group and/or rewrites its description; returns the (possibly
@@ -486,13 +547,24 @@ const groupLookup = (g: RemoteGroupData) => (p: string) => (p === 'displayName' 
  * removed, at most 64 characters), and is checked to be free first, so a
  * clash stops the change before anything is written.
  */
-export async function updateGroup(session: LdapSession, s: LdapSettings, ref: string, changes: RemoteGroupChanges): Promise<string> {
+export async function updateGroup(
+  session: LdapSession,
+  s: LdapSettings,
+  ref: string,
+  changes: RemoteGroupChanges,
+): Promise<string> {
   const nameAttr = groupRemote(s, 'displayName');
   const descAttr = groupRemote(s, 'description');
   const [rdnType] = renderRdn(s.groupRdnTemplate, () => 'x', 'x');
-  const attrs = [...new Set([nameAttr, descAttr, rdnType, ...(s.isAd ? ['sAMAccountName'] : [])].filter((a): a is string => !!a))];
+  const attrs = [
+    ...new Set([nameAttr, descAttr, rdnType, ...(s.isAd ? ['sAMAccountName'] : [])].filter((a): a is string => !!a)),
+  ];
   const e = await readEntry(session, ref, attrs);
-  if (!e) throw new ConnectorError('not_found', `The group ${ref} does not exist.`, { details: { dn: ref }, transient: false });
+  if (!e)
+    throw new ConnectorError('not_found', `The group ${ref} does not exist.`, {
+      details: { dn: ref },
+      transient: false,
+    });
   const m = attrMap(e);
   const current = entryToGroupData(m, s.groupMapping, rdnValue(ref) ?? '');
   const next: RemoteGroupData = {
@@ -505,7 +577,9 @@ export async function updateGroup(session: LdapSession, s: LdapSettings, ref: st
   // sAMAccountName first: a clash must stop the rename before anything is written.
   if (s.isAd && renamed) {
     const sam = first(m, 'sAMAccountName');
-    const derived = sam !== undefined && [cleanGroupSam(current.displayName), current.displayName].some((v) => v.toLowerCase() === sam.toLowerCase());
+    const derived =
+      sam !== undefined &&
+      [cleanGroupSam(current.displayName), current.displayName].some((v) => v.toLowerCase() === sam.toLowerCase());
     const newSam = cleanGroupSam(next.displayName);
     if (derived && newSam && newSam !== sam) {
       await checkSamFree(session, s, newSam, ref, next.displayName);
@@ -523,29 +597,49 @@ export async function updateGroup(session: LdapSession, s: LdapSettings, ref: st
     const newDn = joinDn(type, valueAfter, parent);
     // A change of letter case only is the same DN to OpenLDAP (modifyDN would say "exists"); AD renames it.
     if (s.isAd || !sameDn(newDn, ref)) {
-      await run(session, 'rename group', ref, () => session.client.modifyDN(ref, newDn)).catch((err: ConnectorError) => {
-        if (err.code !== 'already_exists') throw err;
-        throw new ConnectorError('already_exists', `The group cannot be renamed to "${next.displayName}": ${newDn} already exists.`, {
-          details: err.details,
-          cause: err,
-          transient: false,
-        });
-      });
+      await run(session, 'rename group', ref, () => session.client.modifyDN(ref, newDn)).catch(
+        (err: ConnectorError) => {
+          if (err.code !== 'already_exists') throw err;
+          throw new ConnectorError(
+            'already_exists',
+            `The group cannot be renamed to "${next.displayName}": ${newDn} already exists.`,
+            {
+              details: err.details,
+              cause: err,
+              transient: false,
+            },
+          );
+        },
+      );
       dn = newDn;
     }
   }
   // The naming attribute was set by modifyDN (and AD refuses a write of it outside modifyDN).
   const setByRename = (a: string) => a.toLowerCase() === type.toLowerCase() && (dn !== ref || s.isAd);
   if (renamed && nameAttr && !setByRename(nameAttr)) list.push(replace(nameAttr, [next.displayName]));
-  if (descAttr && (next.description ?? '') !== (current.description ?? '')) list.push(replace(descAttr, next.description ? [next.description] : []));
+  if (descAttr && (next.description ?? '') !== (current.description ?? ''))
+    list.push(replace(descAttr, next.description ? [next.description] : []));
   if (list.length > 0) await run(session, 'update group', dn, () => session.client.modify(dn, list));
   return dn;
 }
 
 /** Refuses a group sAMAccountName another object of the domain already has. */
-async function checkSamFree(session: LdapSession, s: LdapSettings, sam: string, self: string, name: string): Promise<void> {
+async function checkSamFree(
+  session: LdapSession,
+  s: LdapSettings,
+  sam: string,
+  self: string,
+  name: string,
+): Promise<void> {
   const filter = `(sAMAccountName=${ldapFilter`${sam}`})`;
-  for await (const page of searchPages(session, { base: s.baseDn, scope: 'sub', filter, attributes: ['1.1'], pageSize: 2, baseIsConfig: true })) {
+  for await (const page of searchPages(session, {
+    base: s.baseDn,
+    scope: 'sub',
+    filter,
+    attributes: ['1.1'],
+    pageSize: 2,
+    baseIsConfig: true,
+  })) {
     const other = page.find((x) => !sameDn(x.dn, self));
     if (other) {
       throw new ConnectorError(
@@ -562,7 +656,12 @@ async function checkSamFree(session: LdapSession, s: LdapSettings, sam: string, 
  * first; a group of the other class (the server refuses the attribute) is
  * asked its class once and written with its own attribute.
  */
-export async function addMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+export async function addMembers(
+  session: LdapSession,
+  s: LdapSettings,
+  groupRef: string,
+  memberRefs: string[],
+): Promise<void> {
   let attr = groupClassOf(s).memberAttribute;
   let placeholderMaybe = !s.isAd;
   for (const m of memberRefs) {
@@ -574,7 +673,8 @@ export async function addMembers(session: LdapSession, s: LdapSettings, groupRef
       } catch (e) {
         const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
         if (err.code === 'already_exists') break; // already a member: success
-        const other = !s.isAd && tries === 0 && resultCode(err) === 65 ? await memberAttributeOf(session, groupRef) : undefined;
+        const other =
+          !s.isAd && tries === 0 && resultCode(err) === 65 ? await memberAttributeOf(session, groupRef) : undefined;
         if (!other || other === attr) throw err;
         attr = other;
       }
@@ -592,7 +692,12 @@ export async function addMembers(session: LdapSession, s: LdapSettings, groupRef
  * membership attribute). The last member of a groupOfNames /
  * groupOfUniqueNames is replaced by the empty-DN placeholder.
  */
-export async function removeMembers(session: LdapSession, s: LdapSettings, groupRef: string, memberRefs: string[]): Promise<void> {
+export async function removeMembers(
+  session: LdapSession,
+  s: LdapSettings,
+  groupRef: string,
+  memberRefs: string[],
+): Promise<void> {
   let attr = groupClassOf(s).memberAttribute;
   let checked = s.isAd;
   for (const m of memberRefs) {
@@ -614,10 +719,17 @@ export async function removeMembers(session: LdapSession, s: LdapSettings, group
         }
         if (!s.isAd && err.code === 'invalid_value' && resultCode(err) === 65) {
           // Last member: keep the placeholder in its place.
-          await run(session, 'remove member', groupRef, () => session.client.modify(groupRef, [memberChange('add', attr, PLACEHOLDER), del]));
+          await run(session, 'remove member', groupRef, () =>
+            session.client.modify(groupRef, [memberChange('add', attr, PLACEHOLDER), del]),
+          );
           break;
         }
-        if (s.isAd && err.code === 'constraint' && /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))) break;
+        if (
+          s.isAd &&
+          err.code === 'constraint' &&
+          /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))
+        )
+          break;
         throw err;
       }
     }

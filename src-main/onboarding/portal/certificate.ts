@@ -18,7 +18,8 @@ export interface CertificatePair {
 /** A self-signed certificate (P-256, 397 days) for these names and addresses. */
 export async function generateSelfSigned(hostnames: string[], days = 397): Promise<CertificatePair> {
   const names = [...new Set(hostnames.map((h) => h.trim()).filter(Boolean))];
-  if (names.length === 0) throw new AppError('validation', 'Give at least one host name or address for the certificate.');
+  if (names.length === 0)
+    throw new AppError('validation', 'Give at least one host name or address for the certificate.');
   for (const n of names)
     if (!isIP(n) && !/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(n))
       throw new AppError('validation', `"${n}" is not a host name or an IP address.`);
@@ -29,12 +30,28 @@ export async function generateSelfSigned(hostnames: string[], days = 397): Promi
     const certFile = join(dir, 'cert.pem');
     writeFileSync(join(dir, 'subject.txt'), '');
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', String(days), '-sha256',
-      '-subj', `/CN=${names[0]!.replace(/[/=+\\]/g, '')}/O=Provision Desk reset portal (self-signed)`,
-      '-addext', `subjectAltName=${san}`,
-      '-addext', 'extendedKeyUsage=serverAuth',
-      '-addext', 'basicConstraints=critical,CA:FALSE',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(days),
+      '-sha256',
+      '-subj',
+      `/CN=${names[0]!.replace(/[/=+\\]/g, '')}/O=Provision Desk reset portal (self-signed)`,
+      '-addext',
+      `subjectAltName=${san}`,
+      '-addext',
+      'extendedKeyUsage=serverAuth',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
     ]);
     return { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
   } finally {
@@ -72,7 +89,11 @@ export function checkPair(pair: CertificatePair): CertificateInfo {
   try {
     ok = cert.checkPrivateKey(createPrivateKey(pair.keyPem));
   } catch (err) {
-    throw new AppError('validation', 'The private key is not a PEM private key (encrypted keys are not supported).', errMessage(err));
+    throw new AppError(
+      'validation',
+      'The private key is not a PEM private key (encrypted keys are not supported).',
+      errMessage(err),
+    );
   }
   if (!ok) throw new AppError('validation', 'The private key does not belong to the certificate.');
   return certificateInfo(pair.certPem);
@@ -105,11 +126,12 @@ export function certificateWarnings(info: CertificateInfo, publicHost: string, n
   const w: string[] = [];
   if (info.selfSigned)
     w.push(
-      'The portal uses a self-signed certificate: browsers will warn the people who open the link. Use a certificate from your organisation\'s CA for real use.',
+      "The portal uses a self-signed certificate: browsers will warn the people who open the link. Use a certificate from your organisation's CA for real use.",
     );
   const to = new Date(info.validTo).getTime();
   if (to <= now.getTime()) w.push(`The portal's certificate expired on ${info.validTo.slice(0, 10)}.`);
-  else if (to - now.getTime() < 30 * 86400_000) w.push(`The portal's certificate expires on ${info.validTo.slice(0, 10)}.`);
+  else if (to - now.getTime() < 30 * 86400_000)
+    w.push(`The portal's certificate expires on ${info.validTo.slice(0, 10)}.`);
   if (publicHost && !coversHost(info.altNames, publicHost))
     w.push(`The certificate does not name ${publicHost}, the host in the links; browsers will refuse it.`);
   return w;

@@ -45,7 +45,12 @@ export interface PortalLimits {
   windowMs: number;
 }
 
-export const defaultPortalLimits: PortalLimits = { perAddress: 30, perToken: 10, pageViewsPerAddress: 120, windowMs: 15 * 60_000 };
+export const defaultPortalLimits: PortalLimits = {
+  perAddress: 30,
+  perToken: 10,
+  pageViewsPerAddress: 120,
+  windowMs: 15 * 60_000,
+};
 
 export interface PortalOptions {
   host: string;
@@ -117,10 +122,13 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
     const url = new URL(req.url ?? '/', 'https://portal.invalid');
     const address = req.socket.remoteAddress ?? 'unknown';
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (url.pathname === '/assets/portal.css') return send(res, 200, PORTAL_CSS, 'text/css; charset=utf-8', { 'Cache-Control': 'no-cache' });
-      if (url.pathname === '/assets/reset.js') return send(res, 200, RESET_JS, 'text/javascript; charset=utf-8', { 'Cache-Control': 'no-cache' });
+      if (url.pathname === '/assets/portal.css')
+        return send(res, 200, PORTAL_CSS, 'text/css; charset=utf-8', { 'Cache-Control': 'no-cache' });
+      if (url.pathname === '/assets/reset.js')
+        return send(res, 200, RESET_JS, 'text/javascript; charset=utf-8', { 'Cache-Control': 'no-cache' });
       if (url.pathname === '/favicon.ico') return send(res, 404, '', 'text/plain');
-      if (url.pathname !== '/reset') return send(res, 404, messagePage('Not found', 'There is nothing at this address.'));
+      if (url.pathname !== '/reset')
+        return send(res, 404, messagePage('Not found', 'There is nothing at this address.'));
       if (!views.hit(address)) return tooMany(res, views.retryAfterMs(address));
       const token = url.searchParams.get('t');
       const tokenHash = looksLikeToken(token) ? hashToken(token) : undefined;
@@ -136,7 +144,9 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
       );
     }
     if (req.method === 'POST' && url.pathname === '/reset') return post(req, res, address);
-    return send(res, 405, messagePage('Not allowed', 'This address does not accept that request.'), undefined, { Allow: 'GET, POST' });
+    return send(res, 405, messagePage('Not allowed', 'This address does not accept that request.'), undefined, {
+      Allow: 'GET, POST',
+    });
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, address: string): Promise<void> {
@@ -153,7 +163,11 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== 'null' && !sameOrigin(origin, req.headers.host)) {
       req.resume();
-      return send(res, 403, messagePage('Not accepted', 'Open the link from your mail and send the form from that page.'));
+      return send(
+        res,
+        403,
+        messagePage('Not accepted', 'Open the link from your mail and send the form from that page.'),
+      );
     }
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, messagePage('Not accepted', 'The form is too large.'));
@@ -169,7 +183,10 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
       return send(
         res,
         403,
-        messagePage('This form has expired', 'Open the link from your mail again and choose your password on that page.'),
+        messagePage(
+          'This form has expired',
+          'Open the link from your mail again and choose your password on that page.',
+        ),
       );
 
     const account = opts.backend.account(tokenHash);
@@ -186,7 +203,8 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
     if (password !== confirm) problems.push('The two passwords are not the same.');
     if (problems.length) return again(400, 'Your password does not meet the rules:', problems);
 
-    if (inFlight.has(tokenHash)) return again(409, 'Your password is being set already.', ['Wait a moment, then reload the page.']);
+    if (inFlight.has(tokenHash))
+      return again(409, 'Your password is being set already.', ['Wait a moment, then reload the page.']);
     inFlight.add(tokenHash);
     let outcome: SetPasswordOutcome;
     try {
@@ -237,7 +255,13 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
   };
 }
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/html; charset=utf-8',
+  extra: Record<string, string> = {},
+): void {
   const buf = Buffer.from(body, 'utf8');
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(buf.length), ...extra });
   res.end(res.req?.method === 'HEAD' ? undefined : buf);

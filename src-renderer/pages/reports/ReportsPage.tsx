@@ -16,7 +16,12 @@ import {
 } from '@fluentui/react-components';
 import { ArrowDownloadRegular, DeleteRegular, DismissRegular, SearchRegular } from '@fluentui/react-icons';
 import { useEffect, useState, type FormEvent, type UIEvent } from 'react';
-import { REPORTS_DOWNLOAD_PATH, type ReportEntry, type ReportExportFormat, type ReportRow } from '../../../src-preload/contract.ts';
+import {
+  REPORTS_DOWNLOAD_PATH,
+  type ReportEntry,
+  type ReportExportFormat,
+  type ReportRow,
+} from '../../../src-preload/contract.ts';
 import { call, isBrowserMode } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
@@ -30,26 +35,73 @@ const useStyles = makeStyles({
   filters: { display: 'flex', gap: '12px', alignItems: 'flex-end', flexWrap: 'wrap' },
   body: { display: 'flex', gap: '16px', flexGrow: 1, minHeight: '320px' },
   list: { display: 'flex', flexDirection: 'column', gap: '8px', flexGrow: 1, minWidth: 0 },
-  panel: { width: '380px', flexShrink: 0, overflow: 'auto', padding: '16px', display: 'flex', flexDirection: 'column', gap: '10px' },
+  panel: {
+    width: '380px',
+    flexShrink: 0,
+    overflow: 'auto',
+    padding: '16px',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: '10px',
+  },
   panelHead: { display: 'flex', alignItems: 'flex-start', gap: '8px' },
-  h2: { margin: 0, flexGrow: 1, fontSize: tokens.fontSizeBase500, fontWeight: tokens.fontWeightSemibold, wordBreak: 'break-word' },
+  h2: {
+    margin: 0,
+    flexGrow: 1,
+    fontSize: tokens.fontSizeBase500,
+    fontWeight: tokens.fontWeightSemibold,
+    wordBreak: 'break-word',
+  },
   h3: { margin: '8px 0 0', fontSize: tokens.fontSizeBase300, fontWeight: tokens.fontWeightSemibold },
   facts: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 12px', margin: 0 },
   dt: { color: tokens.colorNeutralForeground3 },
   dd: { margin: 0, wordBreak: 'break-all' },
-  message: { whiteSpace: 'pre-wrap', wordBreak: 'break-word', fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, backgroundColor: tokens.colorNeutralBackground3, padding: '8px', borderRadius: tokens.borderRadiusMedium, margin: 0 },
-  changes: { borderCollapse: 'collapse', width: '100%', fontSize: tokens.fontSizeBase200, '& th': { whiteSpace: 'nowrap' }, '& th, & td': { textAlign: 'left', padding: '4px 6px', borderBottom: `1px solid ${tokens.colorNeutralStroke3}`, verticalAlign: 'top', wordBreak: 'break-word' } },
+  message: {
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeBase200,
+    backgroundColor: tokens.colorNeutralBackground3,
+    padding: '8px',
+    borderRadius: tokens.borderRadiusMedium,
+    margin: 0,
+  },
+  changes: {
+    borderCollapse: 'collapse',
+    width: '100%',
+    fontSize: tokens.fontSizeBase200,
+    '& th': { whiteSpace: 'nowrap' },
+    '& th, & td': {
+      textAlign: 'left',
+      padding: '4px 6px',
+      borderBottom: `1px solid ${tokens.colorNeutralStroke3}`,
+      verticalAlign: 'top',
+      wordBreak: 'break-word',
+    },
+  },
   old: { color: tokens.colorPaletteRedForeground1, textDecorationLine: 'line-through' },
   new: { color: tokens.colorPaletteGreenForeground1 },
-  footer: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap', color: tokens.colorNeutralForeground3 },
+  footer: {
+    display: 'flex',
+    gap: '8px',
+    alignItems: 'center',
+    flexWrap: 'wrap',
+    color: tokens.colorNeutralForeground3,
+  },
   muted: { color: tokens.colorNeutralForeground3 },
   grow: { flexGrow: 1 },
 });
 
 /** Local date and time, short: the list's Time column. */
-export const shortTime = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+export const shortTime = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
-export const statusColor = { success: 'success', failure: 'danger', skipped: 'informative', pending: 'warning' } as const;
+export const statusColor = {
+  success: 'success',
+  failure: 'danger',
+  skipped: 'informative',
+  pending: 'warning',
+} as const;
 
 // Widths are shares of the table (VirtualTable turns them into grid fractions).
 const columns: Column<ReportRow>[] = [
@@ -78,7 +130,8 @@ const spanLabels: Record<SpanChoice, string> = {
   all: 'All time',
 };
 
-const show = (v: unknown) => (v === undefined || v === null || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown) =>
+  v === undefined || v === null || v === '' ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
 
 function Details(props: { row: ReportRow; onClose: () => void }) {
   const styles = useStyles();
@@ -123,7 +176,11 @@ function Details(props: { row: ReportRow; onClose: () => void }) {
         <dd className={styles.dd}>{e.requestId ?? '—'}</dd>
       </dl>
       <h3 className={styles.h3}>Message from the directory</h3>
-      {e.message ? <pre className={styles.message}>{e.message}</pre> : <Text className={styles.muted}>No message.</Text>}
+      {e.message ? (
+        <pre className={styles.message}>{e.message}</pre>
+      ) : (
+        <Text className={styles.muted}>No message.</Text>
+      )}
       <h3 className={styles.h3}>Changed attributes</h3>
       {!entry ? (
         <Text className={styles.muted}>Loading…</Text>
@@ -211,8 +268,8 @@ function Retention() {
         onConfirm={() => void purge()}
         onCancel={() => setConfirm(false)}
       >
-        Entries older than {plural(saved ?? 0, 'day')} are deleted from the report. This cannot be undone; export them first
-        if you need them.
+        Entries older than {plural(saved ?? 0, 'day')} are deleted from the report. This cannot be undone; export them
+        first if you need them.
       </ConfirmDialog>
     </div>
   );
@@ -220,7 +277,8 @@ function Retention() {
 
 export function ReportsPage() {
   const styles = useStyles();
-  const { form, facets, searched, rows, next, total, totalCapped, loading, setForm, loadFacets, search, loadMore } = useReports();
+  const { form, facets, searched, rows, next, total, totalCapped, loading, setForm, loadFacets, search, loadMore } =
+    useReports();
   const [selected, setSelected] = useState<ReportRow | undefined>();
   const [exporting, setExporting] = useState(false);
 
@@ -275,16 +333,30 @@ export function ReportsPage() {
   return (
     <div className={styles.page}>
       <PageHeader title="Reports">
-        <Button appearance="primary" icon={<ArrowDownloadRegular />} disabled={!searched || exporting} onClick={() => void exportAll('csv')}>
+        <Button
+          appearance="primary"
+          icon={<ArrowDownloadRegular />}
+          disabled={!searched || exporting}
+          onClick={() => void exportAll('csv')}
+        >
           Export CSV
         </Button>
-        <Button icon={<ArrowDownloadRegular />} disabled={!searched || exporting} onClick={() => void exportAll('json')}>
+        <Button
+          icon={<ArrowDownloadRegular />}
+          disabled={!searched || exporting}
+          onClick={() => void exportAll('json')}
+        >
           Export JSON
         </Button>
       </PageHeader>
       <form className={styles.filters} onSubmit={onSubmit} role="search" aria-label="Report filters">
         <Field label="User">
-          <Input value={form.user} placeholder="Part of the user identifier" onChange={(_, d) => setForm({ user: d.value })} style={{ width: 240 }} />
+          <Input
+            value={form.user}
+            placeholder="Part of the user identifier"
+            onChange={(_, d) => setForm({ user: d.value })}
+            style={{ width: 240 }}
+          />
         </Field>
         <Field label="Application">
           <Select value={form.application} onChange={(_, d) => setForm({ application: d.value })}>

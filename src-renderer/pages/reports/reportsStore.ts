@@ -1,7 +1,12 @@
 // Reports slice: the filter being edited, the last search (its resolved
 // filter, the rows loaded so far, the cursor of the next page) and loading.
 import { create } from 'zustand';
-import type { ReportFacets, ReportFilterInput, ReportRow, ResolvedReportFilter } from '../../../src-preload/contract.ts';
+import type {
+  ReportFacets,
+  ReportFilterInput,
+  ReportRow,
+  ResolvedReportFilter,
+} from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { notifyError } from '../../store/notices.ts';
 import { onChange } from '../../store/refresh.ts';
@@ -19,7 +24,15 @@ export interface FilterForm {
   to: string;
 }
 
-export const emptyForm: FilterForm = { user: '', application: '', action: '', status: '', span: '7d', from: '', to: '' };
+export const emptyForm: FilterForm = {
+  user: '',
+  application: '',
+  action: '',
+  status: '',
+  span: '7d',
+  from: '',
+  to: '',
+};
 
 const PAGE = 200;
 
@@ -78,7 +91,13 @@ export const useReports = create<ReportsState>((set, get) => ({
     set({ loading: true });
     try {
       const page = await call('reports.search', { filter: toFilterInput(get().form), limit: PAGE });
-      set({ searched: page.filter, rows: page.rows, next: page.next, total: page.total, totalCapped: page.totalCapped });
+      set({
+        searched: page.filter,
+        rows: page.rows,
+        next: page.next,
+        total: page.total,
+        totalCapped: page.totalCapped,
+      });
     } catch (err) {
       notifyError(err, 'The search failed.');
     } finally {

@@ -18,7 +18,12 @@ import {
 } from '@fluentui/react-components';
 import { CertificateRegular, PlayRegular, StopRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
-import type { OnboardingSecrets, OnboardingSettings, OnboardingSettingsView, PortalStatus } from '../../../src-preload/contract.ts';
+import type {
+  OnboardingSecrets,
+  OnboardingSettings,
+  OnboardingSettingsView,
+  PortalStatus,
+} from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { when } from '../../components/format.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
@@ -49,7 +54,8 @@ export function PortalPanel(props: {
   const [busy, setBusy] = useState(false);
   const [hostnames, setHostnames] = useState('');
   const set = (patch: Partial<OnboardingSettings['portal']>) => props.onForm({ ...form, portal: { ...p, ...patch } });
-  const err = (k: string) => (props.errors[k] ? { validationState: 'error' as const, validationMessage: props.errors[k] } : {});
+  const err = (k: string) =>
+    props.errors[k] ? { validationState: 'error' as const, validationMessage: props.errors[k] } : {};
 
   const act = async (what: 'start' | 'stop' | 'generate') => {
     setBusy(true);
@@ -75,7 +81,11 @@ export function PortalPanel(props: {
   };
 
   return (
-    <Section id="portal" title="Reset portal" hint="The small HTTPS site the activation links open. It must be reachable from where users read their mail.">
+    <Section
+      id="portal"
+      title="Reset portal"
+      hint="The small HTTPS site the activation links open. It must be reachable from where users read their mail."
+    >
       <div className={styles.status} aria-live="polite">
         <Text weight="semibold">Status:</Text>
         {status.running ? (
@@ -113,18 +123,30 @@ export function PortalPanel(props: {
         </MessageBar>
       ))}
       <div className={s.grid3}>
-        <Field label="Listen address" hint="127.0.0.1 = this computer only; 0.0.0.0 = every network interface." {...err('portal.listenHost')}>
+        <Field
+          label="Listen address"
+          hint="127.0.0.1 = this computer only; 0.0.0.0 = every network interface."
+          {...err('portal.listenHost')}
+        >
           <Input value={p.listenHost} onChange={(_, d) => set({ listenHost: d.value })} />
         </Field>
         <Field label="Port" {...err('portal.port')}>
           <Input type="number" value={String(p.port)} onChange={(_, d) => set({ port: Number(d.value) || p.port })} />
         </Field>
         <Field label="Address in the links" hint={`Empty: ${status.publicUrl}`} {...err('portal.publicUrl')}>
-          <Input value={p.publicUrl} onChange={(_, d) => set({ publicUrl: d.value })} placeholder="https://reset.example.com:8443" />
+          <Input
+            value={p.publicUrl}
+            onChange={(_, d) => set({ publicUrl: d.value })}
+            placeholder="https://reset.example.com:8443"
+          />
         </Field>
       </div>
       <Field label="Certificate">
-        <RadioGroup layout="horizontal" value={p.certificate} onChange={(_, d) => set({ certificate: d.value as 'selfSigned' | 'provided' })}>
+        <RadioGroup
+          layout="horizontal"
+          value={p.certificate}
+          onChange={(_, d) => set({ certificate: d.value as 'selfSigned' | 'provided' })}
+        >
           <Radio value="provided" label="My certificate and key" />
           <Radio value="selfSigned" label="Self-signed (browsers will warn)" />
         </RadioGroup>
@@ -132,9 +154,22 @@ export function PortalPanel(props: {
       {p.certificate === 'provided' ? (
         <div className={s.grid}>
           <Field label="Certificate chain (PEM)" {...err('portal.certPem')}>
-            <Textarea className={s.mono} rows={5} value={p.certPem} onChange={(_, d) => set({ certPem: d.value })} placeholder="-----BEGIN CERTIFICATE-----" />
+            <Textarea
+              className={s.mono}
+              rows={5}
+              value={p.certPem}
+              onChange={(_, d) => set({ certPem: d.value })}
+              placeholder="-----BEGIN CERTIFICATE-----"
+            />
           </Field>
-          <Field label="Private key (PEM)" hint={view.hasPortalKey ? 'A key is stored; paste a new one to replace it.' : 'Unencrypted PKCS#8 or traditional PEM.'}>
+          <Field
+            label="Private key (PEM)"
+            hint={
+              view.hasPortalKey
+                ? 'A key is stored; paste a new one to replace it.'
+                : 'Unencrypted PKCS#8 or traditional PEM.'
+            }
+          >
             <Textarea
               className={s.mono}
               rows={5}
@@ -146,8 +181,16 @@ export function PortalPanel(props: {
         </div>
       ) : (
         <div className={s.row}>
-          <Field label="Names in the certificate" hint="Host names and IP addresses users will open, separated by spaces.">
-            <Input value={hostnames} onChange={(_, d) => setHostnames(d.value)} placeholder={defaultNames(form)} style={{ width: 420 }} />
+          <Field
+            label="Names in the certificate"
+            hint="Host names and IP addresses users will open, separated by spaces."
+          >
+            <Input
+              value={hostnames}
+              onChange={(_, d) => setHostnames(d.value)}
+              placeholder={defaultNames(form)}
+              style={{ width: 420 }}
+            />
           </Field>
           <Button icon={<CertificateRegular />} onClick={() => void act('generate')} disabled={busy}>
             Generate certificate

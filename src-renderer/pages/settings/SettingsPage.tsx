@@ -62,7 +62,9 @@ export function SettingsPage() {
   const styles = useSettingsStyles();
   const [view, setView] = useState<OnboardingSettingsView | undefined>();
   const [form, setForm] = useState<OnboardingSettings | undefined>();
-  const [templates, setTemplates] = useState<{ activation: MailTemplate; temporaryPassword: MailTemplate } | undefined>();
+  const [templates, setTemplates] = useState<
+    { activation: MailTemplate; temporaryPassword: MailTemplate } | undefined
+  >();
   const [secrets, setSecrets] = useState<OnboardingSecrets>({});
   const [entra, setEntra] = useState<DirectoryView[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -87,7 +89,8 @@ export function SettingsPage() {
   const mail = form.mail;
   const setMail = (patch: Partial<OnboardingSettings['mail']>) => setForm({ ...form, mail: { ...mail, ...patch } });
   const setSmtp = (patch: Partial<OnboardingSettings['mail']['smtp']>) => setMail({ smtp: { ...mail.smtp, ...patch } });
-  const setPolicy = (patch: Partial<OnboardingSettings['policy']>) => setForm({ ...form, policy: { ...form.policy, ...patch } });
+  const setPolicy = (patch: Partial<OnboardingSettings['policy']>) =>
+    setForm({ ...form, policy: { ...form.policy, ...patch } });
   const err = (k: string) => (errors[k] ? { validationState: 'error' as const, validationMessage: errors[k] } : {});
 
   const toSave = (): OnboardingSettings => ({
@@ -115,7 +118,11 @@ export function SettingsPage() {
   const sendTest = async () => {
     setTesting(true);
     try {
-      const r = await call('onboarding.mail.test', { to: testTo, mail, smtpPassword: secrets.smtpPassword || undefined });
+      const r = await call('onboarding.mail.test', {
+        to: testTo,
+        mail,
+        smtpPassword: secrets.smtpPassword || undefined,
+      });
       notifySuccess(`Test mail sent to ${testTo} through ${r.transport}.`);
     } catch (e) {
       notifyError(e);
@@ -148,23 +155,38 @@ export function SettingsPage() {
           <>
             <div className={styles.grid}>
               <Field label="From address" required {...err('mail.fromAddress')}>
-                <Input value={mail.fromAddress} onChange={(_, d) => setMail({ fromAddress: d.value })} placeholder="it-service@example.com" />
+                <Input
+                  value={mail.fromAddress}
+                  onChange={(_, d) => setMail({ fromAddress: d.value })}
+                  placeholder="it-service@example.com"
+                />
               </Field>
               <Field label="From name">
                 <Input value={mail.fromName} onChange={(_, d) => setMail({ fromName: d.value })} />
               </Field>
               <Field label="SMTP server" required {...err('mail.smtp.host')}>
-                <Input value={mail.smtp.host} onChange={(_, d) => setSmtp({ host: d.value })} placeholder="smtp.example.com" />
+                <Input
+                  value={mail.smtp.host}
+                  onChange={(_, d) => setSmtp({ host: d.value })}
+                  placeholder="smtp.example.com"
+                />
               </Field>
               <Field label="Port" {...err('mail.smtp.port')}>
-                <Input type="number" value={String(mail.smtp.port)} onChange={(_, d) => setSmtp({ port: num(d.value, mail.smtp.port) })} />
+                <Input
+                  type="number"
+                  value={String(mail.smtp.port)}
+                  onChange={(_, d) => setSmtp({ port: num(d.value, mail.smtp.port) })}
+                />
               </Field>
               <Field label="Security">
                 <Select
                   value={mail.smtp.security}
                   onChange={(_, d) => {
                     const security = d.value as OnboardingSettings['mail']['smtp']['security'];
-                    setSmtp({ security, port: security === 'tls' ? 465 : mail.smtp.port === 465 ? 587 : mail.smtp.port });
+                    setSmtp({
+                      security,
+                      port: security === 'tls' ? 465 : mail.smtp.port === 465 ? 587 : mail.smtp.port,
+                    });
                   }}
                 >
                   <option value="starttls">STARTTLS (required)</option>
@@ -173,12 +195,22 @@ export function SettingsPage() {
                 </Select>
               </Field>
               <Field label="Verify the server certificate">
-                <Switch checked={mail.smtp.verifyCertificate} onChange={(_, d) => setSmtp({ verifyCertificate: d.checked })} />
+                <Switch
+                  checked={mail.smtp.verifyCertificate}
+                  onChange={(_, d) => setSmtp({ verifyCertificate: d.checked })}
+                />
               </Field>
               <Field label="User name" hint="Leave empty if the server does not ask for authentication.">
-                <Input value={mail.smtp.username} onChange={(_, d) => setSmtp({ username: d.value })} autoComplete="off" />
+                <Input
+                  value={mail.smtp.username}
+                  onChange={(_, d) => setSmtp({ username: d.value })}
+                  autoComplete="off"
+                />
               </Field>
-              <Field label="Password" hint={view.hasSmtpPassword ? 'A password is stored; type a new one to replace it.' : undefined}>
+              <Field
+                label="Password"
+                hint={view.hasSmtpPassword ? 'A password is stored; type a new one to replace it.' : undefined}
+              >
                 <Input
                   type="password"
                   value={secrets.smtpPassword ?? ''}
@@ -188,7 +220,10 @@ export function SettingsPage() {
                 />
               </Field>
             </div>
-            <Field label="CA certificate (PEM)" hint="Only if the server's certificate comes from a CA this computer does not trust.">
+            <Field
+              label="CA certificate (PEM)"
+              hint="Only if the server's certificate comes from a CA this computer does not trust."
+            >
               <Textarea
                 className={styles.mono}
                 rows={3}
@@ -201,8 +236,15 @@ export function SettingsPage() {
         )}
         {mail.transport === 'graph' && (
           <div className={styles.grid}>
-            <Field label="Entra ID directory" required hint={entra.length ? undefined : 'Add a Microsoft Entra ID directory first.'}>
-              <Select value={mail.graph.directoryId} onChange={(_, d) => setMail({ graph: { ...mail.graph, directoryId: d.value } })}>
+            <Field
+              label="Entra ID directory"
+              required
+              hint={entra.length ? undefined : 'Add a Microsoft Entra ID directory first.'}
+            >
+              <Select
+                value={mail.graph.directoryId}
+                onChange={(_, d) => setMail({ graph: { ...mail.graph, directoryId: d.value } })}
+              >
                 <option value="">Choose…</option>
                 {entra.map((d) => (
                   <option key={d.id} value={d.id}>
@@ -223,7 +265,13 @@ export function SettingsPage() {
         {mail.transport !== 'none' && (
           <div className={styles.row}>
             <Field label="Send a test mail to">
-              <Input type="email" value={testTo} onChange={(_, d) => setTestTo(d.value)} placeholder="you@example.com" style={{ width: 300 }} />
+              <Input
+                type="email"
+                value={testTo}
+                onChange={(_, d) => setTestTo(d.value)}
+                placeholder="you@example.com"
+                style={{ width: 300 }}
+              />
             </Field>
             <Button icon={<SendRegular />} onClick={() => void sendTest()} disabled={testing || !testTo.includes('@')}>
               {testing ? 'Sending…' : 'Send test mail'}
@@ -234,7 +282,11 @@ export function SettingsPage() {
 
       <TemplateEditor templates={templates} defaults={view.defaultTemplates} onChange={setTemplates} />
 
-      <Section id="links" title="Links and passwords" hint="How long an activation link works, and the rules a new password must meet.">
+      <Section
+        id="links"
+        title="Links and passwords"
+        hint="How long an activation link works, and the rules a new password must meet."
+      >
         <div className={styles.grid3}>
           <Field label="Link expires after (hours)" {...err('tokenLifetimeHours')}>
             <Input
@@ -244,10 +296,17 @@ export function SettingsPage() {
             />
           </Field>
           <Field label="Minimum length" {...err('policy.minLength')}>
-            <Input type="number" value={String(form.policy.minLength)} onChange={(_, d) => setPolicy({ minLength: num(d.value, form.policy.minLength) })} />
+            <Input
+              type="number"
+              value={String(form.policy.minLength)}
+              onChange={(_, d) => setPolicy({ minLength: num(d.value, form.policy.minLength) })}
+            />
           </Field>
           <Field label="Character classes needed (of 4)" {...err('policy.minClasses')}>
-            <Select value={String(form.policy.minClasses)} onChange={(_, d) => setPolicy({ minClasses: Number(d.value) })}>
+            <Select
+              value={String(form.policy.minClasses)}
+              onChange={(_, d) => setPolicy({ minClasses: Number(d.value) })}
+            >
               {[0, 1, 2, 3, 4].map((v) => (
                 <option key={v} value={v}>
                   {v}
@@ -261,7 +320,9 @@ export function SettingsPage() {
           onChange={(_, d) => setPolicy({ forbidUserName: d.checked })}
           label="Refuse passwords that contain the user name or the person's name"
         />
-        <p className={styles.hint}>The directories still apply their own rules; the reset page shows their refusal when they are stricter.</p>
+        <p className={styles.hint}>
+          The directories still apply their own rules; the reset page shows their refusal when they are stricter.
+        </p>
       </Section>
 
       <PortalPanel

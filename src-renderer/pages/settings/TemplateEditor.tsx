@@ -65,7 +65,11 @@ export function TemplateEditor(props: { templates: Templates; defaults: Template
   };
 
   return (
-    <Section id="templates" title="Mail templates" hint={`Placeholders: ${placeholders[kind]}. Values are escaped in the HTML part.`}>
+    <Section
+      id="templates"
+      title="Mail templates"
+      hint={`Placeholders: ${placeholders[kind]}. Values are escaped in the HTML part.`}
+    >
       <TabList selectedValue={kind} onTabSelect={(_, d) => (setKind(d.value as Kind), setPreview(undefined))}>
         <Tab value="activation">Activation mail</Tab>
         <Tab value="temporaryPassword">Temporary password</Tab>

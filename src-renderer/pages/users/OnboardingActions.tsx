@@ -56,7 +56,9 @@ const useStyles = makeStyles({
 });
 
 /** The counts a progress bar shows: from the job's first view, then from its events. */
-type Counts = Pick<SendProgress, 'sent' | 'failed' | 'remaining' | 'total' | 'phase' | 'pausedUntil'> & { jobId: string };
+type Counts = Pick<SendProgress, 'sent' | 'failed' | 'remaining' | 'total' | 'phase' | 'pausedUntil'> & {
+  jobId: string;
+};
 
 const countsOf = (v: SendJobView): Counts => ({
   jobId: v.jobId,

@@ -198,7 +198,9 @@ export function UsersPage() {
           checked={allShownTicked ? true : ticked.size > 0 ? 'mixed' : false}
           onChange={(_, d) => setTicked(d.checked === true ? new Set(filtered.map((r) => r.id)) : new Set())}
         />
-        <Text className={styles.count}>{ticked.size ? `${ticked.size} selected` : 'Tick users to send activation mail in bulk'}</Text>
+        <Text className={styles.count}>
+          {ticked.size ? `${ticked.size} selected` : 'Tick users to send activation mail in bulk'}
+        </Text>
         <OnboardingActions userIds={[...ticked]} onDone={() => void load()} />
       </div>
       <div className={styles.body}>

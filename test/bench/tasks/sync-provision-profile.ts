@@ -26,7 +26,11 @@ export async function run(args: { dataDir: string; count: number }) {
         return orig.apply(this, a);
       } finally {
         depth--;
-        const key = (nested ? '  (in a transaction) ' : '') + (name === 'transaction' ? `transaction (${(new Error().stack ?? '').split('\n')[2]?.trim()})` : String(a[0]).replace(/\s+/g, ' ').slice(0, 90));
+        const key =
+          (nested ? '  (in a transaction) ' : '') +
+          (name === 'transaction'
+            ? `transaction (${(new Error().stack ?? '').split('\n')[2]?.trim()})`
+            : String(a[0]).replace(/\s+/g, ' ').slice(0, 90));
         const s = perSql.get(key) ?? { n: 0, ms: 0 };
         s.n++;
         const c = process.cpuUsage(t);
@@ -62,13 +66,16 @@ export async function run(args: { dataDir: string; count: number }) {
   h.disable();
   const elu = performance.eventLoopUtilization(elu0.v);
   const cpu = process.cpuUsage(cpu0.v);
-    return {
+  return {
     ...r,
     busyMs: Math.round(elu.active),
     idleMs: Math.round(elu.idle),
     cpuUserMs: Math.round(cpu.user / 1000),
     cpuSysMs: Math.round(cpu.system / 1000),
     sqlMs: Math.round([...perSql].filter(([k]) => !k.startsWith('  ')).reduce((n, [, s]) => n + s.ms, 0)),
-    sql: [...perSql].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30).map(([k, s]) => `${s.ms.toFixed(0).padStart(6)} ms ${String(s.n).padStart(6)}× ${k}`),
+    sql: [...perSql]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 30)
+      .map(([k, s]) => `${s.ms.toFixed(0).padStart(6)} ms ${String(s.n).padStart(6)}× ${k}`),
   };
 }
