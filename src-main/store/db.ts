@@ -175,18 +175,30 @@ export class Db {
       JSON.stringify(names),
     );
     if (indexes.length === 0) return fn();
-    // In a savepoint: whatever fn or a rebuild throws, the indexes are back before the error leaves,
-    // even for a caller that catches it inside a joined transaction and commits.
-    this.sqlite.exec('SAVEPOINT without_indexes');
-    try {
+    // In a savepoint: whatever fn or a rebuild throws, the indexes are back before the error leaves.
+    return this.savepoint('without_indexes', () => {
       for (const i of indexes) this.sqlite.exec(`DROP INDEX "${i.name}"`);
       const result = fn();
       for (const i of indexes) rebuild(this.sqlite, i);
-      this.sqlite.exec('RELEASE without_indexes');
+      return result;
+    });
+  }
+
+  /**
+   * Runs fn in a savepoint of the caller's transaction: when it throws, its writes — schema
+   * changes included — are undone before the error leaves, even for a caller that catches the
+   * error inside a joined transaction and then commits.
+   */
+  savepoint<T>(name: string, fn: () => T): T {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`Bad savepoint name: ${name}`);
+    this.sqlite.exec(`SAVEPOINT ${name}`);
+    try {
+      const result = fn();
+      this.sqlite.exec(`RELEASE ${name}`);
       return result;
     } catch (err) {
-      this.sqlite.exec('ROLLBACK TO without_indexes');
-      this.sqlite.exec('RELEASE without_indexes');
+      this.sqlite.exec(`ROLLBACK TO ${name}`);
+      this.sqlite.exec(`RELEASE ${name}`);
       throw err;
     }
   }

@@ -78,7 +78,8 @@ export function thresholdOf(config: DirectoryConfig, deletions: number, linked: 
  *   keys come in random order) is built again at the end instead of kept row by row
  *   (Db.withoutIndexes): nothing reads report entries by it inside fn.
  * These are schema changes, so not for frequent small batches (every prepared statement of
- * the connection is prepared again once); nothing outside the transaction ever sees them.
+ * the connection is prepared again once); nothing outside the transaction ever sees them, and a
+ * caller that catches fn's error inside its transaction still finds the trigger and flag as before.
  */
 export function withBulkReportUsers<T>(db: Db, fn: () => T, opts: { entries?: number } = {}): T {
   if (!db.sqlite.isTransaction) throw new Error('withBulkReportUsers runs inside a transaction');
@@ -88,12 +89,15 @@ export function withBulkReportUsers<T>(db: Db, fn: () => T, opts: { entries?: nu
       ? undefined
       : db.get<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'report_entries_user'")
           ?.sql;
-  if (trigger) db.sqlite.exec('DROP TRIGGER report_entries_user');
-  else db.run("UPDATE counters SET value = 1 WHERE name = 'reportUsersDeferred'");
-  const result =
-    opts.entries === undefined ? fn() : db.withoutIndexes('report_entries', ['report_user_at'], opts.entries, fn);
-  db.run('INSERT OR IGNORE INTO report_users(lc) SELECT user_identifier_lc FROM report_entries WHERE id > ?', from);
-  if (trigger) db.sqlite.exec(trigger);
-  else db.run("UPDATE counters SET value = 0 WHERE name = 'reportUsersDeferred'");
-  return result;
+  // In a savepoint: if fn throws, the trigger and the flag are back before the error leaves.
+  return db.savepoint('bulk_report_users', () => {
+    if (trigger) db.sqlite.exec('DROP TRIGGER report_entries_user');
+    else db.run("UPDATE counters SET value = 1 WHERE name = 'reportUsersDeferred'");
+    const result =
+      opts.entries === undefined ? fn() : db.withoutIndexes('report_entries', ['report_user_at'], opts.entries, fn);
+    db.run('INSERT OR IGNORE INTO report_users(lc) SELECT user_identifier_lc FROM report_entries WHERE id > ?', from);
+    if (trigger) db.sqlite.exec(trigger);
+    else db.run("UPDATE counters SET value = 0 WHERE name = 'reportUsersDeferred'");
+    return result;
+  });
 }

@@ -227,6 +227,35 @@ describe('import commit in bulk', () => {
     expect(triggerSql()).toContain('reportUsersDeferred');
   });
 
+  it('withBulkReportUsers leaves the trigger and the flag as they were when its work throws and the caller goes on', () => {
+    const trigger = triggerSql();
+    const entry = { objectType: 'user' as const, action: 'edit', application: 'App', status: 'success' as const };
+    app.db.transaction(() => {
+      for (const entries of [10, undefined]) {
+        expect(() =>
+          withBulkReportUsers(
+            app.db,
+            () => {
+              app.repos.reports.add({ ...entry, userIdentifier: 'Lost entry' });
+              throw new Error('the bulk work failed');
+            },
+            { entries },
+          ),
+        ).toThrow(/bulk work failed/);
+      }
+      // The caller caught the error and writes on in the same transaction.
+      app.repos.reports.add({ ...entry, userIdentifier: 'Kept Entry' });
+    });
+    expect(triggerSql()).toBe(trigger);
+    expect(app.db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'reportUsersDeferred'")!.value).toBe(
+      0,
+    );
+    const ids = app.db.all<{ user_identifier: string }>('SELECT user_identifier FROM report_entries');
+    expect(ids.map((r) => r.user_identifier)).toEqual(['Kept Entry']);
+    // The entry written after the failure is searchable: the per-row trigger ran for it.
+    expect(app.db.get('SELECT 1 AS x FROM report_users WHERE lc = ?', 'kept entry')).toBeTruthy();
+  });
+
   it('writes many report entries in order with secrets masked, as one at a time would', () => {
     const secret = { password: [null, 'Hunter2!'] as [unknown, unknown], title: ['a', 'b'] as [unknown, unknown] };
     const many = Array.from({ length: 1_001 }, (_, i) => ({
