@@ -29,6 +29,8 @@ export class Db {
   private readonly file: string;
   private readonly statements = new Map<string, StatementSync>();
   private depth = 0;
+  /** The WAL size (pages) at which SQLite checkpoints by itself, as the connection was opened with. */
+  private readonly autoCheckpoint: number;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -38,6 +40,9 @@ export class Db {
     this.sqlite.exec('PRAGMA synchronous = NORMAL');
     this.sqlite.exec('PRAGMA foreign_keys = ON');
     this.sqlite.exec('PRAGMA busy_timeout = 5000');
+    this.autoCheckpoint = (
+      this.sqlite.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }
+    ).wal_autocheckpoint;
     this.migrate();
   }
 
@@ -105,7 +110,9 @@ export class Db {
       Math.trunc(Object.values(this.sqlite.prepare(`PRAGMA ${name}`).get()!)[0] as number);
     const cache = pragma('cache_size');
     const temp = pragma('temp_store');
-    const autoCheckpoint = pragma('wal_autocheckpoint');
+    // The connection's own setting, not what the pragma says now: a bulk commit whose WAL is still
+    // being copied on the worker thread has it switched off until that copy ends.
+    const autoCheckpoint = this.autoCheckpoint;
     this.sqlite.exec(`PRAGMA cache_size = ${-Math.round(cacheMb * 1024)}`);
     this.sqlite.exec('PRAGMA temp_store = MEMORY');
     this.sqlite.exec('PRAGMA wal_autocheckpoint = 0');
