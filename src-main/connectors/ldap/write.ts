@@ -476,7 +476,8 @@ type MemberAttribute = 'member' | 'uniqueMember';
  * member. Active Directory: group / member.
  */
 export function groupClassOf(s: LdapSettings): { objectClasses: string[]; memberAttribute: MemberAttribute } {
-  const f = s.conn.groupFilter;
+  // Only what the filter asks for counts: a negated item such as (!(objectClass=groupOfNames)) does not.
+  const f = s.conn.groupFilter.replace(/\(\s*!\s*\([^()]*\)\s*\)/g, '');
   const names = (c: string) => new RegExp(`\\(\\s*objectClass\\s*=\\s*${c}\\s*\\)`, 'i').test(f);
   if (!s.isAd && names('groupOfUniqueNames') && !names('groupOfNames'))
     return { objectClasses: ['top', 'groupOfUniqueNames'], memberAttribute: 'uniqueMember' };
