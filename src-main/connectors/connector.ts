@@ -106,7 +106,9 @@ export interface Connector {
   /**
    * The token built by the listings since trackListing() resolved true: undefined unless every
    * listing started since then ran to its end (one cut, cancelled or failed yields none). Covers the
-   * object types that were listed; a delta from it reports nothing for a type that was not.
+   * object types that were listed; a delta from it reports nothing for a type that was not. The
+   * caller lists each type once per trackListing(): a second listing of a type starts its part of
+   * the token over.
    */
   listingToken?(): DeltaToken | undefined;
 
