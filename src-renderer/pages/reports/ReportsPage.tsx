@@ -103,9 +103,10 @@ export const statusColor = {
   pending: 'warning',
 } as const;
 
-// Widths are shares of the table (VirtualTable turns them into grid fractions).
+// Widths are shares of the table (VirtualTable turns them into grid fractions); the time is
+// fixed so a date and time always show whole.
 const columns: Column<ReportRow>[] = [
-  { key: 'at', header: 'Time', width: '19%', render: (r) => shortTime(r.at) },
+  { key: 'at', header: 'Time', width: '150px', render: (r) => shortTime(r.at) },
   { key: 'user', header: 'User', width: '24%', render: (r) => r.userIdentifier },
   { key: 'application', header: 'Application', width: '15%', render: (r) => r.application },
   { key: 'action', header: 'Action', width: '11%', render: (r) => r.action },
