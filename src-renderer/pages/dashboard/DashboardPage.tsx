@@ -216,7 +216,9 @@ export function DashboardPage() {
                 <TableRow key={r.runId}>
                   <TableCell>{when(r.created)}</TableCell>
                   <TableCell>{r.directoryName}</TableCell>
-                  <TableCell>{r.kind === 'import' ? 'Import' : 'Push'}</TableCell>
+                  <TableCell>
+                    {r.kind === 'push' ? 'Push' : r.mode === 'delta' ? 'Import, changes only' : 'Import, full read'}
+                  </TableCell>
                   <TableCell>
                     <Badge appearance="tint" color={runColor(r.status)}>
                       {r.status}
