@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { writeUsersLdif } from '../services/seed-ldif.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
+import { timeCommand } from './harness.ts';
 
 export const BENCH_USERS = Number(process.env.BENCH_LDAP_USERS ?? 100_000);
 let shared: Promise<SlapdServer> | undefined;
@@ -72,4 +73,13 @@ export function ldapConfig(s: SlapdServer, extra: Partial<DirectoryConfig['conne
 export async function stopBenchSlapd(): Promise<void> {
   if (shared) await (await shared).stop();
   shared = undefined;
+}
+
+/** The reference read: every user of the bench slapd through ldapsearch with paged results. */
+export function readAllWithLdapsearch(s: SlapdServer) {
+  // prettier-ignore
+  return timeCommand('ldapsearch', [
+    '-x', '-LLL', '-H', s.url, '-D', s.adminDn, '-w', s.adminPassword, '-b', s.peopleDn,
+    '-E', 'pr=1000/noprompt', '(objectClass=inetOrgPerson)', '*', 'entryUUID', 'modifyTimestamp',
+  ]);
 }

@@ -1,8 +1,8 @@
 // Every figure the issues ask for. Each measurement prepares what it needs;
 // one whose feature is not in this build says so instead of inventing a number.
 import { existsSync } from 'node:fs';
-import { figure, median, round, runTask, timeCommand, warmUp, type Measurement } from './harness.ts';
-import { BENCH_USERS, benchSlapd, ldapConfig } from './ldap-data.ts';
+import { figure, median, round, runTask, warmUp, type Measurement } from './harness.ts';
+import { BENCH_USERS, benchSlapd, ldapConfig, readAllWithLdapsearch } from './ldap-data.ts';
 
 const missing = (name: string, unit: string, what: string) => [
   figure({ name, unit, notes: `not measured: ${what} is not in this build` }),
@@ -15,26 +15,8 @@ const ldapList: Measurement = {
     const ref: number[] = [];
     const ours: number[] = [];
     let rss = 0;
-    // Reference: ldapsearch with the paged-results control, same entries and attributes class.
-    const ldapsearch = () =>
-      timeCommand('ldapsearch', [
-        '-x',
-        '-LLL',
-        '-H',
-        s.url,
-        '-D',
-        s.adminDn,
-        '-w',
-        s.adminPassword,
-        '-b',
-        s.peopleDn,
-        '-E',
-        'pr=1000/noprompt',
-        '(objectClass=inetOrgPerson)',
-        '*',
-        'entryUUID',
-        'modifyTimestamp',
-      ]);
+    // Reference: ldapsearch with the paged-results control, same entries and attributes.
+    const ldapsearch = () => readAllWithLdapsearch(s);
     const list = () =>
       runTask<{ count: number; ms: number }>('ldap-list', { config: ldapConfig(s), password: s.adminPassword });
     // Both sides warm before timing: the reference until it settles, ours once (a freshly

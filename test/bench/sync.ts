@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { figure, median, round, runTask, timeCommand, warmUp, type Measurement } from './harness.ts';
-import { BENCH_USERS, benchSlapd, ldapConfig } from './ldap-data.ts';
+import { BENCH_USERS, benchSlapd, ldapConfig, readAllWithLdapsearch } from './ldap-data.ts';
 import { startSlapd } from '../services/slapd.ts';
 import { addDirectoryAt } from '../../src-main/sync/bench.ts';
 import { benchUsers } from './tasks/sync-provision.ts';
@@ -41,25 +41,8 @@ export const syncMeasurement: Measurement = {
     const commits: number[] = [];
     let rss = 0;
     let commitRss = 0;
-    const ldapsearch = () =>
-      timeCommand('ldapsearch', [
-        '-x',
-        '-LLL',
-        '-H',
-        s.url,
-        '-D',
-        s.adminDn,
-        '-w',
-        s.adminPassword,
-        '-b',
-        s.peopleDn,
-        '-E',
-        'pr=1000/noprompt',
-        '(objectClass=inetOrgPerson)',
-        '*',
-        'entryUUID',
-        'modifyTimestamp',
-      ]);
+    // Reference: ldapsearch with the paged-results control, same entries and attributes.
+    const ldapsearch = () => readAllWithLdapsearch(s);
     const preview = async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'pd-bench-sync-'));
       await addDirectoryAt(dataDir, importOnly(ldapConfig(s)), { bindPassword: s.adminPassword });

@@ -1,77 +1,29 @@
 // The import commit's bulk paths (issue: commit of 100,000 users under 2 s): report entries
 // written many rows per statement with the report_users trigger dropped for the transaction,
 // users not read back, links read once per plan. Same store as one write per row would leave.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src-main/app.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src-main/app.ts';
 import { Db } from '../../src-main/store/db.ts';
-import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { ReportQueries } from '../../src-main/reports/query.ts';
 import { withBulkReportUsers } from '../../src-main/sync/common.ts';
-import { FakeDirectory } from './sync-fake-connector.ts';
+import { FakeDirectory, fakeLdapConfig, useFakeDirectoryApp } from './sync-fake-connector.ts';
 
+const fx = useFakeDirectoryApp('pd-commit-bulk-');
 let app: App;
 let dataDir: string;
 let dirs: Map<string, FakeDirectory>;
+beforeEach(() => {
+  ({ app, dataDir, dirs } = fx);
+});
 
 const toggles = (create: boolean) => ({
   users: { import: !create, create, edit: false, delete: false, passwordSync: false },
   groups: { import: !create, create: false, delete: false, membership: false },
 });
 
-function config(name: string, create = false): DirectoryConfig {
-  return {
-    kind: 'ldap',
-    name,
-    connection: {
-      urls: ['ldaps://127.0.0.1:6360'],
-      startTls: false,
-      verifyCertificate: true,
-      bindDn: 'cn=admin,dc=example,dc=test',
-      baseDn: 'dc=example,dc=test',
-      userSearchBase: '',
-      userFilter: '',
-      groupSearchBase: '',
-      groupFilter: '',
-      scope: 'sub',
-      exclusions: [],
-      userTargetOu: '',
-      groupTargetOu: '',
-      userRdnTemplate: 'uid={userName}',
-      groupRdnTemplate: 'cn={displayName}',
-      upnSuffix: '',
-      pageSize: 500,
-      timeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-    },
-    toggles: toggles(create),
-    userMapping: [],
-    groupMapping: [],
-    matching: ['userName', 'email'],
-    safety: { deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' },
-  } as DirectoryConfig;
-}
-
-beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pd-commit-bulk-'));
-  dirs = new Map();
-  app = createApp({
-    dataDir,
-    shell: 'test',
-    outbox: { baseBackoffMs: 20, maxBackoffMs: 50, idleMs: 20 },
-    createConnector: (c) => {
-      let d = dirs.get(c.name);
-      if (!d) dirs.set(c.name, (d = new FakeDirectory()));
-      return d.connector();
-    },
-  });
-});
-afterEach(async () => {
-  await app.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const config = (name: string, create = false) => fakeLdapConfig(name, { toggles: toggles(create) });
 
 function source(name: string, create = false) {
   const id = app.directories.save(undefined, config(name, create), { bindPassword: 'x' }).id;

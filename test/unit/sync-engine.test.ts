@@ -1,75 +1,21 @@
 // The sync engine's planning, commit, safety and outbox rules, against an
 // in-memory directory (the real servers are in test/integration/sync-*.test.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src-main/app.ts';
 import { ConnectorError } from '../../src-main/connectors/connector.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { dispatch } from '../../src-main/bridge/dispatch.ts';
-import { FakeDirectory } from './sync-fake-connector.ts';
+import { FakeDirectory, fakeLdapConfig, useFakeDirectoryApp } from './sync-fake-connector.ts';
 import { ReportQueries } from '../../src-main/reports/query.ts';
 
+const fx = useFakeDirectoryApp('pd-sync-');
 let app: App;
 let dataDir: string;
 let dirs: Map<string, FakeDirectory>;
-
-function ldapConfig(name: string, over: Partial<DirectoryConfig> = {}): DirectoryConfig {
-  return {
-    kind: 'ldap',
-    name,
-    connection: {
-      urls: ['ldaps://127.0.0.1:6360'],
-      startTls: false,
-      verifyCertificate: true,
-      bindDn: 'cn=admin,dc=example,dc=test',
-      baseDn: 'dc=example,dc=test',
-      userSearchBase: '',
-      userFilter: '',
-      groupSearchBase: '',
-      groupFilter: '',
-      scope: 'sub',
-      exclusions: [],
-      userTargetOu: '',
-      groupTargetOu: '',
-      userRdnTemplate: 'uid={userName}',
-      groupRdnTemplate: 'cn={displayName}',
-      upnSuffix: '',
-      pageSize: 500,
-      timeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-    },
-    toggles: {
-      users: { import: true, create: false, edit: false, delete: false, passwordSync: false },
-      groups: { import: true, create: false, delete: false, membership: false },
-    },
-    userMapping: [],
-    groupMapping: [],
-    matching: ['userName', 'email'],
-    safety: { deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' },
-    ...over,
-  } as DirectoryConfig;
-}
-
 beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pd-sync-'));
-  dirs = new Map();
-  app = createApp({
-    dataDir,
-    shell: 'test',
-    outbox: { baseBackoffMs: 20, maxBackoffMs: 50, idleMs: 20 },
-    createConnector: (config) => {
-      let d = dirs.get(config.name);
-      if (!d) dirs.set(config.name, (d = new FakeDirectory()));
-      return d.connector();
-    },
-  });
+  ({ app, dataDir, dirs } = fx);
 });
-afterEach(async () => {
-  await app.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const ldapConfig = fakeLdapConfig;
 
 function source(name = 'Source', over: Partial<DirectoryConfig> = {}) {
   const view = app.directories.save(undefined, ldapConfig(name, over), { bindPassword: 'x' });
@@ -396,7 +342,8 @@ describe('outbox', () => {
     // Simulate the crash: the created object exists remotely but the item is still 'running'.
     on.fake.addUser({ userName: 'r1' });
     await app.close();
-    app = createApp({
+    // The fixture closes whichever app is current when the test ends.
+    app = fx.app = createApp({
       dataDir,
       shell: 'test',
       outbox: { idleMs: 20 },

@@ -2,6 +2,11 @@
 // engine's planning and outbox logic (unit tests only; integration tests use
 // the real LDAP connector against slapd and Samba).
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { createApp, type App } from '../../src-main/app.ts';
 import type {
   Connector,
   RemoteGroup,
@@ -11,6 +16,7 @@ import type {
 } from '../../src-main/connectors/connector.ts';
 import { ConnectorError } from '../../src-main/connectors/connector.ts';
 import { primaryEmail } from '../../src-preload/model.ts';
+import type { DirectoryConfig } from '../../src-preload/directory.ts';
 
 export class FakeDirectory {
   users = new Map<string, RemoteUser>();
@@ -156,4 +162,79 @@ export class FakeDirectory {
       async close() {},
     };
   }
+}
+
+/**
+ * A generic LDAP directory's config for tests against the in-memory directory: users and groups
+ * imported, nothing else switched on, unless `over` says otherwise.
+ */
+export function fakeLdapConfig(name: string, over: Partial<DirectoryConfig> = {}): DirectoryConfig {
+  return {
+    kind: 'ldap',
+    name,
+    connection: {
+      urls: ['ldaps://127.0.0.1:6360'],
+      startTls: false,
+      verifyCertificate: true,
+      bindDn: 'cn=admin,dc=example,dc=test',
+      baseDn: 'dc=example,dc=test',
+      userSearchBase: '',
+      userFilter: '',
+      groupSearchBase: '',
+      groupFilter: '',
+      scope: 'sub',
+      exclusions: [],
+      userTargetOu: '',
+      groupTargetOu: '',
+      userRdnTemplate: 'uid={userName}',
+      groupRdnTemplate: 'cn={displayName}',
+      upnSuffix: '',
+      pageSize: 500,
+      timeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+    },
+    toggles: {
+      users: { import: true, create: false, edit: false, delete: false, passwordSync: false },
+      groups: { import: true, create: false, delete: false, membership: false },
+    },
+    userMapping: [],
+    groupMapping: [],
+    matching: ['userName', 'email'],
+    safety: { deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' },
+    ...over,
+  } as DirectoryConfig;
+}
+
+export interface FakeDirectoryApp {
+  app: App;
+  dataDir: string;
+  /** The in-memory directory behind each directory name (made on first use). */
+  dirs: Map<string, FakeDirectory>;
+}
+
+/**
+ * A fresh app for every test (its own data folder, fast outbox retries) whose connectors are
+ * in-memory directories; registers the beforeEach/afterEach that make and remove it.
+ */
+export function useFakeDirectoryApp(prefix: string): FakeDirectoryApp {
+  const t = {} as FakeDirectoryApp;
+  beforeEach(() => {
+    t.dataDir = mkdtempSync(join(tmpdir(), prefix));
+    t.dirs = new Map();
+    t.app = createApp({
+      dataDir: t.dataDir,
+      shell: 'test',
+      outbox: { baseBackoffMs: 20, maxBackoffMs: 50, idleMs: 20 },
+      createConnector: (config) => {
+        let d = t.dirs.get(config.name);
+        if (!d) t.dirs.set(config.name, (d = new FakeDirectory()));
+        return d.connector();
+      },
+    });
+  });
+  afterEach(async () => {
+    await t.app.close();
+    rmSync(t.dataDir, { recursive: true, force: true });
+  });
+  return t;
 }

@@ -3,53 +3,24 @@
 // ("update group" rows), against the in-memory directory. The real
 // connectors' updateGroup is proven in test/integration/ldap-group-update.test.ts
 // and graph-group-update.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src-main/app.ts';
-import type { DirectoryConfig } from '../../src-preload/directory.ts';
-import { FakeDirectory } from './sync-fake-connector.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src-main/app.ts';
+import { FakeDirectory, fakeLdapConfig, useFakeDirectoryApp } from './sync-fake-connector.ts';
 
+const fx = useFakeDirectoryApp('pd-group-update-');
 let app: App;
-let dataDir: string;
 let dirs: Map<string, FakeDirectory>;
+beforeEach(() => {
+  ({ app, dirs } = fx);
+});
 
 const groupsOn = { import: false, create: true, delete: false, membership: true };
 const groupsOff = { import: false, create: false, delete: false, membership: true };
 
-function config(name: string, groups: typeof groupsOn): DirectoryConfig {
-  return {
-    kind: 'ldap',
-    name,
-    connection: {
-      urls: ['ldaps://127.0.0.1:6360'],
-      startTls: false,
-      verifyCertificate: true,
-      bindDn: 'cn=admin,dc=example,dc=test',
-      baseDn: 'dc=example,dc=test',
-      userSearchBase: '',
-      userFilter: '',
-      groupSearchBase: '',
-      groupFilter: '',
-      scope: 'sub',
-      exclusions: [],
-      userTargetOu: '',
-      groupTargetOu: '',
-      userRdnTemplate: 'uid={userName}',
-      groupRdnTemplate: 'cn={displayName}',
-      upnSuffix: '',
-      pageSize: 500,
-      timeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-    },
+const config = (name: string, groups: typeof groupsOn) =>
+  fakeLdapConfig(name, {
     toggles: { users: { import: false, create: true, edit: false, delete: false, passwordSync: false }, groups },
-    userMapping: [],
-    groupMapping: [],
-    matching: ['userName', 'email'],
-    safety: { deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' },
-  } as DirectoryConfig;
-}
+  });
 
 function directory(name: string, groups: typeof groupsOn) {
   const view = app.directories.save(undefined, config(name, groups), { bindPassword: 'x' });
@@ -57,25 +28,6 @@ function directory(name: string, groups: typeof groupsOn) {
   dirs.set(name, fake);
   return { id: view.id, fake };
 }
-
-beforeEach(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'pd-group-update-'));
-  dirs = new Map();
-  app = createApp({
-    dataDir,
-    shell: 'test',
-    outbox: { baseBackoffMs: 20, maxBackoffMs: 50, idleMs: 20 },
-    createConnector: (c) => {
-      let d = dirs.get(c.name);
-      if (!d) dirs.set(c.name, (d = new FakeDirectory()));
-      return d.connector();
-    },
-  });
-});
-afterEach(async () => {
-  await app.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 describe('group update', () => {
   it('a rename and a description change are queued where creating groups is on, written, and the link follows the new ref', async () => {
