@@ -806,48 +806,30 @@ class Planner {
               rm.anchor)
             : (groupNames.get(rm.anchor) ?? rm.anchor);
         if (memberLocalId && localMemberIds.has(memberLocalId)) continue;
-        this.counts.memberships.add++;
-        this.push({
-          objectType: 'membership',
-          action: 'add',
-          localId: localId ?? null,
-          anchor: g.anchor,
-          display: `${g.data.displayName} ← ${memberName}`,
-          changes: { [`member of ${g.data.displayName}`]: [false, true] },
-          data: {
-            groupAnchor: g.anchor,
-            groupLocalId: localId,
-            groupName: g.data.displayName,
-            memberAnchor: rm.anchor,
-            memberLocalId,
-            memberType: rm.type,
-            memberName,
-          } satisfies MembershipRowData,
+        this.membershipRow('add', {
+          groupAnchor: g.anchor,
+          groupLocalId: localId,
+          groupName: g.data.displayName,
+          memberAnchor: rm.anchor,
+          memberLocalId,
+          memberType: rm.type,
+          memberName,
         });
       }
       for (const [anchor, lm] of localMemberAnchors) {
         if (remoteMembers.has(anchor)) continue;
-        this.counts.memberships.remove++;
         const memberName =
           lm.type === 'User'
             ? (this.deps.repos.users.get(lm.id)?.userName ?? lm.display ?? lm.id)
             : (lm.display ?? lm.id);
-        this.push({
-          objectType: 'membership',
-          action: 'remove',
-          localId: localId ?? null,
-          anchor: g.anchor,
-          display: `${g.data.displayName} ← ${memberName}`,
-          changes: { [`member of ${g.data.displayName}`]: [true, false] },
-          data: {
-            groupAnchor: g.anchor,
-            groupLocalId: localId,
-            groupName: g.data.displayName,
-            memberAnchor: anchor,
-            memberLocalId: lm.id,
-            memberType: lm.type,
-            memberName,
-          } satisfies MembershipRowData,
+        this.membershipRow('remove', {
+          groupAnchor: g.anchor,
+          groupLocalId: localId,
+          groupName: g.data.displayName,
+          memberAnchor: anchor,
+          memberLocalId: lm.id,
+          memberType: lm.type,
+          memberName,
         });
       }
     }
@@ -864,26 +846,31 @@ class Planner {
       for (const g of this.deps.repos.groups.groupsOf(userId)) {
         const groupAnchor = localToGroupAnchor.get(g.id);
         if (!groupAnchor || reported.has(groupAnchor)) continue;
-        this.counts.memberships.remove++;
-        this.push({
-          objectType: 'membership',
-          action: 'remove',
-          localId: g.id,
-          anchor: groupAnchor,
-          display: `${g.displayName} ← ${memberName}`,
-          changes: { [`member of ${g.displayName}`]: [true, false] },
-          data: {
-            groupAnchor,
-            groupLocalId: g.id,
-            groupName: g.displayName,
-            memberAnchor: anchor,
-            memberLocalId: userId,
-            memberType: 'User',
-            memberName,
-          } satisfies MembershipRowData,
+        this.membershipRow('remove', {
+          groupAnchor,
+          groupLocalId: g.id,
+          groupName: g.displayName,
+          memberAnchor: anchor,
+          memberLocalId: userId,
+          memberType: 'User',
+          memberName,
         });
       }
     }
+  }
+
+  /** One membership row of the plan: a member added to or removed from a group, counted. */
+  private membershipRow(action: 'add' | 'remove', d: MembershipRowData): void {
+    this.counts.memberships[action]++;
+    this.push({
+      objectType: 'membership',
+      action,
+      localId: d.groupLocalId ?? null,
+      anchor: d.groupAnchor,
+      display: `${d.groupName} ← ${d.memberName}`,
+      changes: { [`member of ${d.groupName}`]: action === 'add' ? [false, true] : [true, false] },
+      data: d,
+    });
   }
 
   finish(): PlanCounts {
