@@ -1,6 +1,11 @@
 // The outbox: provisioning work written in the same transaction as the local
 // change, then claimed and run by the worker (sync/worker.ts). Items of one
 // object in one directory run in order; different objects run side by side.
+//
+// Only the first unfinished item of an object (its `head`) can be claimed, so
+// a claim reads a short range of the `outbox_heads` index whatever the backlog.
+// A group's membership changes are claimed together (up to MEMBERSHIP_BATCH
+// in a row) so the worker writes them as one multi-value change.
 import type { Db } from './db.ts';
 import { nowIso } from './db.ts';
 
@@ -31,7 +36,12 @@ export interface OutboxItem {
   lastError: string | null;
   created: string;
   updated: string;
+  /** The process that claimed it (while running). */
+  owner: string | null;
 }
+
+/** Membership changes of one group claimed together: one multi-value write each. */
+export const MEMBERSHIP_BATCH = 500;
 
 interface OutboxDb {
   id: number;
@@ -46,6 +56,7 @@ interface OutboxDb {
   last_error: string | null;
   created: string;
   updated: string;
+  owner: string | null;
 }
 
 const toItem = (r: OutboxDb): OutboxItem => ({
@@ -61,7 +72,19 @@ const toItem = (r: OutboxDb): OutboxItem => ({
   lastError: r.last_error,
   created: r.created,
   updated: r.updated,
+  owner: r.owner,
 });
+
+const isMembership = (op: string) => op === 'membership.add' || op === 'membership.remove';
+
+/**
+ * Makes the first unfinished item of each object of the given items its head (one statement).
+ * Called whenever items end or come back, so the next item of the object becomes claimable.
+ */
+const PROMOTE = `UPDATE outbox SET head = 1 WHERE head = 0 AND id IN (
+  SELECT (SELECT n.id FROM outbox n WHERE n.directory_id = o.directory_id AND n.local_id = o.local_id
+            AND n.state IN ('pending','running') ORDER BY n.id LIMIT 1)
+  FROM outbox o WHERE o.id IN (SELECT value FROM json_each(?)))`;
 
 export interface OutboxCounts {
   pending: number;
@@ -84,16 +107,16 @@ export class OutboxRepo {
     payload: unknown;
   }): number {
     const now = nowIso();
+    // The head of its object when nothing of the object is unfinished (one seek on outbox_unfinished).
     return this.db.run(
-      `INSERT INTO outbox (directory_id, object_type, local_id, op, payload, state, attempts, next_attempt_at, created, updated)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      `INSERT INTO outbox (directory_id, object_type, local_id, op, payload, state, attempts, next_attempt_at, created, updated, head)
+       VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6, ?6, NOT EXISTS (SELECT 1 FROM outbox p
+         WHERE p.directory_id = ?1 AND p.local_id = ?3 AND p.state IN ('pending','running')))`,
       i.directoryId,
       i.objectType,
       i.localId,
       i.op,
       JSON.stringify(i.payload),
-      now,
-      now,
       now,
     ).lastInsertRowid;
   }
@@ -104,45 +127,75 @@ export class OutboxRepo {
   }
 
   /**
-   * Claims up to `limit` due items of one directory (pending → running) whose
-   * object has no earlier unfinished item, skipping objects already running.
+   * Claims up to `limit` due items of one directory (pending → running, owned by `owner`): the heads of
+   * their objects, in id order. A membership head brings the membership changes of its group that
+   * follow it (up to MEMBERSHIP_BATCH, stopping at the first other change, so order is kept).
    */
-  claim(directoryId: string, limit: number, now = nowIso()): OutboxItem[] {
+  claim(directoryId: string, limit: number, now = nowIso(), owner: string | null = null): OutboxItem[] {
     if (limit <= 0) return [];
-    // One statement picks and marks them, returning the rows as written (a SELECT, then an UPDATE
-    // by the list of ids, looked every item up twice). Picked in id order on outbox_dir_state (the
-    // unary + keeps the planner off outbox_due, which would check and sort every pending item of
-    // the directory on each claim: quadratic over a 10,000-item run); it stops after `limit` hits.
-    // RETURNING gives no order: sorted here.
-    const rows = this.db.all<OutboxDb>(
-      `UPDATE outbox SET state = 'running', updated = ?4 WHERE id IN (
-         SELECT o.id FROM outbox o
-         WHERE o.directory_id = ?1 AND o.state = 'pending' AND +o.next_attempt_at <= ?2
-           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.directory_id = o.directory_id AND p.local_id = o.local_id
-                           AND p.id < o.id AND p.state IN ('pending','running'))
-         ORDER BY o.id LIMIT ?3)
-       RETURNING *`,
+    // Heads only, through the partial index outbox_heads: the walk stops after `limit` hits; the unary +
+    // keeps next_attempt_at a filter (heads waiting for a retry are few: one per object at most).
+    const heads = this.db.all<{ id: number; op: string; local_id: string }>(
+      `SELECT id, op, local_id FROM outbox INDEXED BY outbox_heads
+       WHERE directory_id = ? AND state = 'pending' AND head = 1 AND +next_attempt_at <= ?
+       ORDER BY id LIMIT ?`,
       directoryId,
       now,
       limit,
-      nowIso(),
     );
+    const ids: number[] = [];
+    for (const h of heads) {
+      ids.push(h.id);
+      if (isMembership(h.op)) ids.push(...this.followingMemberships(directoryId, h.local_id, h.id, now));
+    }
+    if (ids.length === 0) return [];
+    const rows = this.db.all<OutboxDb>(
+      `UPDATE outbox SET state = 'running', owner = ?, updated = ?
+       WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?)) RETURNING *`,
+      owner,
+      nowIso(),
+      JSON.stringify(ids),
+    );
+    // RETURNING gives no order: sorted here.
     return rows.map(toItem).sort((a, b) => a.id - b.id);
   }
 
-  /** Directories with work due now, and the earliest time any pending item becomes due. */
+  /** The due membership changes right after `afterId` of one group, up to the first other change. */
+  private followingMemberships(directoryId: string, localId: string, afterId: number, now: string): number[] {
+    const next = this.db.all<{ id: number; op: string; state: string; next_attempt_at: string }>(
+      `SELECT id, op, state, next_attempt_at FROM outbox INDEXED BY outbox_unfinished
+       WHERE directory_id = ? AND local_id = ? AND state IN ('pending','running') AND id > ?
+       ORDER BY id LIMIT ?`,
+      directoryId,
+      localId,
+      afterId,
+      MEMBERSHIP_BATCH - 1,
+    );
+    const ids: number[] = [];
+    for (const n of next) {
+      if (!isMembership(n.op) || n.state !== 'pending' || n.next_attempt_at > now) break;
+      ids.push(n.id);
+    }
+    return ids;
+  }
+
+  /** After items ended or came back: the first unfinished item of each of their objects becomes its head. */
+  promoteHeads(ids: readonly number[]): void {
+    if (ids.length > 0) this.db.run(PROMOTE, JSON.stringify(ids));
+  }
+
+  /** Directories with work due now, and the earliest time any claimable item becomes due. */
   due(now = nowIso()): { directories: string[]; nextAt?: string } {
-    // Per directory, one seek on outbox_dir_state finds the first due item (rather than a
-    // DISTINCT over every pending item, which a 10,000-item run pays at each claim).
+    // Heads only: an item behind a running one of its object is not work anyone can start now.
     const dirs = this.db
       .all<{ id: string }>(
-        `SELECT d.id FROM directories d WHERE EXISTS (SELECT 1 FROM outbox o
-           WHERE o.directory_id = d.id AND o.state = 'pending' AND +o.next_attempt_at <= ?)`,
+        `SELECT d.id FROM directories d WHERE EXISTS (SELECT 1 FROM outbox o INDEXED BY outbox_heads
+           WHERE o.directory_id = d.id AND o.state = 'pending' AND o.head = 1 AND +o.next_attempt_at <= ?)`,
         now,
       )
       .map((r) => r.id);
     const next = this.db.get<{ t: string | null }>(
-      "SELECT min(next_attempt_at) AS t FROM outbox WHERE state = 'pending'",
+      "SELECT min(next_attempt_at) AS t FROM outbox INDEXED BY outbox_heads_due WHERE state = 'pending' AND head = 1",
     );
     return { directories: dirs, nextAt: next?.t ?? undefined };
   }
@@ -154,6 +207,7 @@ export class OutboxRepo {
       payload ?? null,
       id,
     );
+    this.promoteHeads([id]);
   }
 
   /** Many items done at once (payloads unchanged): one statement for a batch of results. */
@@ -165,6 +219,7 @@ export class OutboxRepo {
       nowIso(),
       JSON.stringify(ids),
     );
+    this.promoteHeads(ids);
   }
 
   /** A transient fault: back to pending, due again at `nextAt`. */
@@ -177,33 +232,93 @@ export class OutboxRepo {
       nowIso(),
       id,
     );
+    // A deferred membership change of a batch whose head ended: it is the group's first unfinished now.
+    this.promoteHeads([id]);
   }
 
-  markFailed(id: number, error: string, payload?: string): void {
+  /**
+   * A permanent failure. The payload stays as it is (a sealed password included): retrying the item must
+   * be able to do the whole job; the secret is scrubbed only when the item is done or discarded.
+   */
+  markFailed(id: number, error: string): void {
     this.db.run(
-      "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, updated = ?, payload = COALESCE(?, payload) WHERE id = ?",
+      "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, updated = ? WHERE id = ?",
       error,
       nowIso(),
-      payload ?? null,
       id,
+    );
+    this.promoteHeads([id]);
+  }
+
+  /** Claimed items that were never started (or whose result could not be written) go back to pending. */
+  release(ids: number[]): void {
+    if (ids.length === 0) return;
+    this.db.run(
+      "UPDATE outbox SET state = 'pending', owner = NULL WHERE state = 'running' AND id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(ids),
     );
   }
 
-  /** Claimed items that were never started go back to pending. */
-  release(ids: number[]): void {
-    this.db.transaction(() => {
-      for (const id of ids) this.db.run("UPDATE outbox SET state = 'pending' WHERE id = ? AND state = 'running'", id);
-    });
+  /**
+   * After a crash or restart: items left running by an owner that is gone (or by `self`, a worker of
+   * this process that stopped) go back to pending. Items another live process claimed stay its own.
+   */
+  resumeRunning(ownerAlive: (owner: string) => boolean = () => false, self?: string): number {
+    const owners = this.db.all<{ owner: string | null }>("SELECT DISTINCT owner FROM outbox WHERE state = 'running'");
+    let n = 0;
+    for (const { owner } of owners) {
+      if (owner !== null && owner !== self && ownerAlive(owner)) continue;
+      n += this.db.run(
+        "UPDATE outbox SET state = 'pending', owner = NULL, updated = ? WHERE state = 'running' AND owner IS ?",
+        nowIso(),
+        owner,
+      ).changes;
+    }
+    return n;
   }
 
-  /** After a crash or restart: items left running go back to pending. */
-  resumeRunning(): number {
-    return this.db.run("UPDATE outbox SET state = 'pending', updated = ? WHERE state = 'running'", nowIso()).changes;
+  /**
+   * Failed items the admin gives up on: removed from the outbox, with any password they held. Returns
+   * the removed items (for the report).
+   */
+  discardFailed(ids: readonly number[]): OutboxItem[] {
+    if (ids.length === 0) return [];
+    return this.db
+      .all<OutboxDb>(
+        "DELETE FROM outbox WHERE state = 'failed' AND id IN (SELECT value FROM json_each(?)) RETURNING *",
+        JSON.stringify(ids),
+      )
+      .map(toItem);
   }
 
-  /** Failed items (of one directory, or all) are queued again. */
+  /** Failed items (of one directory, or all) are queued again; heads are set again for their objects. */
   retryFailed(directoryId?: string, ids?: number[]): number {
     const now = nowIso();
+    const before = this.db.all<{ id: number }>(
+      ids && ids.length > 0
+        ? "SELECT id FROM outbox WHERE state = 'failed' AND id IN (SELECT value FROM json_each(?))"
+        : directoryId
+          ? "SELECT id FROM outbox WHERE state = 'failed' AND directory_id = ?"
+          : "SELECT id FROM outbox WHERE state = 'failed'",
+      ...(ids && ids.length > 0 ? [JSON.stringify(ids)] : directoryId ? [directoryId] : []),
+    );
+    const n = this.requeueFailed(now, directoryId, ids);
+    if (n > 0) this.resetHeads(before.map((r) => r.id));
+    return n;
+  }
+
+  /** An earlier item came back: each object's head is its first unfinished item again, and only it. */
+  private resetHeads(ids: readonly number[]): void {
+    const json = JSON.stringify(ids);
+    this.db.run(
+      `UPDATE outbox SET head = 0 WHERE head = 1 AND state IN ('pending','running') AND (directory_id, local_id) IN
+         (SELECT directory_id, local_id FROM outbox WHERE id IN (SELECT value FROM json_each(?)))`,
+      json,
+    );
+    this.promoteHeads(ids);
+  }
+
+  private requeueFailed(now: string, directoryId?: string, ids?: number[]): number {
     if (ids && ids.length > 0) {
       let n = 0;
       this.db.transaction(() => {
@@ -231,13 +346,14 @@ export class OutboxRepo {
     ).changes;
   }
 
-  /** Is there unfinished work for this object before item `beforeId`? */
-  hasEarlierUnfinished(directoryId: string, localId: string, beforeId: number): boolean {
+  /** Is anything of this object still unfinished, apart from the given items? */
+  hasOtherUnfinished(directoryId: string, localId: string, except: readonly number[]): boolean {
     return !!this.db.get(
-      "SELECT 1 AS x FROM outbox WHERE directory_id = ? AND local_id = ? AND id < ? AND state IN ('pending','running')",
+      `SELECT 1 AS x FROM outbox INDEXED BY outbox_unfinished WHERE directory_id = ? AND local_id = ?
+         AND state IN ('pending','running') AND id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
       directoryId,
       localId,
-      beforeId,
+      JSON.stringify(except),
     );
   }
 
@@ -255,6 +371,12 @@ export class OutboxRepo {
             localId,
           )
     ).map(toItem);
+  }
+
+  /** Items one worker has claimed and not finished. */
+  runningBy(owner: string): number {
+    return this.db.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE state = 'running' AND owner = ?", owner)!
+      .n;
   }
 
   counts(directoryId?: string): OutboxCounts {

@@ -132,4 +132,30 @@ export class UsersRepo {
     this.db.run('DELETE FROM memberships WHERE member_id = ?', id);
     this.db.run('DELETE FROM users WHERE id = ?', id);
   }
+
+  /**
+   * Deleted in the app, not yet in every directory: out of its groups here, kept (marked) until the
+   * directories have confirmed the disable or delete.
+   */
+  markRemoving(id: string): void {
+    this.db.run('DELETE FROM memberships WHERE member_id = ?', id);
+    this.db.run('UPDATE users SET removing = 1 WHERE id = ?', id);
+  }
+
+  isRemoving(id: string): boolean {
+    return !!this.db.get('SELECT 1 AS x FROM users WHERE id = ? AND removing = 1', id);
+  }
+
+  /**
+   * Forgets a user being removed once no directory has its removal still to do or refused (`except`:
+   * the item confirming it now, not yet marked done).
+   */
+  purgeRemoved(id: string, except: number): void {
+    this.db.run(
+      `DELETE FROM users WHERE id = ?1 AND removing = 1 AND NOT EXISTS (SELECT 1 FROM outbox
+         WHERE local_id = ?1 AND op = 'user.delete' AND id != ?2 AND state IN ('pending','running','failed'))`,
+      id,
+      except,
+    );
+  }
 }

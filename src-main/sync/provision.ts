@@ -23,15 +23,18 @@ export interface ProvisionContext {
   /** Where report entries go (the worker gathers a batch's entries into one multi-row insert). */
   reports: Pick<ReportsRepo, 'add'>;
   /** The outbox (the worker gathers a batch's markDone calls into one statement). */
-  outbox: Pick<OutboxRepo, 'markDone' | 'unfinishedFor'>;
-  users: Pick<UsersRepo, 'get' | 'changedSince'>;
+  outbox: Pick<OutboxRepo, 'markDone' | 'unfinishedFor' | 'add' | 'hasOtherUnfinished'>;
+  users: Pick<UsersRepo, 'get' | 'changedSince' | 'purgeRemoved'>;
   groups: GroupsRepo;
   cipher: SecretCipher;
   directory: { id: string; config: DirectoryConfig };
   connector: Connector;
   runId?: string;
-  /** How an item's result is written (the worker batches them); default: its own transaction now. */
-  commit?: (fn: () => void) => void;
+  /**
+   * How an item's result is written (the worker batches them); default: its own transaction now.
+   * `itemIds` are the items the write ends: should it fail, the worker puts them back to pending.
+   */
+  commit?: (fn: () => void, itemIds: readonly number[]) => void;
 }
 
 /** One line of a provision-on-demand trace. */
@@ -155,8 +158,10 @@ export async function upsertUser(
   if (existing) {
     const changes = diff(existing.data, data, exportPaths(ctx.directory.config));
     let remote = existing;
+    // The password goes first: an account a crash or outage left created but disabled (Active Directory
+    // creates disabled, sets the password, then enables) can be enabled only once it has one.
+    if (opts.password) await ctx.connector.setPassword(existing.ref, opts.password, { mustChange: opts.mustChange });
     if (Object.keys(changes).length > 0) remote = await ctx.connector.updateUser(existing.ref, existing.data, data);
-    if (opts.password) await ctx.connector.setPassword(remote.ref, opts.password, { mustChange: opts.mustChange });
     const action = link?.anchor === existing.anchor ? (Object.keys(changes).length > 0 ? 'update' : 'none') : 'link';
     trace?.push({
       step: 'action',
@@ -342,10 +347,11 @@ const opLabel: Record<OutboxItem['op'], string> = {
 };
 
 interface Payloads {
-  'user.create': { user: User; passwordSealed?: string; mustChange?: boolean };
+  /** `hasPassword`: a password was given; should its sealed copy be gone, it must be set again. */
+  'user.create': { user: User; passwordSealed?: string; hasPassword?: boolean; mustChange?: boolean };
   'user.update': { before: User; after: User };
   'user.delete': { user: User };
-  'user.password': { userName: string; passwordSealed?: string; mustChange?: boolean };
+  'user.password': { userName: string; passwordSealed?: string; hasPassword?: boolean; mustChange?: boolean };
   'group.create': { group: { id: string; displayName: string; description?: string } };
   'group.delete': { group: { id: string; displayName: string; description?: string } };
   'group.update': { before: Payloads['group.delete']['group']; after: Payloads['group.delete']['group'] };
@@ -426,7 +432,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       });
       after?.();
     };
-    if (ctx.commit) ctx.commit(write);
+    if (ctx.commit) ctx.commit(write, [item.id]);
     else ctx.db.transaction(write);
     return { kind: 'done' as const, message };
   };
@@ -447,12 +453,17 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       }
       const p = JSON.parse(item.payload) as Payloads['user.create'];
       const link = ctx.links.get(dirId, 'user', item.localId);
-      if (link?.ref && link.state === 'provisioned' && !p.passwordSealed)
+      if (link?.ref && link.state === 'provisioned' && !p.passwordSealed && !p.hasPassword)
         return finish('Already provisioned; nothing to do.', { status: 'skipped' });
       // The freshest local copy wins over the snapshot (later edits are queued after us anyway).
       const user = ctx.users.get(item.localId) ?? p.user;
       const password = p.passwordSealed ? openPassword(ctx.cipher, p.passwordSealed) : undefined;
       const r = await upsertUser(ctx, user, { password, mustChange: p.mustChange });
+      if (p.hasPassword && !p.passwordSealed) {
+        // The account is there, but without the password it was meant to get: never "Created".
+        ctx.db.transaction(() => linkUser(ctx, item.localId, r.remote));
+        throw passwordGone(user.userName, r.remote.ref);
+      }
       after = () => linkUser(ctx, item.localId, r.remote);
       return finish(
         r.action === 'create' ? `Created ${r.remote.ref}.` : `An existing object was linked: ${r.remote.ref}.`,
@@ -477,7 +488,10 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
     case 'user.delete': {
       const link = ctx.links.get(dirId, 'user', item.localId);
       if (!link?.ref) {
-        after = () => ctx.links.delete(dirId, 'user', item.localId);
+        after = () => {
+          ctx.links.delete(dirId, 'user', item.localId);
+          ctx.users.purgeRemoved(item.localId, item.id);
+        };
         return finish('The user was never provisioned here; nothing to delete.', { status: 'skipped' });
       }
       const mode = ctx.directory.config.safety.deprovision;
@@ -487,7 +501,11 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       } catch (err) {
         if (!(err instanceof ConnectorError && err.code === 'not_found')) throw err;
       }
-      after = () => ctx.links.delete(dirId, 'user', item.localId);
+      after = () => {
+        ctx.links.delete(dirId, 'user', item.localId);
+        // The last directory to confirm the removal lets the app forget the user.
+        ctx.users.purgeRemoved(item.localId, item.id);
+      };
       return finish(mode === 'delete' ? `Deleted ${link.ref}.` : `Disabled ${link.ref}.`, {
         action: mode === 'delete' ? 'delete' : 'disable',
         changes: mode === 'delete' ? undefined : { active: [true, false] },
@@ -497,7 +515,7 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
       const p = JSON.parse(item.payload) as Payloads['user.password'];
       const link = ctx.links.get(dirId, 'user', item.localId);
       if (!link?.ref) throw notProvisioned('user', p.userName);
-      if (!p.passwordSealed) return finish('The password was already handled.', { status: 'skipped' });
+      if (!p.passwordSealed) throw passwordGone(p.userName, link.ref);
       await ctx.connector.setPassword(link.ref, openPassword(ctx.cipher, p.passwordSealed), {
         mustChange: p.mustChange,
       });
@@ -514,12 +532,17 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
         displayName: current?.displayName ?? p.group.displayName,
         description: current?.description ?? p.group.description,
       };
+      const members = membersToCreateWith(ctx, current?.members ?? []);
+      if (members.waitingUsers > 0)
+        return {
+          kind: 'defer',
+          reason: `Waiting for ${members.waitingUsers} member(s) to be provisioned first, to create the group with them.`,
+          delayMs: 1000,
+        };
       let remote = await ctx.connector.findGroup(data);
       let action = 'linked';
       if (!remote) {
-        const memberRefs = (current?.members ?? [])
-          .map((m) => ctx.links.get(dirId, m.type === 'User' ? 'user' : 'group', m.value)?.ref)
-          .filter((r): r is string => !!r);
+        const memberRefs = members.refs;
         try {
           remote = await ctx.connector.createGroup(data, memberRefs);
           action = 'created';
@@ -530,6 +553,13 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
         }
       }
       const g = remote;
+      // A linked group gets its members through the queue; a created one already holds the linked members,
+      // and the member groups still being created follow as membership changes.
+      const later =
+        action === 'created'
+          ? members.waitingGroups
+          : (current?.members ?? []).filter((m) => !(m.type === 'Group' && m.value === item.localId));
+      const groupName = data.displayName;
       after = () => {
         const other = ctx.links.byAnchor(dirId, 'group', g.anchor);
         if (other && other.localId !== item.localId) ctx.links.delete(dirId, 'group', other.localId);
@@ -539,10 +569,25 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
           localId: item.localId,
           anchor: g.anchor,
           ref: g.ref,
-          state: 'provisioned',
-          reason: null,
+          // Provisioned once its membership there is complete, not while member adds are still queued.
+          state: later.length > 0 ? 'pending' : 'provisioned',
+          reason: later.length > 0 ? `${later.length} member(s) still to add.` : null,
           hash: null,
         });
+        for (const m of later)
+          ctx.outbox.add({
+            directoryId: dirId,
+            objectType: 'membership',
+            localId: item.localId,
+            op: 'membership.add',
+            payload: {
+              groupId: item.localId,
+              groupName,
+              memberId: m.value,
+              memberType: m.type,
+              memberName: m.display ?? m.value,
+            },
+          });
       };
       return finish(action === 'created' ? `Created ${g.ref}.` : `An existing group was linked: ${g.ref}.`, {
         changes: action === 'created' ? { displayName: [null, data.displayName] } : undefined,
@@ -596,25 +641,158 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
     }
     case 'membership.add':
     case 'membership.remove': {
-      const p = JSON.parse(item.payload) as Payloads['membership.add'];
-      const gLink = ctx.links.get(dirId, 'group', p.groupId);
-      const memberType = p.memberType === 'User' ? 'user' : 'group';
-      const mLink = ctx.links.get(dirId, memberType, p.memberId);
-      if (!mLink?.ref && ctx.outbox.unfinishedFor(p.memberId, dirId).some((i) => i.op.endsWith('.create')))
-        return { kind: 'defer', reason: `Waiting for ${p.memberName} to be provisioned first.`, delayMs: 500 };
-      if (!gLink?.ref) throw notProvisioned('group', p.groupName);
-      if (!mLink?.ref) {
-        if (item.op === 'membership.remove')
-          return finish(`${p.memberName} is not provisioned here; nothing to remove.`, { status: 'skipped' });
-        throw notProvisioned(memberType, p.memberName);
-      }
-      if (item.op === 'membership.add') await ctx.connector.addMembers(gLink.ref, [mLink.ref]);
-      else await ctx.connector.removeMembers(gLink.ref, [mLink.ref]);
-      return finish(item.op === 'membership.add' ? `Added to ${p.groupName}.` : `Removed from ${p.groupName}.`, {
-        changes: { [`member of ${p.groupName}`]: item.op === 'membership.add' ? [false, true] : [true, false] },
-      });
+      const [r] = await runMemberships(ctx, [item]);
+      if (r && 'error' in r) throw r.error;
+      return r!.outcome;
     }
   }
+}
+
+function passwordGone(userName: string, ref: string): ConnectorError {
+  return new ConnectorError(
+    'invalid_value',
+    `The password for ${userName} is no longer stored (${ref} exists without it): set the password again.`,
+    { transient: false },
+  );
+}
+
+/**
+ * The members a new group is created with: those already provisioned here. Users still being created
+ * are waited for (the group is then written once, with them); member groups still being created are
+ * added after both exist (waiting for them could wait forever on groups that hold each other).
+ */
+function membersToCreateWith(
+  ctx: ProvisionContext,
+  members: ReadonlyArray<{ value: string; type: 'User' | 'Group'; display?: string }>,
+): { refs: string[]; waitingUsers: number; waitingGroups: typeof members } {
+  const dirId = ctx.directory.id;
+  const users = ctx.links.forLocals(
+    dirId,
+    'user',
+    members.filter((m) => m.type === 'User').map((m) => m.value),
+  );
+  const groups = ctx.links.forLocals(
+    dirId,
+    'group',
+    members.filter((m) => m.type === 'Group').map((m) => m.value),
+  );
+  const refs: string[] = [];
+  const waitingGroups: Array<(typeof members)[number]> = [];
+  let waitingUsers = 0;
+  for (const m of members) {
+    const ref = (m.type === 'User' ? users : groups).get(m.value)?.ref;
+    if (ref) refs.push(ref);
+    else if (beingCreated(ctx, m.value)) {
+      if (m.type === 'User') waitingUsers++;
+      else waitingGroups.push(m);
+    }
+  }
+  return { refs, waitingUsers, waitingGroups };
+}
+
+const beingCreated = (ctx: ProvisionContext, localId: string) =>
+  ctx.outbox.unfinishedFor(localId, ctx.directory.id).some((i) => i.op === 'user.create' || i.op === 'group.create');
+
+type ItemResult = { outcome: Outcome } | { error: unknown };
+
+/**
+ * Runs a group's membership changes (claimed together, in order) as at most two writes: the members
+ * whose last change is a removal are removed, then those whose last change is an add are added (the
+ * connectors write many values per request and treat "already a member" / "not a member" as done).
+ * A member whose own create is still queued is waited for; its changes keep their place in order.
+ */
+export async function runMemberships(ctx: ProvisionContext, items: OutboxItem[]): Promise<ItemResult[]> {
+  const dirId = ctx.directory.id;
+  const results: ItemResult[] = new Array<ItemResult>(items.length);
+  const parsed = items.map((item) => JSON.parse(item.payload) as Payloads['membership.add']);
+  // The last change of each member decides (an add then a remove of one member leaves it out).
+  const members = new Map<string, { p: Payloads['membership.add']; op: OutboxItem['op']; at: number[] }>();
+  parsed.forEach((p, k) => {
+    const key = `${p.memberType}:${p.memberId}`;
+    const m = members.get(key) ?? { p, op: items[k]!.op, at: [] };
+    m.op = items[k]!.op;
+    m.at.push(k);
+    members.set(key, m);
+  });
+  const linkOf = {
+    user: ctx.links.forLocals(
+      dirId,
+      'user',
+      parsed.filter((p) => p.memberType === 'User').map((p) => p.memberId),
+    ),
+    group: ctx.links.forLocals(
+      dirId,
+      'group',
+      parsed.filter((p) => p.memberType === 'Group').map((p) => p.memberId),
+    ),
+  };
+  const first = parsed[0]!;
+  const gLink = ctx.links.get(dirId, 'group', first.groupId);
+  const writes = { add: [] as string[], remove: [] as string[] };
+  const written: Array<{ k: number; message: string; skipped?: boolean }> = [];
+  for (const m of members.values()) {
+    const type = m.p.memberType === 'User' ? 'user' : 'group';
+    const ref = linkOf[type].get(m.p.memberId)?.ref;
+    if (!ref && beingCreated(ctx, m.p.memberId)) {
+      for (const k of m.at)
+        results[k] = {
+          outcome: { kind: 'defer', reason: `Waiting for ${m.p.memberName} to be provisioned first.`, delayMs: 500 },
+        };
+      continue;
+    }
+    if (!gLink?.ref) {
+      for (const k of m.at) results[k] = { error: notProvisioned('group', first.groupName) };
+      continue;
+    }
+    if (!ref) {
+      for (const k of m.at)
+        if (m.op === 'membership.remove')
+          written.push({ k, message: `${m.p.memberName} is not provisioned here; nothing to remove.`, skipped: true });
+        else results[k] = { error: notProvisioned(type, m.p.memberName) };
+      continue;
+    }
+    writes[m.op === 'membership.add' ? 'add' : 'remove'].push(ref);
+    for (const k of m.at)
+      written.push({
+        k,
+        message:
+          items[k]!.op === 'membership.add' ? `Added to ${first.groupName}.` : `Removed from ${first.groupName}.`,
+      });
+  }
+  try {
+    if (gLink?.ref && writes.remove.length > 0) await ctx.connector.removeMembers(gLink.ref, writes.remove);
+    if (gLink?.ref && writes.add.length > 0) await ctx.connector.addMembers(gLink.ref, writes.add);
+  } catch (error) {
+    for (const w of written) results[w.k] = { error };
+    return results;
+  }
+  if (written.length === 0) return results;
+  const ended = items.filter((_, k) => !(results[k] && 'outcome' in results[k])).map((i) => i.id);
+  const failedAny = results.some((r) => r && 'error' in r);
+  const write = () => {
+    for (const w of written) {
+      const item = items[w.k]!;
+      ctx.outbox.markDone(item.id);
+      report(ctx, {
+        userIdentifier: itemIdentifier(item),
+        objectType: 'membership',
+        action: opLabel[item.op],
+        status: w.skipped ? 'skipped' : 'success',
+        message: w.message,
+        changes: w.skipped
+          ? undefined
+          : { [`member of ${first.groupName}`]: item.op === 'membership.add' ? [false, true] : [true, false] },
+      });
+    }
+    // The group is provisioned here once nothing of its membership is left to write.
+    if (gLink?.ref && !failedAny && !ctx.outbox.hasOtherUnfinished(dirId, first.groupId, ended))
+      ctx.links.setState(dirId, 'group', first.groupId, 'provisioned');
+  };
+  const ids = written.map((w) => items[w.k]!.id);
+  if (ctx.commit) ctx.commit(write, ids);
+  else ctx.db.transaction(write);
+  for (const w of written) results[w.k] = { outcome: { kind: 'done', message: w.message } };
+  return results;
 }
 
 function notProvisioned(what: 'user' | 'group', name: string): ConnectorError {

@@ -1,7 +1,7 @@
 // Turns each local change into outbox items for every directory where that
-// operation is switched on, inside the caller's transaction (DESIGN.md
-// principle 8). Passwords are sealed with the app's cipher before they touch
-// the table; the worker scrubs them when the item ends.
+// operation is switched on, inside the caller's transaction. Passwords are
+// sealed with the app's cipher before they touch the table; they stay there
+// until the item is done (or the admin discards it), so a retry can set them.
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { Db } from '../store/db.ts';
 import type { OutboxOp, OutboxRepo } from '../store/outbox.ts';
@@ -90,8 +90,12 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
         const creates = op === 'user.create' || op === 'group.create';
         const linkType = item.objectType === 'membership' ? 'group' : item.objectType;
         if (!creates && !known(d.id, linkType, item.localId)) continue;
+        // A group whose create has not started yet is created with the members it has by then: its
+        // membership changes are not queued a second time.
+        if (item.objectType === 'membership' && createWaiting(d.id, item.localId)) continue;
         deps.outbox.add({ directoryId: d.id, ...item });
-        if (item.objectType !== 'membership') deps.links.setState(d.id, item.objectType, item.localId, 'pending');
+        // A group with membership changes queued is not complete there until they are written.
+        deps.links.setState(d.id, linkType, item.localId, 'pending');
         queued++;
       }
       if (queued > 0) deps.onQueued?.();
@@ -99,11 +103,24 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
     },
   };
 
+  // Both look-ups seek outbox_creates: a group with thousands of queued changes costs no more.
+  function createWaiting(directoryId: string, groupId: string): boolean {
+    return !!deps.db.get(
+      `SELECT 1 AS x FROM outbox INDEXED BY outbox_creates WHERE directory_id = ? AND local_id = ?
+         AND op IN ('user.create','group.create') AND state IN ('pending','running') AND state = 'pending'`,
+      directoryId,
+      groupId,
+    );
+  }
+
   function known(directoryId: string, type: 'user' | 'group', localId: string): boolean {
     if (deps.links.get(directoryId, type, localId)?.anchor) return true;
-    return deps.outbox
-      .unfinishedFor(localId, directoryId)
-      .some((i) => i.op === 'user.create' || i.op === 'group.create');
+    return !!deps.db.get(
+      `SELECT 1 AS x FROM outbox INDEXED BY outbox_creates WHERE directory_id = ? AND local_id = ?
+         AND op IN ('user.create','group.create') AND state IN ('pending','running')`,
+      directoryId,
+      localId,
+    );
   }
 
   function itemFor(
@@ -119,7 +136,7 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
           payload: {
             user: change.user,
             ...(change.password
-              ? { passwordSealed: sealPassword(deps.cipher, change.password), mustChange: false }
+              ? { passwordSealed: sealPassword(deps.cipher, change.password), hasPassword: true, mustChange: false }
               : {}),
           },
         };
@@ -140,6 +157,7 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
           payload: {
             userName: change.user.userName,
             passwordSealed: sealPassword(deps.cipher, change.password),
+            hasPassword: true,
             mustChange: change.mustChange,
           },
         };

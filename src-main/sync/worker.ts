@@ -2,7 +2,10 @@
 // concurrency, runs them through the directory's connector, retries
 // transient faults with backoff (honouring Retry-After), marks permanent
 // faults failed with the directory's own message, and on start puts back any
-// item a crash left running (DESIGN.md principle 8).
+// item a crash left running. Each claim names this worker as its owner, so a
+// second process on the same data folder never runs (or resumes) its items.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Connector } from '../connectors/connector.ts';
 import type { DirectoryRecord } from '../store/directories.ts';
 import type { LinksRepo } from '../store/links.ts';
@@ -16,8 +19,8 @@ import {
   itemIdentifier,
   reportObjectType,
   runItem,
+  runMemberships,
   runUserCreates,
-  scrubbed,
   type Outcome,
   type ProvisionContext,
 } from './provision.ts';
@@ -70,6 +73,29 @@ export interface WorkerOptions {
   idleMs?: number;
 }
 
+/** Who claims: host, process and this worker, e.g. `ws01/4242/1f3a9c2e`. */
+function newOwner(): string {
+  return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Whether the worker that claimed items is still there: a process on this host that still runs (a worker
+ * of another host sharing the folder, which the folder lock prevents, is taken as alive).
+ */
+export function ownerAlive(owner: string): boolean {
+  const [host, pid] = owner.split('/');
+  if (host !== hostname()) return true;
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return false;
+  if (n === process.pid) return true;
+  try {
+    process.kill(n, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface DrainResult {
   done: number;
   failed: number;
@@ -80,6 +106,10 @@ export interface DrainResult {
 export class OutboxWorker {
   private readonly d: WorkerDeps;
   private readonly o: Required<WorkerOptions>;
+  /** This worker's name on the items it claims. */
+  readonly owner = newOwner();
+  /** Items whose result could not be written and that could not be put back yet (the database was busy). */
+  private unreleased: number[] = [];
   private readonly inflight = new Map<string, number>();
   private readonly connectors = new Map<string, { connector: Connector; modified: string }>();
   private running = false;
@@ -91,8 +121,8 @@ export class OutboxWorker {
   private idleWaiters: Array<() => void> = [];
   /** Claimed (state running) but not started yet, per directory. */
   private readonly queued = new Map<string, OutboxItem[]>();
-  /** Results of finished items, written together in one transaction (write-behind). */
-  private writes: Array<() => void> = [];
+  /** Results of finished items, written together in one transaction (write-behind), with the items they end. */
+  private writes: Array<{ fn: () => void; ids: readonly number[] }> = [];
   /** While a flush runs them: their report entries, done items and new links, each written by one statement. */
   private gathered?: { reports: ReportEntryInput[]; done: number[]; links: Array<Parameters<LinksRepo['upsert']>[0]> };
   private readonly reports: Pick<ReportsRepo, 'add'> = {
@@ -108,6 +138,12 @@ export class OutboxWorker {
       else this.d.outbox.markDone(id, payload);
     },
     unfinishedFor: (localId, directoryId) => this.d.outbox.unfinishedFor(localId, directoryId),
+    hasOtherUnfinished: (...a) => this.d.outbox.hasOtherUnfinished(...a),
+    add: (i) => {
+      const id = this.d.outbox.add(i);
+      this.wake();
+      return id;
+    },
   };
   /**
    * Links as the items see them: upserts made while a flush runs are gathered into multi-row
@@ -153,7 +189,7 @@ export class OutboxWorker {
     this.running = true;
     if (!this.resumed) {
       this.resumed = true;
-      if (this.d.outbox.resumeRunning() > 0) this.changed();
+      if (this.d.outbox.resumeRunning(ownerAlive, this.owner) > 0) this.changed();
     }
     this.loop = this.run();
   }
@@ -223,7 +259,8 @@ export class OutboxWorker {
         this.idleWaiters.push(resolve);
         this.wake();
       });
-      const c = this.d.outbox.counts();
+      // Items another live worker claimed are its own to finish: not waited for here.
+      const c = { ...this.d.outbox.counts(), running: this.d.outbox.runningBy(this.owner) };
       if (c.pending === 0 && c.running === 0) break;
       const next = this.d.outbox.due().nextAt;
       if (c.running === 0 && (!next || Date.parse(next) > deadline)) break;
@@ -257,8 +294,8 @@ export class OutboxWorker {
   private draining = false;
 
   /** Queues a finished item's writes; they land together (at most FLUSH_MS or flushItems items later). */
-  private write(fn: () => void): void {
-    this.writes.push(fn);
+  private write(fn: () => void, ids: readonly number[]): void {
+    this.writes.push({ fn, ids });
     if (this.writes.length >= this.flushItems) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
@@ -284,7 +321,7 @@ export class OutboxWorker {
           const gathered: NonNullable<OutboxWorker['gathered']> = { reports: [], done: [], links: [] };
           this.gathered = gathered;
           try {
-            for (const w of ws) w();
+            for (const w of ws) w.fn();
             this.putLinks();
           } finally {
             this.gathered = undefined;
@@ -295,24 +332,48 @@ export class OutboxWorker {
         then?.();
       });
     } catch {
-      // One bad write must not lose the others: apply them one by one.
+      // One bad write must not lose the others: apply them one by one. A result that cannot be written
+      // (the database busy beyond its timeout, say) puts its items back to pending: they run again, and
+      // their creates link what the directory already holds. Nothing stays stranded in `running`.
       for (const w of ws) {
         try {
-          this.d.db.transaction(w);
+          this.d.db.transaction(w.fn);
         } catch (err) {
           console.error('[outbox] could not record a result:', err instanceof Error ? err.message : err);
+          this.putBack(w.ids);
         }
       }
-      if (then) this.d.db.transaction(then);
+      if (then) this.tryTransaction(then);
     }
     this.changed();
     if (!then) this.wake();
+  }
+
+  /** Items back to pending; if even that cannot be written now, the loop tries again. */
+  private putBack(ids: readonly number[]): void {
+    this.unreleased.push(...ids);
+    const todo = this.unreleased;
+    this.unreleased = [];
+    try {
+      this.d.outbox.release(todo);
+    } catch {
+      this.unreleased = todo;
+    }
+  }
+
+  private tryTransaction(fn: () => void): void {
+    try {
+      this.d.db.transaction(fn);
+    } catch (err) {
+      console.error('[outbox] bookkeeping failed:', err instanceof Error ? err.message : err);
+    }
   }
 
   private async run(): Promise<void> {
     let checkDue = true;
     while (this.running) {
       let started = 0;
+      if (this.unreleased.length > 0) this.putBack([]);
       try {
         // Refill the per-directory queues in batches (one claim transaction for many items).
         if (checkDue) {
@@ -327,7 +388,8 @@ export class OutboxWorker {
             const claim = () => {
               claimed = low.map((dirId) => {
                 const want = this.bulk(dirId) ? this.o.concurrency * this.bulkSize(dirId) : this.o.concurrency * 4;
-                return [dirId, this.d.outbox.claim(dirId, want - (this.queued.get(dirId)?.length ?? 0))];
+                const room = want - (this.queued.get(dirId)?.length ?? 0);
+                return [dirId, this.d.outbox.claim(dirId, room, undefined, this.owner)];
               });
             };
             if (this.writes.length >= this.flushItems / 2) this.flush(claim);
@@ -345,7 +407,13 @@ export class OutboxWorker {
             const items = this.take(dirId, q);
             started++;
             this.inflight.set(dirId, (this.inflight.get(dirId) ?? 0) + 1);
-            void (items.length > 1 ? this.executeCreates(items) : this.execute(items[0]!)).finally(() => {
+            const unit =
+              items[0]!.objectType === 'membership'
+                ? this.executeMemberships(items)
+                : items.length > 1
+                  ? this.executeCreates(items)
+                  : this.execute(items[0]!);
+            void unit.finally(() => {
               this.inflight.set(dirId, (this.inflight.get(dirId) ?? 1) - 1);
               this.wake();
             });
@@ -425,9 +493,20 @@ export class OutboxWorker {
     return this.directory(dirId)?.config.kind === 'entra' ? BULK_CREATES.entra : BULK_CREATES.other;
   }
 
-  /** The next unit of work: one item, or up to BULK_CREATES user creates for a bulk connector. */
+  /**
+   * The next unit of work: one item; a group's membership changes claimed together (they run as one
+   * multi-value write); or up to BULK_CREATES user creates for a bulk connector.
+   */
   private take(dirId: string, q: OutboxItem[]): OutboxItem[] {
     const first = q.shift()!;
+    if (first.objectType === 'membership') {
+      const batch = [first];
+      for (let k = 0; k < q.length;) {
+        if (q[k]!.objectType === 'membership' && q[k]!.localId === first.localId) batch.push(q.splice(k, 1)[0]!);
+        else k++;
+      }
+      return batch;
+    }
     if (first.op !== 'user.create' || !this.bulk(dirId)) return [first];
     const items = [first];
     const size = this.bulkSize(dirId);
@@ -446,12 +525,18 @@ export class OutboxWorker {
       outbox: this.outbox,
       directory: { id: dir.id, config: dir.config },
       connector: this.connector(dir),
-      commit: (fn) => this.write(fn),
+      commit: (fn, ids) => this.write(fn, ids),
     };
   }
 
   private settle(item: OutboxItem, dir: DirectoryRecord, r: { outcome: Outcome } | { error: unknown }): void {
-    if ('error' in r) return this.fail(item, dir, r.error);
+    try {
+      if ('error' in r) return this.fail(item, dir, r.error);
+    } catch (err) {
+      // The failure itself could not be recorded (a busy database): the item runs again later.
+      console.error('[outbox] could not record a failure:', err instanceof Error ? err.message : err);
+      return this.putBack([item.id]);
+    }
     try {
       if (r.outcome.kind === 'defer') {
         this.d.outbox.markRetry(
@@ -465,7 +550,8 @@ export class OutboxWorker {
         this.stats.done++;
       }
     } catch (err) {
-      this.fail(item, dir, err);
+      console.error('[outbox] could not record a result:', err instanceof Error ? err.message : err);
+      this.putBack([item.id]);
     }
   }
 
@@ -488,6 +574,19 @@ export class OutboxWorker {
     let results: Array<{ outcome: Outcome } | { error: unknown }>;
     try {
       results = await runUserCreates(this.context(dir), items);
+    } catch (error) {
+      results = items.map(() => ({ error }));
+    }
+    items.forEach((item, k) => this.settle(item, dir, results[k] ?? { error: new Error('No result for this item.') }));
+  }
+
+  /** A group's membership changes as one unit; each item still ends on its own (done, deferred, failed). */
+  private async executeMemberships(items: OutboxItem[]): Promise<void> {
+    const dir = this.directory(items[0]!.directoryId);
+    if (!dir) return;
+    let results: Array<{ outcome: Outcome } | { error: unknown }>;
+    try {
+      results = await runMemberships(this.context(dir), items);
     } catch (error) {
       results = items.map(() => ({ error }));
     }
@@ -524,11 +623,8 @@ export class OutboxWorker {
           message: `Temporary failure (attempt ${attempts}), retrying in ${Math.round(delay / 1000)} s: ${text}`,
         });
       } else {
-        this.d.outbox.markFailed(
-          item.id,
-          JSON.stringify({ code: e.code, message: e.message, server: e.server }),
-          scrubbed(item),
-        );
+        // The payload stays whole (a sealed password included): a retry does the whole job.
+        this.d.outbox.markFailed(item.id, JSON.stringify({ code: e.code, message: e.message, server: e.server }));
         if (linkType && item.op !== 'user.delete' && item.op !== 'group.delete')
           this.d.links.setState(dir.id, linkType, item.localId, 'failed', text);
         else if (linkType && this.d.links.get(dir.id, linkType, item.localId))

@@ -31,9 +31,15 @@ export class UsersService {
         .map((r) => [r.user_id, r.status]),
     );
     return this.d.db
-      .all<{ id: string; user_name: string; display_name: string; email: string; data: string; active: number }>(
-        'SELECT id, user_name, display_name, email, data, active FROM users ORDER BY user_name',
-      )
+      .all<{
+        id: string;
+        user_name: string;
+        display_name: string;
+        email: string;
+        data: string;
+        active: number;
+        removing: number;
+      }>('SELECT id, user_name, display_name, email, data, active, removing FROM users ORDER BY user_name')
       .map((r) => ({
         id: r.id,
         userName: r.user_name,
@@ -43,6 +49,7 @@ export class UsersService {
         active: r.active === 1,
         onboarding: onboarding.get(r.id) ?? 'notInvited',
         states: states.get(r.id) ?? [],
+        ...(r.removing === 1 ? { removing: true } : {}),
       }));
   }
 
@@ -58,6 +65,7 @@ export class UsersService {
     }>('SELECT status, invited_at, activated_at, token_expires, reason FROM onboarding WHERE user_id = ?', id);
     return {
       user,
+      ...(this.d.users.isRemoving(id) ? { removing: true } : {}),
       provisioning: this.d.links.statesOf(id),
       onboarding: {
         status: o?.status ?? 'notInvited',
@@ -88,6 +96,7 @@ export class UsersService {
     const user = this.d.db.transaction(() => {
       const before = this.d.users.get(id);
       if (!before) throw notFound('The user', id);
+      if (this.d.users.isRemoving(id)) throw beingRemoved(before.userName);
       if (expectedVersion !== undefined && before.meta.version !== expectedVersion)
         throw new AppError('conflict', 'Someone changed this user since you opened it. Reload and try again.');
       this.assertUnique(input, id);
@@ -101,22 +110,38 @@ export class UsersService {
     return user;
   }
 
-  delete(id: string): void {
-    this.d.db.transaction(() => {
+  /**
+   * Deletes the user: where directories have Delete on, the user stays listed as being removed until
+   * each has confirmed the disable or delete (a refusal shows on the user with its reason). Deleting
+   * a user already being removed, with nothing left in progress, removes it from the app regardless.
+   */
+  delete(id: string): { removing: boolean } {
+    const result = this.d.db.transaction(() => {
       const user = this.d.users.get(id);
       if (!user) throw notFound('The user', id);
+      if (this.d.users.isRemoving(id)) {
+        if (this.d.db.get("SELECT 1 AS x FROM outbox WHERE local_id = ? AND op = 'user.delete' AND state IN ('pending','running')", id))
+          throw new AppError('conflict', `${user.userName} is being removed from the directories already.`);
+        this.d.users.delete(id);
+        this.d.db.bumpLocalChange();
+        return { removing: false };
+      }
       // Record first: the provisioning side still needs the user's links and groups.
-      this.d.changes.record({ type: 'user.delete', user });
-      this.d.users.delete(id);
+      const queued = this.d.changes.record({ type: 'user.delete', user });
+      if (queued > 0) this.d.users.markRemoving(id);
+      else this.d.users.delete(id);
       this.d.db.bumpLocalChange();
+      return { removing: queued > 0 };
     });
     this.changed();
+    return result;
   }
 
   setPassword(id: string, password: string, mustChange: boolean): number {
     const queued = this.d.db.transaction(() => {
       const user = this.d.users.get(id);
       if (!user) throw notFound('The user', id);
+      if (this.d.users.isRemoving(id)) throw beingRemoved(user.userName);
       return this.d.changes.record({ type: 'user.password', user, password, mustChange });
     });
     this.d.events.emit('app.changed', { what: 'outbox' });
@@ -146,3 +171,6 @@ export class UsersService {
     this.d.events.emit('app.changed', { what: 'users' });
   }
 }
+
+const beingRemoved = (userName: string) =>
+  new AppError('conflict', `${userName} is being removed from the directories; it can no longer be changed.`);

@@ -26,10 +26,14 @@ export interface UserRow {
   onboarding: OnboardingStatus;
   /** Directory ids with state, compact: [directoryId, 'provisioned'|'pending'|'failed'] */
   states: Array<[string, ProvisioningState['state']]>;
+  /** Deleted in the app; kept until every directory has confirmed the disable or delete. */
+  removing?: boolean;
 }
 
 export interface UserDetail {
   user: User;
+  /** Deleted in the app; kept until every directory has confirmed the disable or delete. */
+  removing?: boolean;
   provisioning: ProvisioningState[];
   onboarding: {
     status: OnboardingStatus;
@@ -49,7 +53,8 @@ export const usersContract = {
   'users.update': channel<User>()(
     z.object({ id: localId, user: userInputSchema, expectedVersion: z.number().int().optional() }).strict(),
   ),
-  'users.delete': channel<{ deleted: true }>()(z.object({ id: localId }).strict()),
+  /** `removing`: still listed, marked, until the directories with Delete on have confirmed it. */
+  'users.delete': channel<{ deleted: true; removing: boolean }>()(z.object({ id: localId }).strict()),
   'users.setPassword': channel<{ queued: number }>()(
     z.object({ id: localId, password: z.string().min(1).max(256), mustChange: z.boolean().default(false) }).strict(),
   ),

@@ -23,7 +23,7 @@ export function coreHandlers(app: App): Handlers<CoreChannels> {
     'users.get': ({ id }) => app.users.get(id),
     'users.create': ({ user, password }) => app.users.create(user, password),
     'users.update': ({ id, user, expectedVersion }) => app.users.update(id, user, expectedVersion),
-    'users.delete': ({ id }) => (app.users.delete(id), { deleted: true as const }),
+    'users.delete': ({ id }) => ({ deleted: true as const, ...app.users.delete(id) }),
     'users.setPassword': ({ id, password, mustChange }) => ({
       queued: app.users.setPassword(id, password, mustChange),
     }),

@@ -10,7 +10,7 @@
 // it was derived from the old name) and description; members added and
 // removed one value per request; a member already there (or already gone)
 // counts as success.
-import { Attribute, BerWriter, Change, type Control } from 'ldapts';
+import { Attribute, BerWriter, Change, Control } from 'ldapts';
 import type { CreateUserOptions, RemoteGroupChanges, RemoteGroupData, RemoteUserData } from '../connector.ts';
 import { ConnectorError } from '../connector.ts';
 import { getPath } from '../../mapping/model-paths.ts';
@@ -493,9 +493,6 @@ async function memberAttributeOf(session: LdapSession, groupRef: string): Promis
   return undefined;
 }
 
-const memberChange = (operation: 'add' | 'delete', type: MemberAttribute, dn: string) =>
-  new Change({ operation, modification: new Attribute({ type, values: [dn] }) });
-
 const resultCode = (err: ConnectorError) => (err.details as { resultCode?: number } | undefined)?.resultCode;
 
 export async function createGroup(
@@ -517,13 +514,16 @@ export async function createGroup(
   const cnKey = Object.keys(entry).find((k) => k.toLowerCase() === type.toLowerCase());
   if (!cnKey) entry[type] = [value];
   else if (!entry[cnKey]?.includes(value)) entry[cnKey] = [value, ...(entry[cnKey] ?? [])];
-  let rest = initialMembers;
+  for (const m of initialMembers) parseDn(m); // refuse a malformed DN before anything reaches the server
+  // The group is written with its members (up to one request's worth; the rest follow in requests of many).
+  const first = initialMembers.slice(0, MEMBER_VALUES_PER_REQUEST);
+  const rest = initialMembers.slice(first.length);
   if (s.isAd) {
     entry.sAMAccountName = [groupSamAccountName(data.displayName)];
+    if (first.length > 0) entry.member = first;
   } else {
-    // groupOfNames and groupOfUniqueNames must have a member: the first one, or the empty-DN placeholder.
-    entry[cls.memberAttribute] = [initialMembers[0] ?? PLACEHOLDER];
-    rest = initialMembers.slice(1);
+    // groupOfNames and groupOfUniqueNames must have a member: the members, or the empty-DN placeholder.
+    entry[cls.memberAttribute] = first.length > 0 ? first : [PLACEHOLDER];
   }
   await run(session, 'create group', dn, () => session.client.add(dn, entry));
   if (rest.length > 0) await addMembers(session, s, dn, rest);
@@ -653,9 +653,57 @@ async function checkSamFree(
 }
 
 /**
- * Adds members one value per request. The configured attribute is tried
- * first; a group of the other class (the server refuses the attribute) is
- * asked its class once and written with its own attribute.
+ * Permissive Modify (AD, Samba and OpenLDAP): adding a value that is there or deleting one that is not
+ * succeeds instead of failing the whole request, so a group's membership changes go in one request.
+ * Not critical: a server without it answers as usual, and the split below finds the values at fault.
+ */
+const PERMISSIVE_MODIFY = new Control('1.2.840.113556.1.4.1413', { critical: false });
+/** Member values per modify request (well under the servers' request size limits). */
+export const MEMBER_VALUES_PER_REQUEST = 1000;
+
+const membersChange = (operation: 'add' | 'delete', type: MemberAttribute, dns: string[]) =>
+  new Change({ operation, modification: new Attribute({ type, values: dns }) });
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let k = 0; k < list.length; k += size) out.push(list.slice(k, k + size));
+  return out;
+}
+
+/**
+ * Writes member values in requests of up to MEMBER_VALUES_PER_REQUEST. A request the server refuses
+ * because some value is already there (add) or already gone (delete) is split in halves until the
+ * values at fault stand alone; `harmless` decides whether a single value's refusal means "done".
+ */
+async function writeMembers(
+  session: LdapSession,
+  groupRef: string,
+  values: string[],
+  write: (dns: string[]) => Promise<void>,
+  harmless: (err: ConnectorError) => Promise<boolean>,
+  action: string,
+): Promise<void> {
+  const go = async (dns: string[]): Promise<void> => {
+    try {
+      await write(dns);
+    } catch (e) {
+      const err = e instanceof ConnectorError ? e : toConnectorError(e, { action, dn: groupRef, url: session.url });
+      if (await harmless(err)) {
+        if (dns.length === 1) return;
+        const half = Math.ceil(dns.length / 2);
+        await go(dns.slice(0, half));
+        await go(dns.slice(half));
+        return;
+      }
+      throw err;
+    }
+  };
+  for (const c of chunks(values, MEMBER_VALUES_PER_REQUEST)) await go(c);
+}
+
+/**
+ * Adds members, many values per request. The configured attribute is tried first; a group of the other
+ * class (the server refuses the attribute) is asked its class once and written with its own attribute.
  */
 export async function addMembers(
   session: LdapSession,
@@ -663,35 +711,39 @@ export async function addMembers(
   groupRef: string,
   memberRefs: string[],
 ): Promise<void> {
+  if (memberRefs.length === 0) return;
+  for (const m of memberRefs) parseDn(m); // refuse a malformed DN before anything reaches the server
   let attr = groupClassOf(s).memberAttribute;
-  let placeholderMaybe = !s.isAd;
-  for (const m of memberRefs) {
-    parseDn(m); // refuse a malformed DN before it reaches the server
-    for (let tries = 0; ; tries++) {
-      try {
-        await session.client.modify(groupRef, memberChange('add', attr, m));
-        break;
-      } catch (e) {
-        const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
-        if (err.code === 'already_exists') break; // already a member: success
-        const other =
-          !s.isAd && tries === 0 && resultCode(err) === 65 ? await memberAttributeOf(session, groupRef) : undefined;
-        if (!other || other === attr) throw err;
-        attr = other;
+  let classChecked = s.isAd;
+  const modify = async (dns: string[]) => {
+    try {
+      await session.client.modify(groupRef, membersChange('add', attr, dns), PERMISSIVE_MODIFY);
+    } catch (e) {
+      const err = toConnectorError(e, { action: 'add member', dn: groupRef, url: session.url });
+      if (!classChecked && resultCode(err) === 65) {
+        classChecked = true;
+        const other = await memberAttributeOf(session, groupRef);
+        if (other && other !== attr) {
+          attr = other;
+          return modify(dns);
+        }
       }
+      throw err;
     }
-    if (placeholderMaybe) {
-      placeholderMaybe = false;
-      await session.client.modify(groupRef, memberChange('delete', attr, PLACEHOLDER)).catch(() => {});
-    }
-  }
+  };
+  // "Already a member" is success; for a request of many values, split to find the values at fault.
+  await writeMembers(session, groupRef, memberRefs, modify, async (err) => err.code === 'already_exists', 'add member');
+  // The empty-DN placeholder that kept an empty groupOfNames valid goes once it has a real member.
+  if (!s.isAd)
+    await session.client
+      .modify(groupRef, membersChange('delete', attr, [PLACEHOLDER]), PERMISSIVE_MODIFY)
+      .catch(() => {});
 }
 
 /**
- * Removes members one value per request; one that is not there counts as
- * success (after checking, once, that the group does not use the other
- * membership attribute). The last member of a groupOfNames /
- * groupOfUniqueNames is replaced by the empty-DN placeholder.
+ * Removes members, many values per request; one that is not there counts as success (after checking,
+ * once, that the group does not use the other membership attribute). Removing the last members of a
+ * groupOfNames / groupOfUniqueNames leaves the empty-DN placeholder in their place.
  */
 export async function removeMembers(
   session: LdapSession,
@@ -699,42 +751,36 @@ export async function removeMembers(
   groupRef: string,
   memberRefs: string[],
 ): Promise<void> {
-  let attr = groupClassOf(s).memberAttribute;
-  let checked = s.isAd;
-  for (const m of memberRefs) {
-    for (;;) {
-      const del = memberChange('delete', attr, m);
-      try {
-        await session.client.modify(groupRef, del);
-        break;
-      } catch (e) {
-        const err = toConnectorError(e, { action: 'remove member', dn: groupRef, url: session.url });
-        if (err.code === 'not_found' && resultCode(err) === 16) {
-          // Not a member, or a group of the other class: ask its class once.
-          if (checked) break;
-          checked = true;
-          const own = await memberAttributeOf(session, groupRef);
-          if (!own || own === attr) break;
-          attr = own;
-          continue;
-        }
-        if (!s.isAd && err.code === 'invalid_value' && resultCode(err) === 65) {
-          // Last member: keep the placeholder in its place.
-          await run(session, 'remove member', groupRef, () =>
-            session.client.modify(groupRef, [memberChange('add', attr, PLACEHOLDER), del]),
-          );
-          break;
-        }
-        if (
-          s.isAd &&
-          err.code === 'constraint' &&
-          /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage))
-        )
-          break;
-        throw err;
+  if (memberRefs.length === 0) return;
+  // Under Permissive Modify, deleting values of an attribute the entry does not use succeeds without
+  // removing anything: outside AD the group's own membership attribute is read first (one read a batch).
+  const attr = s.isAd ? 'member' : ((await memberAttributeOf(session, groupRef)) ?? groupClassOf(s).memberAttribute);
+  const modify = async (dns: string[]): Promise<void> => {
+    try {
+      await session.client.modify(groupRef, membersChange('delete', attr, dns), PERMISSIVE_MODIFY);
+    } catch (e) {
+      const err = toConnectorError(e, { action: 'remove member', dn: groupRef, url: session.url });
+      if (!s.isAd && err.code === 'invalid_value' && resultCode(err) === 65) {
+        // The last members: keep the placeholder in their place.
+        await run(session, 'remove member', groupRef, () =>
+          session.client.modify(
+            groupRef,
+            [membersChange('add', attr, [PLACEHOLDER]), membersChange('delete', attr, dns)],
+            PERMISSIVE_MODIFY,
+          ),
+        );
+        return;
       }
+      throw err;
     }
-  }
+  };
+  // "Not a member" is success (a server without Permissive Modify says so per value).
+  const notThere = async (err: ConnectorError): Promise<boolean> =>
+    (err.code === 'not_found' && resultCode(err) === 16) ||
+    (s.isAd &&
+      err.code === 'constraint' &&
+      /member|0000055|NOT_IN_GROUP/i.test(String((err.details as { serverMessage?: string })?.serverMessage)));
+  await writeMembers(session, groupRef, memberRefs, modify, notThere, 'remove member');
 }
 
 export { sameDn };
