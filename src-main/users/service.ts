@@ -120,7 +120,12 @@ export class UsersService {
       const user = this.d.users.get(id);
       if (!user) throw notFound('The user', id);
       if (this.d.users.isRemoving(id)) {
-        if (this.d.db.get("SELECT 1 AS x FROM outbox WHERE local_id = ? AND op = 'user.delete' AND state IN ('pending','running')", id))
+        if (
+          this.d.db.get(
+            "SELECT 1 AS x FROM outbox WHERE local_id = ? AND op = 'user.delete' AND state IN ('pending','running')",
+            id,
+          )
+        )
           throw new AppError('conflict', `${user.userName} is being removed from the directories already.`);
         this.d.users.delete(id);
         this.d.db.bumpLocalChange();

@@ -269,13 +269,7 @@ describe('outbox', () => {
       'SELECT action, status, application FROM report_entries ORDER BY id',
     );
     // The member added before the group's create ran was written with the create, not queued again.
-    expect(entries.map((e) => e.action).sort()).toEqual([
-      'create',
-      'create',
-      'disable',
-      'password',
-      'update',
-    ]);
+    expect(entries.map((e) => e.action).sort()).toEqual(['create', 'create', 'disable', 'password', 'update']);
     expect(entries.every((e) => e.status === 'success' && e.application === 'On')).toBe(true);
   });
 
