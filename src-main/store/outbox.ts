@@ -150,8 +150,9 @@ export class OutboxRepo {
     }
     if (ids.length === 0) return [];
     const rows = this.db.all<OutboxDb>(
+      // By rowid (the unary + keeps the planner from scanning every pending item on outbox_due instead).
       `UPDATE outbox SET state = 'running', owner = ?, updated = ?
-       WHERE state = 'pending' AND id IN (SELECT value FROM json_each(?)) RETURNING *`,
+       WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending' RETURNING *`,
       owner,
       nowIso(),
       JSON.stringify(ids),
@@ -254,7 +255,7 @@ export class OutboxRepo {
   release(ids: number[]): void {
     if (ids.length === 0) return;
     this.db.run(
-      "UPDATE outbox SET state = 'pending', owner = NULL WHERE state = 'running' AND id IN (SELECT value FROM json_each(?))",
+      "UPDATE outbox SET state = 'pending', owner = NULL WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'running'",
       JSON.stringify(ids),
     );
   }
@@ -285,7 +286,7 @@ export class OutboxRepo {
     if (ids.length === 0) return [];
     return this.db
       .all<OutboxDb>(
-        "DELETE FROM outbox WHERE state = 'failed' AND id IN (SELECT value FROM json_each(?)) RETURNING *",
+        "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'failed' RETURNING *",
         JSON.stringify(ids),
       )
       .map(toItem);
@@ -296,7 +297,7 @@ export class OutboxRepo {
     const now = nowIso();
     const before = this.db.all<{ id: number }>(
       ids && ids.length > 0
-        ? "SELECT id FROM outbox WHERE state = 'failed' AND id IN (SELECT value FROM json_each(?))"
+        ? "SELECT id FROM outbox WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'failed'"
         : directoryId
           ? "SELECT id FROM outbox WHERE state = 'failed' AND directory_id = ?"
           : "SELECT id FROM outbox WHERE state = 'failed'",

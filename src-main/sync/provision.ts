@@ -533,11 +533,11 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
         description: current?.description ?? p.group.description,
       };
       const members = membersToCreateWith(ctx, current?.members ?? []);
-      if (members.waitingUsers > 0)
+      if (members.waitingFor)
         return {
           kind: 'defer',
-          reason: `Waiting for ${members.waitingUsers} member(s) to be provisioned first, to create the group with them.`,
-          delayMs: 1000,
+          reason: `Waiting for its members (${members.waitingFor} and others) to be provisioned first, to create the group with them.`,
+          delayMs: 250,
         };
       let remote = await ctx.connector.findGroup(data);
       let action = 'linked';
@@ -664,7 +664,7 @@ function passwordGone(userName: string, ref: string): ConnectorError {
 function membersToCreateWith(
   ctx: ProvisionContext,
   members: ReadonlyArray<{ value: string; type: 'User' | 'Group'; display?: string }>,
-): { refs: string[]; waitingUsers: number; waitingGroups: typeof members } {
+): { refs: string[]; waitingFor?: string; waitingGroups: typeof members } {
   const dirId = ctx.directory.id;
   const users = ctx.links.forLocals(
     dirId,
@@ -678,16 +678,16 @@ function membersToCreateWith(
   );
   const refs: string[] = [];
   const waitingGroups: Array<(typeof members)[number]> = [];
-  let waitingUsers = 0;
   for (const m of members) {
     const ref = (m.type === 'User' ? users : groups).get(m.value)?.ref;
     if (ref) refs.push(ref);
     else if (beingCreated(ctx, m.value)) {
-      if (m.type === 'User') waitingUsers++;
-      else waitingGroups.push(m);
+      // One user still being created is enough to wait (checked again shortly): no need to count them all.
+      if (m.type === 'User') return { refs: [], waitingFor: m.display ?? m.value, waitingGroups: [] };
+      waitingGroups.push(m);
     }
   }
-  return { refs, waitingUsers, waitingGroups };
+  return { refs, waitingGroups };
 }
 
 const beingCreated = (ctx: ProvisionContext, localId: string) =>

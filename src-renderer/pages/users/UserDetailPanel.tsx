@@ -154,11 +154,13 @@ export function UserDetailPanel(props: {
     <Card className={styles.panel} role="region" aria-label={`User ${u.userName}`}>
       <div className={styles.head}>
         <h2 className={styles.h2}>{u.displayName || u.userName}</h2>
-        <Button size="small" icon={<EditRegular />} onClick={() => props.onEdit(detail)}>
-          Edit
-        </Button>
+        {!detail.removing && (
+          <Button size="small" icon={<EditRegular />} onClick={() => props.onEdit(detail)}>
+            Edit
+          </Button>
+        )}
         <Button size="small" icon={<DeleteRegular />} onClick={() => props.onDelete(detail)}>
-          Delete
+          {detail.removing ? 'Remove from the app' : 'Delete'}
         </Button>
         <Button
           size="small"
@@ -176,7 +178,14 @@ export function UserDetailPanel(props: {
             ['Job title', u.title],
             ['Department', u.department],
             ['Employee number', u.employeeNumber],
-            ['Account', u.active ? 'Enabled' : 'Disabled'],
+            [
+              'Account',
+              detail.removing
+                ? 'Being removed: listed until every directory has confirmed it (see Directories below)'
+                : u.active
+                  ? 'Enabled'
+                  : 'Disabled',
+            ],
             ['Changed', when(u.meta.lastModified)],
           ] as const
         )

@@ -32,7 +32,8 @@ const columns: Column<UserRow>[] = [
     key: 'active',
     header: 'Account',
     width: '9%',
-    render: (r) => (r.active ? 'Enabled' : 'Disabled'),
+    // A user deleted in the app stays listed until every directory has confirmed the removal.
+    render: (r) => (r.removing ? 'Being removed' : r.active ? 'Enabled' : 'Disabled'),
   },
   { key: 'onboarding', header: 'Onboarding', width: '10%', render: (r) => onboardingLabel[r.onboarding] },
   {
@@ -116,8 +117,12 @@ export function UsersPage() {
   const remove = async () => {
     if (!deleting) return;
     try {
-      await call('users.delete', { id: deleting.id });
-      notifySuccess(`Deleted ${deleting.userName}.`);
+      const r = await call('users.delete', { id: deleting.id });
+      notifySuccess(
+        r.removing
+          ? `${deleting.userName} is being removed: it stays listed until every directory has confirmed it.`
+          : `Deleted ${deleting.userName}.`,
+      );
       setSelected(undefined);
       await load();
     } catch (err) {
