@@ -165,6 +165,36 @@ export class SyncService {
     return { queued };
   }
 
+  /**
+   * Failed items the admin gives up on: removed from the outbox with any password they held, each with a
+   * report line. A user being removed whose last refused removal is discarded is forgotten by the app.
+   */
+  discardFailed(ids: number[]): { discarded: number } {
+    const discarded = this.d.db.transaction(() => {
+      const items = this.d.repos.outbox.discardFailed(ids);
+      for (const i of items) {
+        const dir = this.d.repos.directories.get(i.directoryId);
+        this.d.repos.reports.add({
+          userIdentifier: itemIdentifier(i),
+          objectType: i.objectType,
+          action:
+            i.op.split('.')[1] === 'add' || i.op.split('.')[1] === 'remove'
+              ? `${i.op.split('.')[1]} member`
+              : i.op.split('.')[1]!,
+          application: dir?.config.name ?? '',
+          directoryId: i.directoryId,
+          status: 'skipped',
+          message: 'Discarded by the admin after it failed; nothing more is tried.',
+        });
+        if (i.op === 'user.delete') this.d.repos.users.purgeRemoved(i.localId, i.id);
+      }
+      return items.length;
+    });
+    this.d.events.emit('app.changed', { what: 'outbox' });
+    this.d.events.emit('app.changed', { what: 'users' });
+    return { discarded };
+  }
+
   /** Runs the outbox until nothing is due (the CLI, tests, bench). */
   drain(opts: { waitMs?: number } = {}): Promise<DrainResult> {
     return this.worker.drain(opts);

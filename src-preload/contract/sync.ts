@@ -224,6 +224,10 @@ export const syncContract = {
   'provision.retryFailed': channel<{ queued: number }>()(
     z.object({ directoryId: localId.optional(), ids: z.array(z.number().int()).max(10_000).optional() }).strict(),
   ),
+  /** Failed items the admin gives up on: removed, with any password they held (a report line each). */
+  'provision.discardFailed': channel<{ discarded: number }>()(
+    z.object({ ids: z.array(z.number().int().min(1)).min(1).max(10_000) }).strict(),
+  ),
   'provision.onDemand': channel<OnDemandResult>()(z.object({ userId: localId, directoryId: localId }).strict()),
   'push.preview': channel<RunSummary>()(z.object({ directoryId: localId }).strict()),
   'push.apply': channel<PushApplyResult>()(

@@ -159,6 +159,15 @@ describe('passwords are never lost', () => {
     )!;
     expect(entry.status).toBe('failure');
     expect(entry.message).toMatch(/set the password again/);
+
+    // The admin gives up on it: the item and whatever it held are gone, with a report line.
+    expect(app.sync.discardFailed([item.id])).toEqual({ discarded: 1 });
+    expect(app.repos.outbox.get(item.id)).toBeUndefined();
+    expect(
+      app.db.get<{ status: string }>(
+        "SELECT status FROM report_entries WHERE message LIKE 'Discarded%' ORDER BY id DESC",
+      )?.status,
+    ).toBe('skipped');
   });
 });
 

@@ -5,7 +5,7 @@ import type { Handlers } from './types.ts';
 type SyncChannels =
   | `import.${'preview' | 'rows' | 'exportCsv' | 'commit'}`
   | 'runs.list'
-  | `provision.${'outbox' | 'retryFailed' | 'onDemand'}`
+  | `provision.${'outbox' | 'retryFailed' | 'discardFailed' | 'onDemand'}`
   | `push.${'preview' | 'apply'}`;
 
 export function syncHandlers(app: App): Handlers<SyncChannels> {
@@ -19,6 +19,7 @@ export function syncHandlers(app: App): Handlers<SyncChannels> {
     'runs.list': (f) => app.sync.runs(f),
     'provision.outbox': (f) => app.sync.outbox(f),
     'provision.retryFailed': (f) => app.sync.retryFailed(f),
+    'provision.discardFailed': (f) => app.sync.discardFailed(f.ids),
     'provision.onDemand': ({ userId, directoryId }) => app.sync.provisionOnDemand(userId, directoryId),
     'push.preview': ({ directoryId }) => app.sync.previewPush(directoryId),
     'push.apply': (input) => app.sync.applyPush(input),

@@ -130,6 +130,21 @@ export function UserDetailPanel(props: {
     }
   };
 
+  const discard = async () => {
+    setBusy('retry');
+    try {
+      const outbox = await call('provision.outbox', { states: ['failed'], limit: 2000 });
+      const ids = outbox.items.filter((i) => i.localId === u.id).map((i) => i.id);
+      const { discarded } = ids.length ? await call('provision.discardFailed', { ids }) : { discarded: 0 };
+      notifySuccess(`Discarded ${discarded} failed operation(s) for ${u.userName}.`);
+      load();
+    } catch (err) {
+      notifyError(err, 'Could not discard.');
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
   const retry = async () => {
     setBusy('retry');
     try {
@@ -222,6 +237,15 @@ export function UserDetailPanel(props: {
         <div>
           <Button icon={<ArrowClockwiseRegular />} onClick={() => void retry()} disabled={busy !== undefined}>
             Retry failed
+          </Button>{' '}
+          <Button
+            appearance="subtle"
+            icon={<DeleteRegular />}
+            onClick={() => void discard()}
+            disabled={busy !== undefined}
+            title="Give up on the failed operations (a queued password is forgotten too)"
+          >
+            Discard failed
           </Button>
         </div>
       )}
