@@ -14,7 +14,7 @@ import type { Vault } from '../secrets/vault.ts';
 import type { EventBus } from '../events/bus.ts';
 import { ConnectorError, type Connector } from '../connectors/connector.ts';
 import { nowIso } from '../store/db.ts';
-import { saveAccountLock } from '../sync/account-lock.ts';
+import { forgetAccountLock, saveAccountLock } from '../sync/account-lock.ts';
 
 export interface DirectoriesServiceDeps {
   db: Db;
@@ -83,6 +83,7 @@ export class DirectoriesService {
       this.record(id);
       this.d.directories.delete(id);
       this.d.vault.delete(secretOwner(id));
+      forgetAccountLock(this.d.db, id);
     });
     this.d.events.emit('app.changed', { what: 'directories' });
   }

@@ -30,6 +30,10 @@ export function saveAccountLock(db: Db, directoryId: string, config: DirectoryCo
   );
 }
 
+export function forgetAccountLock(db: Db, directoryId: string): void {
+  db.run('DELETE FROM settings WHERE key = ?', settingKey(directoryId));
+}
+
 /** The last check for this configuration, if any. */
 export function accountLockOf(db: Db, directoryId: string, config: DirectoryConfig): AccountLockSupport | undefined {
   const row = db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', settingKey(directoryId));
