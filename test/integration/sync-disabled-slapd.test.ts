@@ -193,6 +193,19 @@ describe('into an OpenLDAP without ppolicy', () => {
     expect(app.repos.links.get(target.id, 'user', dora.id)).toMatchObject({ state: 'provisioned' });
     const staffAfter = await entries(lab, lab.groupsDn, '(cn=staff)', ['member']);
     expect(([] as unknown[]).concat(staffAfter[0]!.member).map(String)).toContain(`uid=dora,${lab.peopleDn}`);
+
+    // A disabled user made in the app is decided the same way when it is queued: nothing to fail there.
+    const fay = app.users.create({
+      userName: 'fay',
+      name: { familyName: 'Fay' },
+      emails: [],
+      phoneNumbers: [],
+      active: false,
+    });
+    expect(app.repos.outbox.unfinishedFor(fay.id, target.id)).toEqual([]);
+    expect(app.repos.links.get(target.id, 'user', fay.id)?.state).toBe('skipped');
+    await app.sync.drain();
+    expect(app.repos.outbox.counts(target.id)).toMatchObject({ failed: 0 });
   });
 
   it('with "created locked" through an attribute the server knows, disabled users are created locked there', async () => {
