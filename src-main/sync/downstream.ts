@@ -84,6 +84,8 @@ async function planFor(
         p.disabled = 'notCreated';
         p.notCreated = disabledAnchors.size;
         p.reason = lock.line;
+      } else if (lock.canHold && lock.attribute) {
+        p.lockedThrough = lock.attribute;
       } else if (lock.canHold === undefined) {
         p.disabled = 'unknown';
         p.reason = lock.line;
@@ -181,7 +183,11 @@ function heldLocally(
 
 function planLine(p: DownstreamPlan): string {
   const parts: string[] = [];
-  if (p.users.create) parts.push(`${plural(p.users.create, 'user')} to create`);
+  if (p.users.create) {
+    const locked =
+      p.lockedThrough && p.disabledUsers ? ` (${n(p.disabledUsers)} disabled, written to ${p.lockedThrough})` : '';
+    parts.push(`${plural(p.users.create, 'user')} to create${locked}`);
+  }
   if (p.users.update) parts.push(`${plural(p.users.update, 'user edit')}`);
   if (p.users.deprovision) parts.push(`${plural(p.users.deprovision, 'user')} to disable or delete`);
   if (p.groups.create) parts.push(`${plural(p.groups.create, 'group')} to create`);

@@ -99,6 +99,8 @@ export interface DownstreamPlan {
   /** Users not created there, and the edits and memberships left out with them. */
   notCreated: number;
   leftOutWithThem: number;
+  /** Where they are created disabled: the attribute that holds it (userAccountControl, pwdAccountLockedTime, …). */
+  lockedThrough?: string;
   /** The directory's own sentence about disabled accounts (why they are not created). */
   reason?: string;
   /** The one line the admin reads, e.g. "Lab LDAP: 3,990 users to create; 210 disabled users not created (…)". */
