@@ -60,6 +60,7 @@ export function createApp(opts: AppOptions) {
     db,
     outbox: repos.outbox,
     links: repos.links,
+    reports: repos.reports,
     cipher,
     onQueued: () => wakeWorker(),
   });

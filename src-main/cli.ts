@@ -131,6 +131,7 @@ export function planJson(s: RunSummary) {
       : {}),
     deletions: s.deletions,
     threshold: s.threshold,
+    ...(s.downstream ? { downstream: s.downstream } : {}),
     ...(s.committed ? { committed: s.committed } : {}),
   };
 }
@@ -148,6 +149,8 @@ function planText(s: RunSummary): string {
     `  users:       ${u.create} create, ${u.update} update, ${u.unchanged} unchanged, ${u.missing} ${s.kind === 'push' ? 'deprovision' : 'missing'}, ${u.conflict} conflict`,
     `  groups:      ${g.create} create, ${g.update} update, ${g.unchanged} unchanged, ${g.missing} ${s.kind === 'push' ? 'delete' : 'missing'}, ${g.conflict} conflict`,
     `  memberships: ${s.memberships.add} add, ${s.memberships.remove} remove`,
+    // What the other directories get, and what cannot be done there, before anything is queued.
+    ...(s.downstream ?? []).map((d) => `  then ${d.line}`),
   ];
   if (s.threshold.exceeded)
     lines.push(
@@ -327,7 +330,7 @@ async function run(app: App, p: Parsed, out: Out): Promise<number> {
       if (c.committed.queued > 0 && !p.flags.has('no-provision')) provisioning = await drain(app, p, out);
       out.result(
         { ...planJson(summary), committed: c.committed, ...(provisioning ? { provisioning } : {}) },
-        `${planText(summary)}\nCommitted: ${c.committed.users.create} users created, ${c.committed.users.update} updated, ${c.committed.users.disable + c.committed.users.delete} deprovisioned; ${c.committed.groups.create} groups created; ${c.committed.memberships.add} memberships added, ${c.committed.memberships.remove} removed.`,
+        `${planText(summary)}\nCommitted: ${c.committed.users.create} users created, ${c.committed.users.update} updated, ${c.committed.users.disable + c.committed.users.delete} deprovisioned; ${c.committed.groups.create} groups created; ${c.committed.memberships.add} memberships added, ${c.committed.memberships.remove} removed.${(c.committed.downstream ?? []).map((d) => `\n  queued: ${d.line}`).join('')}`,
       );
       return provisioning && provisioning.failed > 0 ? EXIT.partial : EXIT.ok;
     }

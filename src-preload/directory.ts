@@ -58,6 +58,23 @@ export const safetySchema = z.object({
   deprovision: z.enum(['disable', 'delete']).default('disable'),
 });
 
+/**
+ * What a disabled user of another directory becomes here when this directory cannot write "disabled"
+ * (generic LDAP without the password policy overlay, or with nothing that writes *active*).
+ */
+export const disabledUsersSchema = z.object({
+  /** notCreated: left out, recorded as skipped with the reason; createdLocked: created, locked through lockAttribute. */
+  whereNotWritable: z.enum(['notCreated', 'createdLocked']).default('notCreated'),
+  /** The attribute that locks the account for createdLocked (written as *active* is); empty = pwdAccountLockedTime. */
+  lockAttribute: z
+    .string()
+    .trim()
+    .max(128)
+    .regex(/^([A-Za-z][A-Za-z0-9-]*)?$/, 'An attribute name: letters, digits and hyphens, starting with a letter')
+    .default(''),
+});
+export type DisabledUsers = z.infer<typeof disabledUsersSchema>;
+
 const ldapConnectionSchema = z.object({
   urls: z.array(ldapUrl).min(1, 'At least one server URL is required').max(8),
   startTls: z.boolean().default(false),
@@ -121,6 +138,8 @@ const commonSchema = z.object({
     .max(4)
     .default(['userName', 'email']),
   safety: safetySchema.default({ deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' }),
+  /** Absent (configs saved before this choice existed) = not created. */
+  disabledUsers: disabledUsersSchema.optional(),
 });
 
 export const directoryConfigSchema = z.discriminatedUnion('kind', [

@@ -76,6 +76,15 @@ export interface CreateUserOptions {
   mustChangePassword?: boolean;
 }
 
+/** Whether a directory can hold a disabled account, and the sentence that says so. */
+export interface AccountLockSupport {
+  /** undefined: could not be checked (the engine then queues as usual). */
+  canHold: boolean | undefined;
+  /** The attribute "disabled" is written to, when there is one. */
+  attribute?: string;
+  line: string;
+}
+
 export interface Capabilities {
   delta: boolean;
   passwords: boolean;
@@ -136,6 +145,12 @@ export interface Connector {
   /** Adds members by ref; ones already there count as success. */
   addMembers(groupRef: string, memberRefs: string[]): Promise<void>;
   removeMembers(groupRef: string, memberRefs: string[]): Promise<void>;
+
+  /**
+   * Optional: whether this directory can hold a disabled account (generic LDAP: the attribute that
+   * writes *active* must be in the server's schema). Absent = it always can (Active Directory, Graph).
+   */
+  accountLockSupport?(): Promise<AccountLockSupport>;
 
   close(): Promise<void>;
 }

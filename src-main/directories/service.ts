@@ -14,6 +14,7 @@ import type { Vault } from '../secrets/vault.ts';
 import type { EventBus } from '../events/bus.ts';
 import { ConnectorError, type Connector } from '../connectors/connector.ts';
 import { nowIso } from '../store/db.ts';
+import { forgetAccountLock, saveAccountLock } from '../sync/account-lock.ts';
 
 export interface DirectoriesServiceDeps {
   db: Db;
@@ -82,6 +83,7 @@ export class DirectoriesService {
       this.record(id);
       this.d.directories.delete(id);
       this.d.vault.delete(secretOwner(id));
+      forgetAccountLock(this.d.db, id);
     });
     this.d.events.emit('app.changed', { what: 'directories' });
   }
@@ -108,6 +110,10 @@ export class DirectoriesService {
       await connector?.close().catch(() => undefined);
     }
     if (input.id && this.d.directories.get(input.id)) {
+      // Kept for the change recorder: a disabled user is not queued where it cannot be written.
+      const f = result.facts;
+      if (typeof f.canHoldDisabled === 'boolean' && typeof f.disabledAccounts === 'string')
+        saveAccountLock(this.d.db, input.id, config, { canHold: f.canHoldDisabled, line: f.disabledAccounts });
       const summary = result.ok ? 'Verified' : (result.error?.message ?? 'Failed');
       this.d.directories.setLastVerify(input.id, { at: nowIso(), ok: result.ok, summary });
       this.d.events.emit('app.changed', { what: 'directories' });

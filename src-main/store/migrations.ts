@@ -200,4 +200,26 @@ export const migrations: string[] = [
     SELECT 1 FROM outbox p WHERE p.directory_id = outbox.directory_id AND p.local_id = outbox.local_id
       AND p.id < outbox.id AND p.state IN ('pending','running'));
   `,
+  /* 7: a link may be 'skipped': the object is deliberately not provisioned in that directory (a disabled user
+     where the directory cannot hold a disabled account), with the reason. SQLite cannot alter a CHECK, so the
+     table is rebuilt. */ `
+  CREATE TABLE links_new (
+    directory_id TEXT NOT NULL REFERENCES directories(id) ON DELETE CASCADE,
+    object_type TEXT NOT NULL CHECK (object_type IN ('user','group')),
+    local_id TEXT NOT NULL,
+    anchor TEXT,
+    ref TEXT,
+    state TEXT NOT NULL CHECK (state IN ('provisioned','pending','failed','skipped')),
+    reason TEXT,
+    hash TEXT,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (directory_id, object_type, local_id)
+  ) WITHOUT ROWID;
+  INSERT INTO links_new SELECT directory_id, object_type, local_id, anchor, ref, state, reason, hash, updated FROM links;
+  DROP TABLE links;
+  ALTER TABLE links_new RENAME TO links;
+  CREATE UNIQUE INDEX links_anchor ON links(directory_id, object_type, anchor) WHERE anchor IS NOT NULL;
+  CREATE INDEX links_local ON links(local_id);
+  CREATE INDEX links_ref ON links(directory_id, object_type, ref) WHERE ref IS NOT NULL;
+  `,
 ];

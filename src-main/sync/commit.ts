@@ -13,6 +13,8 @@ import { thresholdOf, withBulkReportUsers, type SyncDeps } from './common.ts';
 import { rowChanges, type GroupRowData, type MembershipRowData, type UserRowData } from './import.ts';
 import { orderedId } from './ids.ts';
 import { promoteToken } from './delta.ts';
+import { committedDownstream } from './downstream.ts';
+import type { DownstreamTally } from './recorder.ts';
 
 export function emptyCommitted(): CommittedCounts {
   return {
@@ -97,7 +99,9 @@ export function commitImport(
   const paths = importPaths(config);
   const { repos } = deps;
   const done = emptyCommitted();
-  const skip = { skipDirectoryId: dirId };
+  // What each other directory gets, and what is left out there (disabled users it cannot hold).
+  const tally: DownstreamTally = new Map();
+  const skip = { skipDirectoryId: dirId, tally };
   // One transaction, one time: every entry of this commit carries it.
   const at = new Date().toISOString();
   // Report entries go out in order, many rows per INSERT (one statement per row costs ~4x more).
@@ -372,6 +376,7 @@ export function commitImport(
           }
         }
         flushReport();
+        if (tally.size > 0) done.downstream = committedDownstream(deps, tally);
         deps.db.bumpLocalChange();
         deps.repos.runs.finish(run.id, 'committed', { ...run.counts, committed: done });
         // The change-tracking token moves with what it describes (delta.ts).

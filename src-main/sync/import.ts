@@ -18,6 +18,7 @@ import { describeError, errorText } from './provision.ts';
 import { emptyUser } from '../mapping/model-paths.ts';
 import { emptyCounts, thresholdOf, type SyncDeps } from './common.ts';
 import { chooseMode, readDeltaState, scopeConfigHash, type ImportMode } from './delta.ts';
+import { planDownstream } from './downstream.ts';
 
 const FLUSH = 500;
 /** SQLite page cache (KiB) of the sync engine (set in SyncService) and during a preview. */
@@ -167,6 +168,13 @@ export async function previewImport(
     counts.mode = choice.mode;
     if (choice.reason) counts.modeReason = choice.reason;
     if (choice.mode === 'delta' && choice.from?.at) counts.since = choice.from.at;
+    progress(
+      'checking other directories',
+      p.read.users + p.read.groups,
+      'Checking what the other directories will get',
+    );
+    const downstream = await planDownstream(deps, runId, dir);
+    if (downstream.length > 0) counts.downstream = downstream;
     deps.repos.runs.finish(runId, 'previewed', counts as unknown as Record<string, unknown>);
     progress(
       'done',

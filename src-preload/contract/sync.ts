@@ -74,6 +74,49 @@ export interface PlanCounts {
    * ('advanced'), or the previous one was kept because rows were left unapplied ('held').
    */
   deltaToken?: 'advanced' | 'held' | 'none';
+  /** Import runs: per other directory, what committing the whole plan will queue there and what it cannot do. */
+  downstream?: DownstreamPlan[];
+}
+
+/**
+ * What a commit will queue for one OTHER directory (where those operations are on), and what cannot be
+ * done there — said before anything is queued. Counts are of outbox work: users and groups to create,
+ * edits of objects that directory holds, memberships of groups it holds or gets.
+ */
+export interface DownstreamPlan {
+  directoryId: string;
+  directoryName: string;
+  users: { create: number; update: number; deprovision: number };
+  groups: { create: number; update: number; delete: number };
+  memberships: { add: number; remove: number };
+  /** Disabled users among the creates. */
+  disabledUsers: number;
+  /**
+   * What they become there: created disabled (or locked), not created (the directory cannot hold a
+   * disabled account and the admin's choice is "not created"), or unknown (could not be checked: queued).
+   */
+  disabled: 'created' | 'notCreated' | 'unknown';
+  /** Users not created there, and the edits and memberships left out with them. */
+  notCreated: number;
+  leftOutWithThem: number;
+  /** Where they are created disabled: the attribute that holds it (userAccountControl, pwdAccountLockedTime, …). */
+  lockedThrough?: string;
+  /** The directory's own sentence about disabled accounts (why they are not created). */
+  reason?: string;
+  /** The one line the admin reads, e.g. "Lab LDAP: 3,990 users to create; 210 disabled users not created (…)". */
+  line: string;
+}
+
+/** What a commit queued for one other directory, and what it left out there. */
+export interface DownstreamQueued {
+  directoryId: string;
+  directoryName: string;
+  /** Outbox items queued, by operation (user.create, membership.add, …). */
+  queued: Record<string, number>;
+  notCreated: number;
+  leftOutWithThem: number;
+  reason?: string;
+  line: string;
 }
 
 export interface CommittedCounts {
@@ -84,6 +127,8 @@ export interface CommittedCounts {
   skipped: number;
   /** Outbox items queued for other directories by this commit (or by a push apply). */
   queued: number;
+  /** Per other directory: what was queued and what was left out there (import commits). */
+  downstream?: DownstreamQueued[];
 }
 
 export type RunKind = 'import' | 'push';

@@ -8,7 +8,8 @@ export const localId = z.string().min(1).max(64);
 export interface ProvisioningState {
   directoryId: string;
   directoryName: string;
-  state: 'provisioned' | 'pending' | 'failed';
+  /** skipped: deliberately not provisioned there (e.g. a disabled user the directory cannot hold), see reason. */
+  state: 'provisioned' | 'pending' | 'failed' | 'skipped';
   reason?: string;
   updated: string;
 }

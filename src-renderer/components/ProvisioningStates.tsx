@@ -13,8 +13,18 @@ import {
 import type { ProvisioningState } from '../../src-preload/contract.ts';
 import { when } from './format.ts';
 
-export const stateColor = { provisioned: 'success', pending: 'warning', failed: 'danger' } as const;
-export const stateLabel = { provisioned: 'Provisioned', pending: 'Pending', failed: 'Failed' } as const;
+export const stateColor = {
+  provisioned: 'success',
+  pending: 'warning',
+  failed: 'danger',
+  skipped: 'informative',
+} as const;
+export const stateLabel = {
+  provisioned: 'Provisioned',
+  pending: 'Pending',
+  failed: 'Failed',
+  skipped: 'Not provisioned',
+} as const;
 
 export function ProvisioningStates(props: { states: ProvisioningState[]; label: string }) {
   if (props.states.length === 0)
@@ -38,7 +48,14 @@ export function ProvisioningStates(props: { states: ProvisioningState[]; label: 
               </Badge>
               {s.reason && (
                 <div>
-                  <Text size={200} style={{ color: tokens.colorPaletteRedForeground1, wordBreak: 'break-word' }}>
+                  <Text
+                    size={200}
+                    style={{
+                      // A skipped object is expected, not an error: its reason is not in red.
+                      color: s.state === 'skipped' ? tokens.colorNeutralForeground2 : tokens.colorPaletteRedForeground1,
+                      wordBreak: 'break-word',
+                    }}
+                  >
                     {s.reason}
                   </Text>
                 </div>
@@ -59,7 +76,7 @@ export function StateCounts(props: { states: Array<[string, ProvisioningState['s
   if (props.states.length === 0) return <>—</>;
   return (
     <span style={{ display: 'flex', gap: 4 }}>
-      {(['provisioned', 'pending', 'failed'] as const).map((s) => {
+      {(['provisioned', 'pending', 'failed', 'skipped'] as const).map((s) => {
         const n = props.states.filter(([, st]) => st === s).length;
         return n ? (
           <Badge key={s} appearance="tint" color={stateColor[s]}>

@@ -16,6 +16,7 @@ import type { VerifyResult } from '../../../src-preload/contract/directories.ts'
 import { primaryEmail } from '../../../src-preload/model.ts';
 import {
   ConnectorError,
+  type AccountLockSupport,
   type Capabilities,
   type Connector,
   type CreateUserOptions,
@@ -30,6 +31,7 @@ import {
   type RemoteUserData,
 } from '../connector.ts';
 import type { KindDefaults } from '../registry.ts';
+import { accountLockSupport } from './account-lock.ts';
 import { openSession, type LdapSession, type OpenOptions } from './connection.ts';
 import { delta, hasEntryCsn, ListingStamps } from './delta.ts';
 import { toConnectorError } from './errors.ts';
@@ -102,6 +104,10 @@ export class LdapConnector implements Connector {
 
   verify(signal?: AbortSignal): Promise<VerifyResult> {
     return verify(this.settings, this.password, signal);
+  }
+
+  accountLockSupport(): Promise<AccountLockSupport> {
+    return this.op((s) => accountLockSupport(s, this.settings));
   }
 
   /**

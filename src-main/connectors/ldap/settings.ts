@@ -32,7 +32,7 @@ export interface LdapSettings {
   /** Normalized DNs (or DN suffixes) left out of listings. */
   exclusions: string[];
   /** The admin's user mapping; for generic LDAP without a row for `active`,
-   *  plus `active` ↔ pwdAccountLockedTime (ppolicy lock; see {@link ppolicyActiveRow}). */
+   *  plus the row that writes it (see {@link implicitActiveRow}). */
   userMapping: MappingRow[];
   groupMapping: MappingRow[];
   pageSize: number;
@@ -92,9 +92,24 @@ export function dnsDomainOf(dn: string): string {
  */
 export const ppolicyActiveRow: MappingRow = { model: 'active', remote: 'pwdAccountLockedTime', direction: 'both' };
 
-function withActiveRow(kind: LdapKind, rows: MappingRow[]): MappingRow[] {
-  if (kind !== 'ldap' || rows.some((r) => r.model === 'active')) return rows;
-  return [...rows, ppolicyActiveRow];
+/**
+ * The row that writes *active* when the admin's mapping has none (generic LDAP only): the lock
+ * attribute of the "disabled users: created locked" choice, else the ppolicy lock. The directory
+ * form shows this row, so what the engine writes is never hidden.
+ */
+export function implicitActiveRow(config: DirectoryConfig): MappingRow | undefined {
+  if (config.kind !== 'ldap') return undefined;
+  const rows = effectiveMapping(config.userMapping, defaultUserMapping('ldap'));
+  if (rows.some((r) => r.model === 'active')) return undefined;
+  const d = config.disabledUsers;
+  if (d?.whereNotWritable === 'createdLocked' && d.lockAttribute)
+    return { model: 'active', remote: d.lockAttribute, direction: 'both' };
+  return ppolicyActiveRow;
+}
+
+function withActiveRow(config: DirectoryConfig, rows: MappingRow[]): MappingRow[] {
+  const row = implicitActiveRow(config);
+  return row ? [...rows, row] : rows;
 }
 
 export function resolveSettings(config: DirectoryConfig): LdapSettings {
@@ -130,7 +145,7 @@ export function resolveSettings(config: DirectoryConfig): LdapSettings {
     groupTargetOu,
     upnSuffix: c.upnSuffix || dnsDomainOf(baseDn),
     exclusions: c.exclusions.filter((e) => e.trim()).map(normalizeDn),
-    userMapping: withActiveRow(kind, effectiveMapping(config.userMapping, defaultUserMapping(kind))),
+    userMapping: withActiveRow(config, effectiveMapping(config.userMapping, defaultUserMapping(kind))),
     groupMapping: effectiveMapping(config.groupMapping, defaultGroupMapping(kind)),
     pageSize: c.pageSize,
     rangeSize: 1500,

@@ -8,6 +8,7 @@
 // apart from a wrong password, and a password about to expire is a warning.
 import type { VerifyResult, VerifyStep } from '../../../src-preload/contract/directories.ts';
 import { ConnectorError } from '../connector.ts';
+import { accountLockSupport } from './account-lock.ts';
 import { openSession, type LdapSession } from './connection.ts';
 import { toConnectorError } from './errors.ts';
 import { parseFilter } from './filter.ts';
@@ -262,6 +263,12 @@ export async function verify(
       return fail(e, 'Count users and groups in scope');
     }
     if (facts.userCount === 0) warnings.push('No user is in scope: check the search base and filter.');
+    // Whether "disabled" can be written here: said before any disabled user is created or disabled.
+    const lock = await accountLockSupport(session, s);
+    facts.disabledAccounts = lock.line;
+    if (lock.canHold !== undefined) facts.canHoldDisabled = lock.canHold;
+    steps.push({ name: 'Check that accounts can be disabled', ok: lock.canHold !== false, detail: lock.line });
+    if (lock.canHold === false) warnings.push(lock.line);
     return { ok: true, steps, facts, warnings };
   } catch (e) {
     return fail(e, 'Read the directory');

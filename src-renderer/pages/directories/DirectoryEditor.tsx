@@ -46,7 +46,16 @@ import { fieldErrors } from '../../components/fieldErrors.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { MappingTable } from './MappingTable.tsx';
 import { VerifyResultView } from './VerifyResultView.tsx';
-import { blankConfig, cleanSecrets, getPath, matchingLabels, setPath, toSaveConfig, type FormConfig } from './form.ts';
+import {
+  blankConfig,
+  cleanSecrets,
+  engineActiveRow,
+  getPath,
+  matchingLabels,
+  setPath,
+  toSaveConfig,
+  type FormConfig,
+} from './form.ts';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', gap: '16px', maxWidth: '980px' },
@@ -486,6 +495,7 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
             rows={userRows}
             usingDefaults={!mappingEdited.users}
             remotePlaceholder={isAd ? 'sAMAccountName' : isLdap ? 'uid' : 'userPrincipalName'}
+            engineRow={engineActiveRow(form, userRows)}
             onChange={(rows) => {
               setMappingEdited((m) => ({ ...m, users: true }));
               set('userMapping', rows);
@@ -593,6 +603,32 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
                 </Field>
               )}
               {toggle('toggles.users.passwordSync', 'Password Sync')}
+              {form.kind === 'ldap' && value('toggles.users.create') === true && (
+                <>
+                  <Field
+                    label="A disabled user, where this directory cannot hold a disabled account"
+                    hint="Without the password policy overlay (ppolicy) OpenLDAP has no disabled state; Verify says whether it is loaded."
+                  >
+                    <Select
+                      value={String(value('disabledUsers.whereNotWritable') ?? 'notCreated')}
+                      onChange={(_, d) =>
+                        set('disabledUsers', {
+                          lockAttribute: '',
+                          ...form.disabledUsers,
+                          whereNotWritable: d.value,
+                        })
+                      }
+                    >
+                      <option value="notCreated">Is not created (recorded as skipped, with the reason)</option>
+                      <option value="createdLocked">Is created, locked through an attribute</option>
+                    </Select>
+                  </Field>
+                  {value('disabledUsers.whereNotWritable') === 'createdLocked' &&
+                    text('disabledUsers.lockAttribute', 'Lock attribute (written as "active" is)', {
+                      placeholder: 'pwdAccountLockedTime',
+                    })}
+                </>
+              )}
             </fieldset>
             <fieldset className={styles.toggleGroup}>
               <legend className={styles.legend}>Groups</legend>

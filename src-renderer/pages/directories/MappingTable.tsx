@@ -9,6 +9,7 @@ import {
   TableHeader,
   TableHeaderCell,
   TableRow,
+  Text,
   makeStyles,
 } from '@fluentui/react-components';
 import { AddRegular, ArrowResetRegular, DeleteRegular } from '@fluentui/react-icons';
@@ -27,6 +28,8 @@ export function MappingTable(props: {
   remotePlaceholder: string;
   onChange: (rows: MappingRow[]) => void;
   onReset: () => void;
+  /** A row the engine writes although the list above does not have it (shown read-only, with why). */
+  engineRow?: { row: MappingRow; why: string };
 }) {
   const styles = useStyles();
   const update = (i: number, patch: Partial<MappingRow>) =>
@@ -85,8 +88,17 @@ export function MappingTable(props: {
               </TableCell>
             </TableRow>
           ))}
+          {props.engineRow && (
+            <TableRow aria-label={`${props.label}: row added by Provision Desk`}>
+              <TableCell>{props.engineRow.row.model}</TableCell>
+              <TableCell>{props.engineRow.row.remote}</TableCell>
+              <TableCell>Both ways</TableCell>
+              <TableCell />
+            </TableRow>
+          )}
         </TableBody>
       </Table>
+      {props.engineRow && <Text size={200}>{props.engineRow.why}</Text>}
       <div className={styles.actions}>
         <Button
           icon={<AddRegular />}

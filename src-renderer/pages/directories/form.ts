@@ -116,3 +116,25 @@ export const matchingLabels: Record<DirectoryConfig['matching'][number], string>
   employeeNumber: 'Employee number',
   displayName: 'Display name',
 };
+
+/**
+ * The row that writes *active* which the engine adds for generic LDAP when the mapping has none:
+ * the "created locked" choice's attribute, else the password policy lock (pwdAccountLockedTime).
+ * Shown in the form so that nothing the engine writes is hidden.
+ */
+export function engineActiveRow(
+  form: FormConfig,
+  userRows: MappingRow[],
+): { row: MappingRow; why: string } | undefined {
+  if (form.kind !== 'ldap' || userRows.some((r) => r.model === 'active')) return undefined;
+  const d = form.disabledUsers;
+  if (d?.whereNotWritable === 'createdLocked' && d.lockAttribute.trim())
+    return {
+      row: { model: 'active', remote: d.lockAttribute.trim(), direction: 'both' },
+      why: 'Added by Provision Desk: the lock attribute chosen for disabled users below.',
+    };
+  return {
+    row: { model: 'active', remote: 'pwdAccountLockedTime', direction: 'both' },
+    why: 'Added by Provision Desk: the password policy (ppolicy) lock. Add an "active" row to use another attribute.',
+  };
+}

@@ -197,6 +197,20 @@ function CountButton(props: { objectType: RowObjectType; action: RowAction; n: n
   );
 }
 
+/** Per other directory, one line: what it gets, and what cannot be done there (shown as a warning). */
+function Downstream(props: { items: Array<{ directoryId: string; line: string; notCreated: number }>; label: string }) {
+  if (props.items.length === 0) return null;
+  return (
+    <ul aria-label={props.label} style={{ margin: 0, paddingLeft: 20 }}>
+      {props.items.map((d) => (
+        <li key={d.directoryId}>
+          <Text style={d.notCreated ? { color: tokens.colorPaletteDarkOrangeForeground1 } : undefined}>{d.line}</Text>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Summary(props: { run: RunSummary }) {
   const styles = useStyles();
   const { filter, setFilter } = useImport();
@@ -240,6 +254,12 @@ function Summary(props: { run: RunSummary }) {
           </div>
         </fieldset>
       </div>
+      {c.downstream && c.downstream.length > 0 && (
+        <>
+          <Text>Committing every row then provisions the other directories:</Text>
+          <Downstream items={c.downstream} label="What the other directories get" />
+        </>
+      )}
       {(filter.objectType || filter.action) && (
         <div>
           <Button size="small" onClick={() => setFilter({ objectType: undefined, action: undefined })}>
@@ -476,6 +496,7 @@ export function ImportPage() {
             <Button appearance="transparent" size="small" onClick={() => go('users')}>
               Open Users
             </Button>
+            <Downstream items={s.committed.downstream ?? []} label="What the other directories got" />
           </MessageBarBody>
         </MessageBar>
       )}
@@ -567,6 +588,14 @@ export function ImportPage() {
               <li key={l}>{l}</li>
             ))}
           </ul>
+          {run.downstream && run.downstream.length > 0 && (
+            <>
+              <Text as="p" block>
+                Then the other directories are provisioned (for every row; fewer when rows are unticked):
+              </Text>
+              <Downstream items={run.downstream} label="What the other directories will get" />
+            </>
+          )}
           <Text as="p" block>
             Unticked and unchanged rows are left alone. If the store has changed since this preview, nothing is applied
             and you are asked to preview again.
