@@ -186,19 +186,23 @@ export const migrations: string[] = [
   /* 6: the outbox at directory scale. `head` marks the first unfinished item of each object, so a claim
      walks only items that may run now (a short index range) instead of checking every waiting item for an
      earlier one of its object: the cost of a claim no longer grows with the backlog. `owner` names the
-     process that claimed an item, so crash recovery resumes only items whose owner is gone. A user deleted
+     process that claimed an item, so crash recovery resumes only items whose owner is gone. `open` (pending
+     or running) keys the per-object indexes instead of `state`, so a claim (pending → running) leaves
+     them alone: they are ordered by object, and rewriting a scattered page per claimed item made a claim
+     cost more as the backlog grew. A user deleted
      in the app stays (`removing`) until every directory has confirmed its disable or delete. */ `
   ALTER TABLE outbox ADD COLUMN head INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE outbox ADD COLUMN owner TEXT;
+  ALTER TABLE outbox ADD COLUMN open INTEGER NOT NULL DEFAULT 1;
+  UPDATE outbox SET open = state IN ('pending','running');
   ALTER TABLE users ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;
-  CREATE INDEX outbox_unfinished ON outbox(directory_id, local_id, id) WHERE state IN ('pending','running');
+  CREATE INDEX outbox_unfinished ON outbox(directory_id, local_id, id) WHERE open = 1;
   CREATE INDEX outbox_heads ON outbox(directory_id, id) WHERE state = 'pending' AND head = 1;
   CREATE INDEX outbox_heads_due ON outbox(next_attempt_at) WHERE state = 'pending' AND head = 1;
-  CREATE INDEX outbox_creates ON outbox(directory_id, local_id)
-    WHERE op IN ('user.create','group.create') AND state IN ('pending','running');
-  UPDATE outbox SET head = 1 WHERE state IN ('pending','running') AND NOT EXISTS (
+  CREATE INDEX outbox_creates ON outbox(directory_id, local_id) WHERE op IN ('user.create','group.create') AND open = 1;
+  UPDATE outbox SET head = 1 WHERE open = 1 AND NOT EXISTS (
     SELECT 1 FROM outbox p WHERE p.directory_id = outbox.directory_id AND p.local_id = outbox.local_id
-      AND p.id < outbox.id AND p.state IN ('pending','running'));
+      AND p.id < outbox.id AND p.open = 1);
   `,
   /* 7: a link may be 'skipped': the object is deliberately not provisioned in that directory (a disabled user
      where the directory cannot hold a disabled account), with the reason. SQLite cannot alter a CHECK, so the

@@ -83,7 +83,7 @@ const isMembership = (op: string) => op === 'membership.add' || op === 'membersh
  */
 const PROMOTE = `UPDATE outbox SET head = 1 WHERE head = 0 AND id IN (
   SELECT (SELECT n.id FROM outbox n WHERE n.directory_id = o.directory_id AND n.local_id = o.local_id
-            AND n.state IN ('pending','running') ORDER BY n.id LIMIT 1)
+            AND n.open = 1 ORDER BY n.id LIMIT 1)
   FROM outbox o WHERE o.id IN (SELECT value FROM json_each(?)))`;
 
 export interface OutboxCounts {
@@ -111,7 +111,7 @@ export class OutboxRepo {
     return this.db.run(
       `INSERT INTO outbox (directory_id, object_type, local_id, op, payload, state, attempts, next_attempt_at, created, updated, head)
        VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6, ?6, NOT EXISTS (SELECT 1 FROM outbox p
-         WHERE p.directory_id = ?1 AND p.local_id = ?3 AND p.state IN ('pending','running')))`,
+         WHERE p.directory_id = ?1 AND p.local_id = ?3 AND p.open = 1))`,
       i.directoryId,
       i.objectType,
       i.localId,
@@ -165,7 +165,7 @@ export class OutboxRepo {
   private followingMemberships(directoryId: string, localId: string, afterId: number, now: string): number[] {
     const next = this.db.all<{ id: number; op: string; state: string; next_attempt_at: string }>(
       `SELECT id, op, state, next_attempt_at FROM outbox INDEXED BY outbox_unfinished
-       WHERE directory_id = ? AND local_id = ? AND state IN ('pending','running') AND id > ?
+       WHERE directory_id = ? AND local_id = ? AND open = 1 AND id > ?
        ORDER BY id LIMIT ?`,
       directoryId,
       localId,
@@ -203,7 +203,7 @@ export class OutboxRepo {
 
   markDone(id: number, payload?: string): void {
     this.db.run(
-      "UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL, updated = ?, payload = COALESCE(?, payload) WHERE id = ?",
+      "UPDATE outbox SET state = 'done', open = 0, attempts = attempts + 1, last_error = NULL, updated = ?, payload = COALESCE(?, payload) WHERE id = ?",
       nowIso(),
       payload ?? null,
       id,
@@ -215,7 +215,7 @@ export class OutboxRepo {
   markDoneMany(ids: readonly number[]): void {
     if (ids.length === 0) return;
     this.db.run(
-      `UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL, updated = ?
+      `UPDATE outbox SET state = 'done', open = 0, attempts = attempts + 1, last_error = NULL, updated = ?
        WHERE id IN (SELECT value FROM json_each(?))`,
       nowIso(),
       JSON.stringify(ids),
@@ -243,7 +243,7 @@ export class OutboxRepo {
    */
   markFailed(id: number, error: string): void {
     this.db.run(
-      "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, updated = ? WHERE id = ?",
+      "UPDATE outbox SET state = 'failed', open = 0, attempts = attempts + 1, last_error = ?, updated = ? WHERE id = ?",
       error,
       nowIso(),
       id,
@@ -312,7 +312,7 @@ export class OutboxRepo {
   private resetHeads(ids: readonly number[]): void {
     const json = JSON.stringify(ids);
     this.db.run(
-      `UPDATE outbox SET head = 0 WHERE head = 1 AND state IN ('pending','running') AND (directory_id, local_id) IN
+      `UPDATE outbox SET head = 0 WHERE head = 1 AND open = 1 AND (directory_id, local_id) IN
          (SELECT directory_id, local_id FROM outbox WHERE id IN (SELECT value FROM json_each(?)))`,
       json,
     );
@@ -325,7 +325,7 @@ export class OutboxRepo {
       this.db.transaction(() => {
         for (const id of ids)
           n += this.db.run(
-            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated = ? WHERE id = ? AND state = 'failed'",
+            "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE id = ? AND state = 'failed'",
             now,
             now,
             id,
@@ -335,13 +335,13 @@ export class OutboxRepo {
     }
     if (directoryId)
       return this.db.run(
-        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed' AND directory_id = ?",
+        "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed' AND directory_id = ?",
         now,
         now,
         directoryId,
       ).changes;
     return this.db.run(
-      "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed'",
+      "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed'",
       now,
       now,
     ).changes;
@@ -351,7 +351,7 @@ export class OutboxRepo {
   hasOtherUnfinished(directoryId: string, localId: string, except: readonly number[]): boolean {
     return !!this.db.get(
       `SELECT 1 AS x FROM outbox INDEXED BY outbox_unfinished WHERE directory_id = ? AND local_id = ?
-         AND state IN ('pending','running') AND id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
+         AND open = 1 AND id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
       directoryId,
       localId,
       JSON.stringify(except),
@@ -363,9 +363,9 @@ export class OutboxRepo {
     return (
       directoryId
         ? this.db.all<OutboxDb>(
-            "SELECT * FROM outbox WHERE local_id = ? AND directory_id = ? AND state IN ('pending','running') ORDER BY id",
-            localId,
+            'SELECT * FROM outbox INDEXED BY outbox_unfinished WHERE directory_id = ? AND local_id = ? AND open = 1 ORDER BY id',
             directoryId,
+            localId,
           )
         : this.db.all<OutboxDb>(
             "SELECT * FROM outbox WHERE local_id = ? AND state IN ('pending','running') ORDER BY id",

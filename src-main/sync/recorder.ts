@@ -153,7 +153,7 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
   function createWaiting(directoryId: string, groupId: string): boolean {
     return !!deps.db.get(
       `SELECT 1 AS x FROM outbox INDEXED BY outbox_creates WHERE directory_id = ? AND local_id = ?
-         AND op IN ('user.create','group.create') AND state IN ('pending','running') AND state = 'pending'`,
+         AND op IN ('user.create','group.create') AND open = 1 AND state = 'pending'`,
       directoryId,
       groupId,
     );
@@ -245,7 +245,7 @@ export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecord
     if (deps.links.get(directoryId, type, localId)?.anchor) return true;
     return !!deps.db.get(
       `SELECT 1 AS x FROM outbox INDEXED BY outbox_creates WHERE directory_id = ? AND local_id = ?
-         AND op IN ('user.create','group.create') AND state IN ('pending','running')`,
+         AND op IN ('user.create','group.create') AND open = 1`,
       directoryId,
       localId,
     );

@@ -143,7 +143,7 @@ async function provisionFigure(runs: number, log: (s: string) => void) {
  * them a big group's membership changes queued behind its create (running, so they cannot be claimed:
  * a claim that walks waiting items pays for them), the rest creates of distinct users.
  */
-function claimCost(backlog: number): number {
+export function claimCost(backlog: number): number {
   const dir = mkdtempSync(join(tmpdir(), 'pd-bench-claim-'));
   const db = new Db(join(dir, 'store.sqlite'));
   try {
