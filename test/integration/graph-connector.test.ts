@@ -380,7 +380,7 @@ describe('graph connector: operations against the emulator', () => {
     expect(tw).toBeInstanceOf(ConnectorError);
     expect((tw as ConnectorError).code).toBe('conflict');
     expect((tw as ConnectorError).message).toMatch(
-      /More than one object in Microsoft Entra ID matches the user twin by e-mail/,
+      /More than one object in Emulated tenant matches the user twin by e-mail/,
     );
     expect(JSON.stringify((tw as ConnectorError).details)).toContain(`twin.a@${domain()}`);
     expect('linked' in (nb as object)).toBe(false);
