@@ -125,41 +125,28 @@ export function conflictError(
   found: readonly Candidate[],
 ): ConnectorError {
   const refs = found.map((c) => c.ref);
-  return new ConnectorError(
-    'conflict',
-    `More than one object in ${sought.directory} matches the ${sought.kind} ${sought.name} by ${label} (${value}): ${refs.join(' and ')}. Nothing was linked or created: make the ${label} unique, or narrow the directory's scope, then retry.`,
-    {
-      details: { message: `${refs.length} objects have the ${label} ${value}: ${refs.join('; ')}`, matches: refs },
-      transient: false,
-    },
-  );
+  const listed = refs.length > 1 ? `${refs.slice(0, -1).join(', ')} and ${refs[refs.length - 1]}` : refs.join('');
+  const message = `More than one object in ${sought.directory} matches the ${sought.kind} ${sought.name} by ${label} (${value}): ${listed}. Nothing was linked or created: make the ${label} unique, or narrow the directory's scope, then retry.`;
+  // No server message here: the decision is ours, so the details carry the same words (not repeated) and the refs.
+  return new ConnectorError('conflict', message, { details: { message, matches: refs }, transient: false });
 }
 
 /** The only object that matches is a protected one: never linked, changed or deleted. */
 export function protectedError(sought: Sought, label: string, value: string, found: Candidate): ConnectorError {
-  return new ConnectorError(
-    'protected',
-    `${found.ref} in ${sought.directory} matches the ${sought.kind} ${sought.name} by ${label} (${value}), but it is a protected object (${found.protected}): Provision Desk never links, changes or deletes it. Rename the local ${sought.kind}, or exclude that object from the directory's scope.`,
-    { details: { message: `${found.ref}: ${found.protected}`, matches: [found.ref] }, transient: false },
-  );
+  const message = `${found.ref} in ${sought.directory} matches the ${sought.kind} ${sought.name} by ${label} (${value}), but it is a protected object (${found.protected}): Provision Desk never links, changes or deletes it. Rename the local ${sought.kind}, or exclude that object from the directory's scope.`;
+  return new ConnectorError('protected', message, { details: { message, matches: [found.ref] }, transient: false });
 }
 
 /** A write aimed at a protected object (linked before, or through an import): refused before any change. */
 export function protectedWriteError(what: string, ref: string, reason: string): ConnectorError {
-  return new ConnectorError(
-    'protected',
-    `Provision Desk does not ${what} ${ref}: it is a protected object (${reason}). Nothing was written; unlink it or leave it out of the directory's scope.`,
-    { details: { message: `${ref}: ${reason}`, ref }, transient: false },
-  );
+  const message = `Provision Desk does not ${what} ${ref}: it is a protected object (${reason}). Nothing was written; unlink it or leave it out of the directory's scope.`;
+  return new ConnectorError('protected', message, { details: { message, ref }, transient: false });
 }
 
 /** A write aimed at an object outside the directory's scope (its search base, exclusions…). */
 export function outOfScopeError(what: string, ref: string): ConnectorError {
-  return new ConnectorError(
-    'protected',
-    `Provision Desk does not ${what} ${ref}: it is outside this directory's scope (search base, filter or exclusions). Nothing was written.`,
-    { details: { message: `${ref} is out of scope`, ref }, transient: false },
-  );
+  const message = `Provision Desk does not ${what} ${ref}: it is outside this directory's scope (search base, filter or exclusions). Nothing was written.`;
+  return new ConnectorError('protected', message, { details: { message, ref }, transient: false });
 }
 
 /** A listed user, as the push preview holds it. */
