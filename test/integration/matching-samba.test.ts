@@ -143,6 +143,36 @@ describe('matching inside the scope on Samba AD', () => {
   });
 });
 
+describe('importing from Samba AD', () => {
+  let t: TestApp;
+  beforeAll(() => {
+    t = testApp();
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('protected objects in scope are neither imported nor linked: the preview says why', async () => {
+    const app = t.app;
+    const base = sambaDirectory(info, 'Corp AD import', ROOT);
+    const dir = app.directories.save(
+      undefined,
+      { ...base, connection: { ...base.connection, groupSearchBase: info.usersDn } } as typeof base,
+      { bindPassword: info.adminPassword },
+    );
+    const run = await app.sync.previewImport(dir.id);
+    const rows = app.repos.runs.rows(run.runId, {});
+    const guarded = rows.find((r) => r.display.includes(`gd${TAG}`));
+    expect(guarded?.action).toBe('conflict');
+    expect((guarded?.data as { reason: string }).reason).toMatch(/protected object \(adminCount=1/);
+    const da = rows.find((r) => r.objectType === 'group' && r.display === 'Domain Admins');
+    expect(da?.action).toBe('conflict');
+    expect((da?.data as { reason: string }).reason).toContain(DOMAIN_ADMINS);
+    // An ordinary user in the same scope is imported as usual.
+    expect(rows.find((r) => r.display.includes(`t1${TAG}`))?.action).toBe('create');
+  });
+});
+
 describe('a local group named "Domain Admins" provisioned to Samba AD', () => {
   let t: TestApp;
   beforeAll(() => {
