@@ -17,6 +17,8 @@ export interface RemoteUser {
   /** What writes address: the DN for LDAP (changes on rename), the id for Graph. */
   ref: string;
   data: RemoteUserData;
+  /** Set when the directory must never be written through this object (why: adminCount=1…). */
+  protected?: string;
 }
 
 export interface RemoteGroupData {
@@ -42,6 +44,8 @@ export interface RemoteGroup {
   anchor: string;
   ref: string;
   data: RemoteGroupData;
+  /** Set when the directory must never be written through this object (a built-in privileged group…). */
+  protected?: string;
   /** Complete membership (ranged retrieval done), nested groups included. */
   members: RemoteMemberRef[];
 }
@@ -121,7 +125,11 @@ export interface Connector {
    */
   listingToken?(): DeltaToken | undefined;
 
-  /** Finds an existing user for an idempotent create (by the mapped userName, then e-mail). */
+  /**
+   * Finds an existing user for an idempotent create: inside the directory's scope only, by its
+   * matching rules (sync/matching.ts). Throws 'conflict' when more than one object matches and
+   * 'protected' when the one that matches must never be written.
+   */
   findUser(data: RemoteUserData): Promise<RemoteUser | undefined>;
   getUser(ref: string): Promise<RemoteUser | undefined>;
   createUser(data: RemoteUserData, opts?: CreateUserOptions): Promise<RemoteUser>;
@@ -131,6 +139,7 @@ export interface Connector {
   deleteUser(ref: string): Promise<void>;
   setPassword(ref: string, password: string, opts?: { mustChange?: boolean }): Promise<void>;
 
+  /** Like findUser, by the group's name: in scope, one candidate or a 'conflict', never a protected one. */
   findGroup(data: RemoteGroupData): Promise<RemoteGroup | undefined>;
   createGroup(data: RemoteGroupData, initialMembers?: string[]): Promise<RemoteGroup>;
   /**
@@ -174,6 +183,10 @@ export type ConnectorErrorCode =
   | 'tenant_not_found'
   | 'certificate_expired'
   | 'already_exists'
+  /** More than one object matches by the directory's rules: the admin decides. */
+  | 'conflict'
+  /** A protected or out-of-scope object (a privileged account or group): never written. */
+  | 'protected'
   | 'not_found'
   | 'constraint'
   | 'password_policy'

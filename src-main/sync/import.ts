@@ -313,6 +313,11 @@ export function summaryOf(deps: SyncDeps, runId: string): RunSummary {
   };
 }
 
+/** Why a protected directory object is neither imported nor linked, in the admin's words. */
+function protectedReason(o: { ref: string; protected?: string }): string {
+  return `${o.ref} is a protected object (${o.protected}): it is neither imported nor linked, so nothing is ever written to it.`;
+}
+
 /** Builds the rows as the listing streams by; holds only indexes, not the objects. */
 class Planner {
   private readonly deps: SyncDeps;
@@ -452,6 +457,20 @@ class Planner {
     if (localId && !local) {
       localId = undefined; // the link points at a user deleted locally: treat as new
       linked = false;
+    }
+    if (!localId && remote.protected) {
+      // Never linked: whatever the app would later write through the link (a password, a rename…).
+      this.counts.users.conflict++;
+      this.push({
+        objectType: 'user',
+        action: 'conflict',
+        localId: null,
+        anchor: remote.anchor,
+        display,
+        changes: null,
+        data: { ...base, remote: remote.data, reason: protectedReason(remote) } satisfies UserRowData,
+      });
+      return;
     }
     if (!localId) {
       const m = this.matchByRules(remote);
@@ -687,6 +706,19 @@ class Planner {
           });
           continue;
         }
+      }
+      if (!linked && g.protected) {
+        this.counts.groups.conflict++;
+        this.push({
+          objectType: 'group',
+          action: 'conflict',
+          localId: null,
+          anchor: g.anchor,
+          display: g.data.displayName,
+          changes: null,
+          data: { anchor: g.anchor, ref: g.ref, remote: g.data, reason: protectedReason(g) } satisfies GroupRowData,
+        });
+        continue;
       }
       const nameKey = g.data.displayName.toLowerCase();
       if (claimedNames.has(nameKey)) {

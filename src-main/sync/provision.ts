@@ -151,7 +151,7 @@ export async function upsertUser(
       step: 'match',
       ok: true,
       detail: existing
-        ? `Matched an existing object by user name or e-mail: ${existing.ref}`
+        ? `Matched an existing object by the directory's matching rules: ${existing.ref}`
         : 'No matching object in the directory',
     });
   }

@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PushApplyResult, RunSummary } from '../../src-preload/contract/sync.ts';
 import type { User } from '../../src-preload/model.ts';
-import { primaryEmail } from '../../src-preload/model.ts';
-import type { Connector, RemoteGroup, RemoteUser } from '../connectors/connector.ts';
+import { ConnectorError, type Connector, type RemoteGroup, type RemoteUser } from '../connectors/connector.ts';
 import { AppError } from '../errors.ts';
 import type { RowRecord } from '../store/runs.ts';
 import type { OutboxOp } from '../store/outbox.ts';
@@ -17,6 +16,7 @@ import { assertFresh, assertThreshold, selectRows } from './commit.ts';
 import { toggleOn } from './recorder.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { Group } from '../../src-preload/model.ts';
+import { CandidateIndex, matchRules } from './matching.ts';
 
 /** The group fields the directory's mapping writes (displayName, description). */
 function groupExportFields(config: DirectoryConfig): Array<'displayName' | 'description'> {
@@ -75,21 +75,13 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
   try {
     connector = deps.connectorFor(directoryId);
     const byAnchor = new Map<string, RemoteUser>();
-    const byName = new Map<string, RemoteUser[]>();
-    const byMail = new Map<string, RemoteUser[]>();
-    const add = (m: Map<string, RemoteUser[]>, k: string | undefined, u: RemoteUser) => {
-      if (!k) return;
-      const key = k.toLowerCase();
-      const l = m.get(key);
-      if (l) l.push(u);
-      else m.set(key, [u]);
-    };
+    // The listing is the directory's scope: only what it holds can be matched.
+    const candidates = new CandidateIndex(matchRules(config));
     let read = 0;
     for await (const page of connector.listUsers({ signal: op.signal })) {
       for (const u of page) {
         byAnchor.set(u.anchor, u);
-        add(byName, u.data.userName, u);
-        add(byMail, primaryEmail(u.data), u);
+        candidates.add(u);
       }
       read += page.length;
       deps.events.emit('app.progress', { operationId: op.id, operation: 'push', phase: 'reading users', done: read });
@@ -141,10 +133,9 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
         }
         continue;
       }
-      // Unlinked (or its object is gone): find it by user name, then e-mail.
-      const cands = byName.get(u.userName.toLowerCase()) ?? byMail.get((primaryEmail(u) ?? '').toLowerCase()) ?? [];
-      const free = cands.filter((c) => !claimed.has(c.anchor));
-      if (free.length > 1) {
+      // Unlinked (or its object is gone): the directory's matching rules, as every create applies them.
+      const found = candidates.pick({ kind: 'user', name: u.userName, directory: config.name }, local, claimed);
+      if (found instanceof ConnectorError) {
         counts.users.conflict++;
         push({
           objectType: 'user',
@@ -153,12 +144,12 @@ export async function previewPush(deps: SyncDeps, directoryId: string): Promise<
           anchor: null,
           display: userLabel(u),
           changes: null,
-          data: { reason: 'More than one object in the directory matches this user.' } satisfies PushUserData,
+          data: { reason: found.message } satisfies PushUserData,
         });
         continue;
       }
-      if (free.length === 1) {
-        const m = free[0]!;
+      if (found) {
+        const m = found;
         claimed.add(m.anchor);
         counts.users.unchanged++;
         push({

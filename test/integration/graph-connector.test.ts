@@ -378,9 +378,9 @@ describe('graph connector: operations against the emulator', () => {
     expect(g).toMatchObject({ ref: byMail!.id, linked: true });
     expect(q).toMatchObject({ ref: quoted!.id, linked: true });
     expect(tw).toBeInstanceOf(ConnectorError);
-    expect((tw as ConnectorError).code).toBe('constraint');
+    expect((tw as ConnectorError).code).toBe('conflict');
     expect((tw as ConnectorError).message).toMatch(
-      /More than one object in Microsoft Entra ID matches the user twin by e-mail/,
+      /More than one object in Emulated tenant matches the user twin by e-mail/,
     );
     expect(JSON.stringify((tw as ConnectorError).details)).toContain(`twin.a@${domain()}`);
     expect('linked' in (nb as object)).toBe(false);
@@ -394,7 +394,7 @@ describe('graph connector: operations against the emulator', () => {
     expect(emu.users().filter((u) => u.mail === `twin@${domain()}`)).toHaveLength(2);
     // The one-at-a-time lookup says the same: a conflict, never a guess.
     const one = await c.findUser(person('twin', mail(`twin@${domain()}`))).catch((e: unknown) => e);
-    expect((one as ConnectorError).code).toBe('constraint');
+    expect((one as ConnectorError).code).toBe('conflict');
     expect((await c.findUser(person('nobody', mail(`grace@${domain()}`))))?.ref).toBe(byMail!.id);
   });
 

@@ -17,6 +17,7 @@ import { runBatch } from './batch.ts';
 import { enc, odataString, type GraphContext } from './context.ts';
 import { isResyncRequired } from './errors.ts';
 import { toMemberRef, toUpn } from './mapping.ts';
+import { matchRules, pickGroup, pickMatch, type MatchKey } from '../../sync/matching.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -49,18 +50,9 @@ export async function getUser(ctx: GraphContext, ref: string, signal?: AbortSign
 }
 
 /** One matching rule of the directory turned into a Graph property and this user's value for it. */
-interface MatchClause {
-  rule: string;
+interface MatchClause extends MatchKey {
   prop: string;
-  value: string;
 }
-
-const RULE_LABEL: Record<string, string> = {
-  userName: 'user name',
-  email: 'e-mail',
-  employeeNumber: 'employee number',
-  displayName: 'display name',
-};
 
 /**
  * The directory's matching rules (config.matching, default userName then
@@ -71,8 +63,7 @@ const RULE_LABEL: Record<string, string> = {
  */
 export function matchClauses(ctx: GraphContext, data: RemoteUserData): MatchClause[] {
   const out: MatchClause[] = [];
-  const rules = ctx.config.matching?.length ? ctx.config.matching : ['userName', 'email'];
-  for (const rule of rules) {
+  for (const rule of matchRules(ctx.config)) {
     let prop: string | undefined;
     let value: unknown;
     if (rule === 'userName') {
@@ -107,43 +98,36 @@ export function matchFilter(clauses: readonly MatchClause[]): string {
 /** Candidates asked for per user: enough to see a conflict on every rule. */
 const MATCH_TOP = 25;
 
+/** A Graph object as a matching candidate: shown by its UPN (or name) and id. */
+function candidate(h: Obj): { ref: string; obj: Obj } {
+  const name = h.userPrincipalName ?? h.displayName;
+  return { ref: name ? `${String(name)} (id ${String(h.id)})` : String(h.id), obj: h };
+}
+
 /**
- * Picks the match among a user's candidates by the ordered rules: the first
- * rule with exactly one candidate wins; a rule with more than one is a
- * conflict (never a guess); no candidate on any rule = no match.
+ * Picks the match among a user's candidates by the ordered rules
+ * (sync/matching.ts): the first rule with exactly one candidate wins; more
+ * than one is a conflict (never a guess); none on any rule = no match.
  */
-export function pickMatch(
+export function pickUser(
   ctx: GraphContext,
   data: RemoteUserData,
   clauses: readonly MatchClause[],
   hits: readonly Obj[],
 ): RemoteUser | ConnectorError | undefined {
-  for (const c of clauses) {
-    const want = c.value.toLowerCase();
-    const same = hits.filter((h) => typeof h[c.prop] === 'string' && (h[c.prop] as string).toLowerCase() === want);
-    if (same.length === 1) return ctx.users.fromGraph(same[0]!);
-    if (same.length > 1) {
-      const label = RULE_LABEL[c.rule] ?? c.rule;
-      return new ConnectorError(
-        'constraint',
-        `More than one object in Microsoft Entra ID matches the user ${data.userName} by ${label} (${c.value}): link one of them by hand or make the ${label} unique; nothing was created.`,
-        {
-          details: {
-            message: `${same.length} users have ${c.prop} ${c.value}: ${same.map((h) => String(h.userPrincipalName ?? h.id)).join(', ')}`,
-            matches: same.map((h) => String(h.id)),
-          },
-          transient: false,
-        },
-      );
-    }
-  }
-  return undefined;
+  const found = pickMatch(
+    { kind: 'user', name: data.userName, directory: ctx.config.name },
+    clauses,
+    hits.map(candidate),
+    (c, k) => [typeof c.obj[k.prop] === 'string' ? (c.obj[k.prop] as string) : undefined],
+  );
+  return found && !(found instanceof ConnectorError) ? ctx.users.fromGraph(found.obj) : found;
 }
 
 /**
  * The existing user for an idempotent create, by the directory's matching
  * rules (one request: the rules' clauses joined with `or`). More than one
- * candidate on the deciding rule throws a `constraint` error.
+ * candidate on the deciding rule throws a `conflict` error.
  */
 export async function findUser(
   ctx: GraphContext,
@@ -158,7 +142,7 @@ export async function findUser(
     signal,
     what: `look up the user ${clauses[0]!.value}`,
   });
-  const found = pickMatch(ctx, data, clauses, res.body?.value ?? []);
+  const found = pickUser(ctx, data, clauses, res.body?.value ?? []);
   if (found instanceof ConnectorError) throw found;
   return found;
 }
@@ -196,7 +180,7 @@ export async function findUsers(
   asks.forEach((a, k) => {
     const r = results[k]!;
     const data = batch[a.index]!;
-    out[a.index] = r.error ?? pickMatch(ctx, data, a.clauses, ((r.body ?? {}) as { value?: Obj[] }).value ?? []);
+    out[a.index] = r.error ?? pickUser(ctx, data, a.clauses, ((r.body ?? {}) as { value?: Obj[] }).value ?? []);
   });
   return out;
 }
@@ -290,6 +274,10 @@ export async function getGroup(ctx: GraphContext, ref: string, signal?: AbortSig
   return ctx.groups.fromGraph(res.body, await listMembers(ctx, ref, signal));
 }
 
+/** Candidates asked for per group name: two are enough to see a conflict, a few more to show them. */
+const GROUP_MATCH_TOP = 5;
+
+/** The group of that name, if exactly one; two or more are a `conflict` (both ids shown), never a guess. */
 export async function findGroup(
   ctx: GraphContext,
   displayName: string,
@@ -300,15 +288,26 @@ export async function findGroup(
     query: {
       $filter: `${ctx.groups.nameProperty} eq ${odataString(displayName)}`,
       $select: ctx.groups.select.join(','),
-      $top: 2,
+      $top: GROUP_MATCH_TOP,
     },
     signal,
     what: `look up the group ${displayName}`,
   });
-  const hit = res.body?.value?.[0];
-  if (!hit) return undefined;
-  const id = String(hit.id);
-  return ctx.groups.fromGraph(hit, await listMembers(ctx, id, signal));
+  const found = pickGroup(
+    { name: displayName, directory: ctx.config.name },
+    (res.body?.value ?? []).map((h) => ({
+      ref: `${String(h.displayName ?? displayName)} (id ${String(h.id)})`,
+      obj: h,
+    })),
+    (c) => {
+      const v = c.obj[ctx.groups.nameProperty];
+      return typeof v === 'string' ? v : undefined;
+    },
+  );
+  if (found instanceof ConnectorError) throw found;
+  if (!found) return undefined;
+  const id = String(found.obj.id);
+  return ctx.groups.fromGraph(found.obj, await listMembers(ctx, id, signal));
 }
 
 // ---- delta ----

@@ -6,12 +6,12 @@
 // ones the add wrote) — instead of two searches, an add and a read per user.
 // A server that ignores the control gets one search to read the created
 // entries back.
-// Matching is the same as findUser: by the mapped userName attribute first,
-// then by the mapped e-mail attribute; an existing match is returned as it is
-// (the caller links it and brings it in line), never created twice.
+// Matching is the same as findUser (match.ts): inside the directory's scope,
+// by its matching rules; an existing match is returned as it is (the caller
+// links it and brings it in line), never created twice; two candidates or a
+// protected one are that item's error.
 import { AndFilter, BerWriter, Control, EqualityFilter, OrFilter, type BerReader, type Filter } from 'ldapts';
 import { ConnectorError, type CreateUserOptions, type RemoteUser, type RemoteUserData } from '../connector.ts';
-import { primaryEmail } from '../../../src-preload/model.ts';
 import { BerDecodeError, tlvs } from './ber.ts';
 import type { LdapSession } from './connection.ts';
 import { canonicalDn, normalizeDn, sameDn } from './escape.ts';
@@ -21,6 +21,7 @@ import { anchorOf, entryToRemoteUser, getUser, searchPages, userAttributes } fro
 import type { LdapEntry } from './mapping.ts';
 import type { LdapSettings } from './settings.ts';
 import * as write from './write.ts';
+import { findUsers } from './match.ts';
 
 /**
  * Values per OR filter (keeps requests small for any server: ~5 KB): a worker batch of 75 users
@@ -69,40 +70,6 @@ async function searchByValues(
     }
   }
   return out;
-}
-
-const lc = (v: string | undefined) => (v ?? '').toLowerCase();
-
-/**
- * Existing users matching each item (userName first, then e-mail), or undefined.
- * One search asks for both (a user found by name wins over one found by e-mail).
- */
-export async function matchUsers(
-  session: LdapSession,
-  s: LdapSettings,
-  batch: ReadonlyArray<RemoteUserData>,
-): Promise<Array<RemoteUser | undefined>> {
-  const nameAttr = readAttr(s, 'userName');
-  const mailAttr = readAttr(s, 'emails.work') ?? readAttr(s, 'emails');
-  const pairs: Array<[string, string]> = [];
-  for (const d of batch) {
-    if (nameAttr && d.userName) pairs.push([nameAttr, d.userName]);
-    const m = mailAttr ? primaryEmail(d) : undefined;
-    if (mailAttr && m) pairs.push([mailAttr, m]);
-  }
-  if (pairs.length === 0) return batch.map(() => undefined);
-  const byName = new Map<string, RemoteUser>();
-  const byMail = new Map<string, RemoteUser>();
-  for (const u of await searchByValues(session, s, pairs)) {
-    if (nameAttr && !byName.has(lc(u.data.userName))) byName.set(lc(u.data.userName), u);
-    if (mailAttr) for (const m of u.data.emails) if (!byMail.has(lc(m.value))) byMail.set(lc(m.value), u);
-  }
-  return batch.map((d) => {
-    const named = nameAttr && d.userName ? byName.get(lc(d.userName)) : undefined;
-    if (named) return named;
-    const m = mailAttr ? primaryEmail(d) : undefined;
-    return m ? byMail.get(lc(m)) : undefined;
-  });
 }
 
 /** RFC 4527 Post-Read: the added entry's attributes come back in the add's answer. */
@@ -174,7 +141,7 @@ export async function createUsers(
   s: LdapSettings,
   batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
 ): Promise<Array<RemoteUser | ConnectorError>> {
-  const existing = await matchUsers(
+  const existing = await findUsers(
     session,
     s,
     batch.map((b) => b.data),
@@ -184,7 +151,7 @@ export async function createUsers(
   await Promise.all(
     batch.map(async (b, i) => {
       const found = existing[i];
-      if (!found || b.opts?.password === undefined) return;
+      if (!found || found instanceof ConnectorError || b.opts?.password === undefined) return;
       try {
         await write.setPassword(session, s, found.ref, b.opts.password, { mustChange: b.opts.mustChangePassword });
       } catch (e) {
@@ -212,7 +179,7 @@ export async function createUsers(
         }
         // Made meanwhile (or a resend after a lost answer): match it like findUser would.
         try {
-          const [again] = await matchUsers(session, s, [b.data]);
+          const [again] = await findUsers(session, s, [b.data]);
           results[i] = again ?? err;
         } catch (e2) {
           results[i] = toConnectorError(e2);

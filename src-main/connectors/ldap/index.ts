@@ -9,11 +9,11 @@
 //   mapping.ts    attribute mapping defaults and conversions
 //   read.ts       paged streaming, ranged member retrieval, nested groups
 //   write.ts      create / update / rename / enable / delete / password / groups
+//   match.ts      "exists already?" inside the scope; protected AD objects never written
 //   delta.ts      changes since a token (AD USN + tombstones, LDAP per-entry entryCSN)
 //   verify.ts     Verify Credentials
 import type { DirectoryConfig, DirectorySecrets } from '../../../src-preload/directory.ts';
 import type { VerifyResult } from '../../../src-preload/contract/directories.ts';
-import { primaryEmail } from '../../../src-preload/model.ts';
 import {
   ConnectorError,
   type AccountLockSupport,
@@ -38,6 +38,7 @@ import { toConnectorError } from './errors.ts';
 import { defaultGroupMapping, defaultUserMapping, type LdapKind } from './mapping.ts';
 import * as read from './read.ts';
 import * as bulk from './bulk.ts';
+import * as match from './match.ts';
 import { kindDefaults, resolveSettings, type LdapSettings } from './settings.ts';
 import { verify } from './verify.ts';
 import * as write from './write.ts';
@@ -158,7 +159,7 @@ export class LdapConnector implements Connector {
   }
 
   findUser(data: RemoteUserData): Promise<RemoteUser | undefined> {
-    return this.op((s) => read.findUser(s, this.settings, data.userName, primaryEmail(data)));
+    return this.op((s) => match.findUser(s, this.settings, data));
   }
 
   getUser(ref: string): Promise<RemoteUser | undefined> {
@@ -174,6 +175,7 @@ export class LdapConnector implements Connector {
 
   async updateUser(ref: string, before: RemoteUserData, after: RemoteUserData): Promise<RemoteUser> {
     return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'user', 'change');
       const dn = await write.updateUser(s, this.settings, ref, before, after);
       return this.mustRead(s, dn);
     });
@@ -187,19 +189,28 @@ export class LdapConnector implements Connector {
   }
 
   setUserEnabled(ref: string, enabled: boolean): Promise<void> {
-    return this.op((s) => write.setUserEnabled(s, this.settings, ref, enabled));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'user', enabled ? 'enable' : 'disable');
+      return write.setUserEnabled(s, this.settings, ref, enabled);
+    });
   }
 
   deleteUser(ref: string): Promise<void> {
-    return this.op((s) => write.deleteEntry(s, ref, 'user'));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'user', 'delete');
+      return write.deleteEntry(s, ref, 'user');
+    });
   }
 
   setPassword(ref: string, password: string, opts: { mustChange?: boolean } = {}): Promise<void> {
-    return this.op((s) => write.setPassword(s, this.settings, ref, password, opts));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'user', 'set a password on');
+      return write.setPassword(s, this.settings, ref, password, opts);
+    });
   }
 
   findGroup(data: RemoteGroupData): Promise<RemoteGroup | undefined> {
-    return this.op((s) => read.findGroup(s, this.settings, data.displayName));
+    return this.op((s) => match.findGroup(s, this.settings, data.displayName));
   }
 
   getGroup(ref: string): Promise<RemoteGroup | undefined> {
@@ -220,6 +231,7 @@ export class LdapConnector implements Connector {
 
   updateGroup(ref: string, changes: RemoteGroupChanges): Promise<RemoteGroup> {
     return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'group', 'change');
       const dn = await write.updateGroup(s, this.settings, ref, changes);
       const g = await read.getGroup(s, this.settings, dn);
       if (!g)
@@ -231,15 +243,24 @@ export class LdapConnector implements Connector {
   }
 
   deleteGroup(ref: string): Promise<void> {
-    return this.op((s) => write.deleteEntry(s, ref, 'group'));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, ref, 'group', 'delete');
+      return write.deleteEntry(s, ref, 'group');
+    });
   }
 
   addMembers(groupRef: string, memberRefs: string[]): Promise<void> {
-    return this.op((s) => write.addMembers(s, this.settings, groupRef, memberRefs));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, groupRef, 'group', 'add members to');
+      return write.addMembers(s, this.settings, groupRef, memberRefs);
+    });
   }
 
   removeMembers(groupRef: string, memberRefs: string[]): Promise<void> {
-    return this.op((s) => write.removeMembers(s, this.settings, groupRef, memberRefs));
+    return this.op(async (s) => {
+      await match.assertMayWrite(s, this.settings, groupRef, 'group', 'remove members from');
+      return write.removeMembers(s, this.settings, groupRef, memberRefs);
+    });
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
 import type { Control, Filter } from 'ldapts';
 import { ConnectorError, type RemoteGroup, type RemoteMemberRef, type RemoteUser } from '../connector.ts';
 import type { LdapSession } from './connection.ts';
-import { canonicalDn, normalizeDn, parentDn, rdnValue, ldapFilter, andFilters, isWithin } from './escape.ts';
+import { canonicalDn, normalizeDn, parentDn, rdnValue } from './escape.ts';
 import { toConnectorError } from './errors.ts';
 import { parseFilter } from './filter.ts';
 import { guidToString } from './guid.ts';
@@ -20,6 +20,7 @@ import {
   userReadAttributes,
   type LdapEntry,
 } from './mapping.ts';
+import { PROTECT_ATTRIBUTES, protectedReason } from './protected.ts';
 import { isExcluded, type LdapSettings } from './settings.ts';
 
 export interface SearchOptions {
@@ -188,7 +189,8 @@ function rdnFallback(dn: string): string {
 }
 
 export function userAttributes(s: LdapSettings): string[] {
-  const extra = s.isAd ? ['userAccountControl', 'sAMAccountName', 'userPrincipalName'] : [];
+  // AD: what tells a protected account too (flagged on the user: never linked nor written).
+  const extra = s.isAd ? ['userAccountControl', 'sAMAccountName', 'userPrincipalName', ...PROTECT_ATTRIBUTES] : [];
   // Only what the mapping reads (objectClass is not: 100,000 entries × its values is work for nothing).
   return dedupe([...userReadAttributes(s.userMapping), s.anchorAttribute, ...extra]);
 }
@@ -206,7 +208,10 @@ export function entryToRemoteUser(s: LdapSettings, entry: LdapEntry): RemoteUser
   const data = entryToUserData(m, s.userMapping, '');
   if (!data.userName) data.userName = rdnFallback(entry.dn);
   if (data.managerRef) data.managerRef = canonicalDn(data.managerRef);
-  return { anchor, ref: canonicalDn(entry.dn), data };
+  const why = protectedReason(s, entry);
+  return why
+    ? { anchor, ref: canonicalDn(entry.dn), data, protected: why }
+    : { anchor, ref: canonicalDn(entry.dn), data };
 }
 
 /** Every user in scope, page by page; `stamps` collects each one's entryCSN as read (see delta.ts). */
@@ -243,38 +248,6 @@ export async function getUser(session: LdapSession, s: LdapSettings, dn: string)
   return e ? entryToRemoteUser(s, e) : undefined;
 }
 
-/** A user by the mapped userName attribute, then by the mapped e-mail attribute (whole base DN). */
-export async function findUser(
-  session: LdapSession,
-  s: LdapSettings,
-  userName: string,
-  email: string | undefined,
-): Promise<RemoteUser | undefined> {
-  const byRow = (model: string) => s.userMapping.find((r) => r.model === model && r.direction !== 'export')?.remote;
-  const tries: Array<[string | undefined, string | undefined]> = [
-    [byRow('userName'), userName],
-    [byRow('emails.work') ?? byRow('emails'), email],
-  ];
-  for (const [attr, value] of tries) {
-    if (!attr || !value) continue;
-    const filter = andFilters(s.anyUserFilter, `(${attr}=${ldapFilter`${value}`})`);
-    for await (const page of searchPages(session, {
-      base: s.baseDn,
-      scope: 'sub',
-      filter,
-      attributes: userAttributes(s),
-      pageSize: 10,
-      baseIsConfig: true,
-    })) {
-      for (const e of page) {
-        const u = entryToRemoteUser(s, e);
-        if (u) return u;
-      }
-    }
-  }
-  return undefined;
-}
-
 // ---------------------------------------------------------------------------
 // Groups
 
@@ -282,7 +255,8 @@ const RANGE_RE = /^(member|uniquemember);range=(\d+)-(\d+|\*)$/i;
 
 export function groupAttributes(s: LdapSettings): string[] {
   const members = s.isAd ? [`member;range=0-${s.rangeSize - 1}`] : ['member', 'uniqueMember'];
-  return dedupe([...groupReadAttributes(s.groupMapping), s.anchorAttribute, 'objectClass', ...members]);
+  const protect = s.isAd ? PROTECT_ATTRIBUTES : [];
+  return dedupe([...groupReadAttributes(s.groupMapping), s.anchorAttribute, 'objectClass', ...members, ...protect]);
 }
 
 /** Parses member values and range markers of a group entry. */
@@ -363,7 +337,15 @@ export async function entryToRemoteGroup(
     ref: canonicalDn(ref),
     type: groups.has(normalizeDn(ref)) ? 'Group' : 'User',
   }));
-  return { anchor, ref: canonicalDn(entry.dn), data: entryToGroupData(m, s.groupMapping, fallback), members };
+  const group: RemoteGroup = {
+    anchor,
+    ref: canonicalDn(entry.dn),
+    data: entryToGroupData(m, s.groupMapping, fallback),
+    members,
+  };
+  const why = protectedReason(s, entry);
+  if (why) group.protected = why;
+  return group;
 }
 
 export async function* listGroups(
@@ -400,29 +382,6 @@ export async function getGroup(session: LdapSession, s: LdapSettings, dn: string
   if (!e) return undefined;
   const groups = await groupDnSet(session, s);
   return entryToRemoteGroup(session, s, e, groups);
-}
-
-export async function findGroup(
-  session: LdapSession,
-  s: LdapSettings,
-  displayName: string,
-): Promise<RemoteGroup | undefined> {
-  const attr = s.groupMapping.find((r) => r.model === 'displayName' && r.direction !== 'export')?.remote ?? 'cn';
-  const filter = andFilters(s.anyGroupFilter, `(${attr}=${ldapFilter`${displayName}`})`);
-  for await (const page of searchPages(session, {
-    base: s.baseDn,
-    scope: 'sub',
-    filter,
-    attributes: ['1.1'],
-    pageSize: 10,
-    baseIsConfig: true,
-  })) {
-    for (const e of page) {
-      if (!isWithin(e.dn, s.baseDn)) continue;
-      return getGroup(session, s, e.dn);
-    }
-  }
-  return undefined;
 }
 
 export { parentDn };

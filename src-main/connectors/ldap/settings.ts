@@ -8,6 +8,10 @@ import { defaultGroupMapping, defaultUserMapping, effectiveMapping, type LdapKin
 
 export interface LdapSettings {
   kind: LdapKind;
+  /** The directory's name as the admin calls it (for messages). */
+  name: string;
+  /** The directory's matching rules, in order (sync/matching.ts decides with them). */
+  matching: DirectoryConfig['matching'];
   isAd: boolean;
   conn: LdapConnection;
   baseDn: string;
@@ -126,6 +130,8 @@ export function resolveSettings(config: DirectoryConfig): LdapSettings {
   const groupTargetOu = c.groupTargetOu ? checkDn(c.groupTargetOu, 'target OU for groups') : groupBase;
   return {
     kind,
+    name: config.name,
+    matching: config.matching,
     isAd: kind === 'activeDirectory',
     conn: c,
     baseDn,
