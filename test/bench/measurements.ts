@@ -67,6 +67,7 @@ export const measurements: Measurement[] = [
   await optional('./graph.ts', 'graph', 'requests', 'the Graph bench', 'graphMeasurement'),
   await optional('./users-filter.ts', 'users-filter', 'ms', 'the users list bench', 'usersFilterMeasurement'),
   await optional('./reports-export.ts', 'reports-export', 'ms', 'the reports export bench', 'reportsExportMeasurement'),
+  await optional('./bridge-latency.ts', 'bridge-latency', 'ms', 'the bridge latency bench', 'bridgeLatencyMeasurement'),
   await optional(
     './provision-scale.ts',
     'provision-scale',
