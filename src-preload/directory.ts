@@ -81,6 +81,8 @@ const ldapConnectionSchema = z.object({
   caCertPem: pem.optional(),
   /** Off only on the admin's explicit choice; shown as a warning. */
   verifyCertificate: z.boolean().default(true),
+  /** Lets user passwords travel without TLS (a loopback lab only); off unless ticked, shown as a warning. */
+  allowPlainPasswords: z.boolean().optional(),
   bindDn: z.string().trim().min(1, 'Bind DN or UPN is required').max(1024),
   baseDn: z.string().trim().min(1, 'Base DN is required').max(1024),
   userSearchBase: z.string().trim().max(1024).default(''),
@@ -148,6 +150,39 @@ export const directoryConfigSchema = z.discriminatedUnion('kind', [
   commonSchema.extend({ kind: z.literal('entra'), connection: entraConnectionSchema }),
 ]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
+
+/**
+ * Which server a saved secret may be sent to, and how: the fields that say
+ * where it goes (URLs, StartTLS, certificate checking, CA, bind DN; tenant,
+ * client, cloud endpoints, proxy). When any of them differs from the saved
+ * directory, the saved secret is not used and must be typed again, so a form
+ * pointed at another host can never receive it.
+ */
+export function secretEndpoint(config: DirectoryConfig): string {
+  const t = (s: string | undefined) => (s ?? '').trim();
+  if (config.kind === 'entra') {
+    const c = config.connection;
+    return JSON.stringify([
+      config.kind,
+      t(c.tenantId).toLowerCase(),
+      t(c.clientId).toLowerCase(),
+      c.cloud,
+      c.cloud === 'custom' ? t(c.authorityUrl).replace(/\/+$/, '').toLowerCase() : '',
+      c.cloud === 'custom' ? t(c.graphUrl).replace(/\/+$/, '').toLowerCase() : '',
+      t(c.proxyUrl),
+      t(c.caCertPem),
+    ]);
+  }
+  const c = config.connection;
+  return JSON.stringify([
+    config.kind,
+    c.urls.map((u) => t(u).replace(/\/+$/, '').toLowerCase()),
+    c.startTls,
+    c.verifyCertificate,
+    t(c.caCertPem),
+    t(c.bindDn).toLowerCase(),
+  ]);
+}
 
 /** Secrets that may be sent inward; undefined leaves the stored one alone. */
 export const directorySecretsSchema = z
