@@ -342,6 +342,15 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
                   </MessageBarBody>
                 </MessageBar>
               )}
+              {!isAd && toggle('connection.allowPlainPasswords', 'Allow passwords over an unencrypted connection')}
+              {!isAd && value('connection.allowPlainPasswords') === true && (
+                <MessageBar intent="warning">
+                  <MessageBarBody>
+                    User passwords may be sent over plain ldap:// without StartTLS, readable by anyone on the network
+                    path. Use this only for a test server on this computer.
+                  </MessageBarBody>
+                </MessageBar>
+              )}
               {area('connection.caCertPem', 'Trusted CA certificate (PEM)', {
                 placeholder: '-----BEGIN CERTIFICATE-----',
                 hint: "Only if the server's certificate is signed by your own CA.",
