@@ -4,13 +4,13 @@ import { app as electronApp, BrowserWindow, ipcMain, safeStorage, session, shell
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
-import { argValue } from '../paths.ts';
-import { applyCsp, isTrustedSender, lockDown, windowOptions } from './window.ts';
+import { argValue, defaultDataDir } from '../paths.ts';
+import { applyCsp, isTrustedSender, lockDown, rendererDevUrl, windowOptions } from './window.ts';
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
 
-const devUrl = process.env['ELECTRON_RENDERER_URL'];
+const devUrl = rendererDevUrl(electronApp.isPackaged, process.env);
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
 
 electronApp.enableSandbox();
@@ -31,8 +31,17 @@ function createWindow(): BrowserWindow {
 }
 
 electronApp.whenReady().then(async () => {
-  const dataDir = resolve(argValue(process.argv, 'data-dir') ?? electronApp.getPath('userData'));
-  app = createApp({ dataDir, shell: 'electron', cipher: safeStorageCipher(safeStorage) });
+  // The same default folder as browser mode and the command line, so all three see one store.
+  const dataDir = resolve(argValue(process.argv, 'data-dir') ?? defaultDataDir());
+  app = createApp({
+    dataDir,
+    shell: 'electron',
+    keychain: {
+      cipher: safeStorageCipher(safeStorage),
+      backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : undefined,
+    },
+    warn: (message) => console.warn(message),
+  });
   applyCsp(session.defaultSession);
   installDialogs(app, () => mainWindow);
 
