@@ -39,14 +39,45 @@ export const togglesSchema = z.object({
 });
 export type Toggles = z.infer<typeof togglesSchema>;
 
+/**
+ * Directory attributes a mapping row may not target, and why: passwords go
+ * only through Password Sync (never a plain attribute write), account flags
+ * only through *active*, and memberships, classes and service principals are
+ * the app's own structured writes.
+ */
+const sensitiveAttributes: Record<string, string> = {
+  unicodepwd: 'passwords are set only through Password Sync',
+  userpassword: 'passwords are set only through Password Sync',
+  passwordprofile: 'passwords are set only through Password Sync',
+  useraccountcontrol: 'account flags are written only through the "active" attribute',
+  serviceprincipalname: 'service principal names would let the account impersonate services',
+  member: 'memberships are written only through group membership',
+  uniquemember: 'memberships are written only through group membership',
+  memberof: 'memberships are written only through group membership',
+  objectclass: 'object classes are set by the directory kind when an object is created',
+};
+
+/** Why a mapping row may not be used, or undefined when it may. */
+export function sensitiveMappingReason(row: { model: string; remote: string }): string | undefined {
+  const remote = row.remote.trim().toLowerCase();
+  if (remote === 'useraccountcontrol' && row.model === 'active') return undefined;
+  const why = sensitiveAttributes[remote];
+  return why && `"${row.remote}" cannot be mapped: ${why}.`;
+}
+
 /** One attribute mapping row: model attribute ↔ directory attribute. */
-export const mappingRowSchema = z.object({
-  /** Model attribute path, e.g. userName, name.givenName, emails.work, active. */
-  model: z.string().min(1).max(128),
-  /** Directory attribute, e.g. sAMAccountName, givenName, mail. */
-  remote: z.string().min(1).max(128),
-  direction: z.enum(['both', 'import', 'export']).default('both'),
-});
+export const mappingRowSchema = z
+  .object({
+    /** Model attribute path, e.g. userName, name.givenName, emails.work, active. */
+    model: z.string().min(1).max(128),
+    /** Directory attribute, e.g. sAMAccountName, givenName, mail. */
+    remote: z.string().min(1).max(128),
+    direction: z.enum(['both', 'import', 'export']).default('both'),
+  })
+  .superRefine((row, ctx) => {
+    const why = sensitiveMappingReason(row);
+    if (why) ctx.addIssue({ code: 'custom', path: ['remote'], message: why });
+  });
 export type MappingRow = z.infer<typeof mappingRowSchema>;
 
 export const safetySchema = z.object({

@@ -1,6 +1,6 @@
 // The Electron shell: lifecycle, the window, ipcMain wiring, safeStorage.
 // Everything else is the same library the browser mode and the CLI use.
-import { app as electronApp, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
@@ -16,6 +16,18 @@ const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
 electronApp.enableSandbox();
 let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
+
+function openApp(dataDir: string): App {
+  return createApp({
+    dataDir,
+    shell: 'electron',
+    keychain: {
+      cipher: safeStorageCipher(safeStorage),
+      backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : undefined,
+    },
+    warn: (message) => console.warn(message),
+  });
+}
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -33,15 +45,14 @@ function createWindow(): BrowserWindow {
 electronApp.whenReady().then(async () => {
   // The same default folder as browser mode and the command line, so all three see one store.
   const dataDir = resolve(argValue(process.argv, 'data-dir') ?? defaultDataDir());
-  app = createApp({
-    dataDir,
-    shell: 'electron',
-    keychain: {
-      cipher: safeStorageCipher(safeStorage),
-      backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : undefined,
-    },
-    warn: (message) => console.warn(message),
-  });
+  try {
+    app = openApp(dataDir);
+  } catch (err) {
+    // A damaged or newer store: a clear error and a failure exit, never a blank window.
+    dialog.showErrorBox('Provision Desk cannot start', (err as Error).message ?? String(err));
+    electronApp.exit(1);
+    return;
+  }
   applyCsp(session.defaultSession);
   installDialogs(app, () => mainWindow);
 

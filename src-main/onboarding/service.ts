@@ -650,15 +650,13 @@ export class OnboardingService {
     if (outcome.refused.length) {
       this.store.fail(user.id, `The password chosen on the reset page was refused: ${outcome.refused.join(' ')}`, true);
       this.d.events.emit('app.changed', { what: 'users' });
-      return { kind: 'refused', messages: outcome.refused };
+      // The page is public: it names no internal system and repeats no server's words (the report has them).
+      return { kind: 'refused', messages: [PORTAL_REFUSED] };
     }
     if (outcome.failed.length) {
       this.store.fail(user.id, `The password could not be set everywhere: ${outcome.failed.join(' ')}`, true);
       this.d.events.emit('app.changed', { what: 'users' });
-      return {
-        kind: 'failed',
-        messages: outcome.failed.map((l) => l.split(':')[0] + ': could not be reached or refused the change.'),
-      };
+      return { kind: 'failed', messages: [PORTAL_FAILED] };
     }
     const consumed = this.store.consume(hash);
     this.report({
@@ -817,6 +815,10 @@ function progressOf(v: SendJobView, what: string): SendProgress {
 function displayNameOf(u: User): string {
   return u.displayName || [u.name.givenName, u.name.familyName].filter(Boolean).join(' ') || u.userName;
 }
+
+const PORTAL_REFUSED =
+  "Your organisation's password rules do not accept this password (for example, it was used before or is too simple). Choose another one.";
+const PORTAL_FAILED = 'Your password could not be set right now. Try again later, or tell your IT service desk.';
 
 function smtpPasswordRequired(action: string): AppError {
   return new AppError(
