@@ -20,6 +20,13 @@ const ldapUrl = z
 
 const pem = z.string().max(64 * 1024);
 
+/** Sign-in and Graph endpoints carry the credential and every answer: https only. */
+const httpsUrl = z
+  .string()
+  .url()
+  .max(512)
+  .regex(/^https:\/\//i, 'The URL must start with https://');
+
 export const userToggleSchema = z.object({
   import: z.boolean().default(false),
   create: z.boolean().default(false),
@@ -144,8 +151,8 @@ const entraConnectionSchema = z.object({
   certificatePem: pem.optional(),
   cloud: z.enum(['global', 'usGov', 'china', 'custom']).default('global'),
   /** For cloud = custom (and tests): authority host and Graph endpoint. */
-  authorityUrl: z.string().url().max(512).optional(),
-  graphUrl: z.string().url().max(512).optional(),
+  authorityUrl: httpsUrl.optional(),
+  graphUrl: httpsUrl.optional(),
   upnDomain: z.string().trim().max(256).default(''),
   proxyUrl: z.string().url().max(512).optional().or(z.literal('')),
   caCertPem: pem.optional(),
