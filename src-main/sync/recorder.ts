@@ -99,7 +99,6 @@ export function openPassword(cipher: SecretCipher, sealed: string): string {
   }
 }
 
-
 export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecorder {
   // Directory configs, re-read only when the directories table changed.
   let cacheKey = '';
