@@ -10,7 +10,9 @@ import { ReportsRepo } from './store/reports.ts';
 import { DirectoriesRepo } from './store/directories.ts';
 import { OutboxRepo } from './store/outbox.ts';
 import { RunsRepo } from './store/runs.ts';
-import { keyFileCipher, type SecretCipher } from './secrets/cipher.ts';
+import type { SecretCipher } from './secrets/cipher.ts';
+import { folderCipher, type Keychain } from './secrets/folder-cipher.ts';
+import { secureDataFolder, DB_FILE } from './store/data-folder.ts';
 import { Vault } from './secrets/vault.ts';
 import { EventBus } from './events/bus.ts';
 import { Operations } from './events/operations.ts';
@@ -28,8 +30,12 @@ import type { Connector } from './connectors/connector.ts';
 
 export interface AppOptions {
   dataDir: string;
-  /** Electron passes a safeStorage cipher; elsewhere a key file in dataDir. */
+  /** Overrides the data folder's recorded cipher (tests). */
   cipher?: SecretCipher;
+  /** The desktop app's system keychain, for a folder whose secrets it sealed. */
+  keychain?: Keychain;
+  /** How the shell tells the admin about a fallback (e.g. no system keychain). */
+  warn?: (message: string) => void;
   shell: 'electron' | 'browser' | 'cli' | 'test';
   /** Tests may swap how connectors are made (e.g. to add a CA); defaults to the registry. */
   createConnector?: (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;
@@ -40,8 +46,9 @@ export interface AppOptions {
 }
 
 export function createApp(opts: AppOptions) {
-  const db = new Db(join(opts.dataDir, 'provision-desk.sqlite'));
-  const cipher = opts.cipher ?? keyFileCipher(join(opts.dataDir, 'secret.key'));
+  secureDataFolder(opts.dataDir);
+  const db = new Db(join(opts.dataDir, DB_FILE));
+  const cipher = opts.cipher ?? folderCipher({ dataDir: opts.dataDir, db, keychain: opts.keychain, warn: opts.warn });
   const events = new EventBus();
   const operations = new Operations();
   const repos = {

@@ -3,7 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const APP_FOLDER = 'Provision Desk';
+/** The package name, which is also the folder Electron's userData uses, so every shell shares one store. */
+export const APP_FOLDER = 'provision-desk';
 
 export function defaultDataDir(): string {
   const home = homedir();

@@ -20,6 +20,13 @@ const ldapUrl = z
 
 const pem = z.string().max(64 * 1024);
 
+/** Sign-in and Graph endpoints carry the credential and every answer: https only. */
+const httpsUrl = z
+  .string()
+  .url()
+  .max(512)
+  .regex(/^https:\/\//i, 'The URL must start with https://');
+
 export const userToggleSchema = z.object({
   import: z.boolean().default(false),
   create: z.boolean().default(false),
@@ -39,14 +46,45 @@ export const togglesSchema = z.object({
 });
 export type Toggles = z.infer<typeof togglesSchema>;
 
+/**
+ * Directory attributes a mapping row may not target, and why: passwords go
+ * only through Password Sync (never a plain attribute write), account flags
+ * only through *active*, and memberships, classes and service principals are
+ * the app's own structured writes.
+ */
+const sensitiveAttributes: Record<string, string> = {
+  unicodepwd: 'passwords are set only through Password Sync',
+  userpassword: 'passwords are set only through Password Sync',
+  passwordprofile: 'passwords are set only through Password Sync',
+  useraccountcontrol: 'account flags are written only through the "active" attribute',
+  serviceprincipalname: 'service principal names would let the account impersonate services',
+  member: 'memberships are written only through group membership',
+  uniquemember: 'memberships are written only through group membership',
+  memberof: 'memberships are written only through group membership',
+  objectclass: 'object classes are set by the directory kind when an object is created',
+};
+
+/** Why a mapping row may not be used, or undefined when it may. */
+export function sensitiveMappingReason(row: { model: string; remote: string }): string | undefined {
+  const remote = row.remote.trim().toLowerCase();
+  if (remote === 'useraccountcontrol' && row.model === 'active') return undefined;
+  const why = sensitiveAttributes[remote];
+  return why && `"${row.remote}" cannot be mapped: ${why}.`;
+}
+
 /** One attribute mapping row: model attribute ↔ directory attribute. */
-export const mappingRowSchema = z.object({
-  /** Model attribute path, e.g. userName, name.givenName, emails.work, active. */
-  model: z.string().min(1).max(128),
-  /** Directory attribute, e.g. sAMAccountName, givenName, mail. */
-  remote: z.string().min(1).max(128),
-  direction: z.enum(['both', 'import', 'export']).default('both'),
-});
+export const mappingRowSchema = z
+  .object({
+    /** Model attribute path, e.g. userName, name.givenName, emails.work, active. */
+    model: z.string().min(1).max(128),
+    /** Directory attribute, e.g. sAMAccountName, givenName, mail. */
+    remote: z.string().min(1).max(128),
+    direction: z.enum(['both', 'import', 'export']).default('both'),
+  })
+  .superRefine((row, ctx) => {
+    const why = sensitiveMappingReason(row);
+    if (why) ctx.addIssue({ code: 'custom', path: ['remote'], message: why });
+  });
 export type MappingRow = z.infer<typeof mappingRowSchema>;
 
 export const safetySchema = z.object({
@@ -81,6 +119,8 @@ const ldapConnectionSchema = z.object({
   caCertPem: pem.optional(),
   /** Off only on the admin's explicit choice; shown as a warning. */
   verifyCertificate: z.boolean().default(true),
+  /** Lets user passwords travel without TLS (a loopback lab only); off unless ticked, shown as a warning. */
+  allowPlainPasswords: z.boolean().optional(),
   bindDn: z.string().trim().min(1, 'Bind DN or UPN is required').max(1024),
   baseDn: z.string().trim().min(1, 'Base DN is required').max(1024),
   userSearchBase: z.string().trim().max(1024).default(''),
@@ -111,8 +151,8 @@ const entraConnectionSchema = z.object({
   certificatePem: pem.optional(),
   cloud: z.enum(['global', 'usGov', 'china', 'custom']).default('global'),
   /** For cloud = custom (and tests): authority host and Graph endpoint. */
-  authorityUrl: z.string().url().max(512).optional(),
-  graphUrl: z.string().url().max(512).optional(),
+  authorityUrl: httpsUrl.optional(),
+  graphUrl: httpsUrl.optional(),
   upnDomain: z.string().trim().max(256).default(''),
   proxyUrl: z.string().url().max(512).optional().or(z.literal('')),
   caCertPem: pem.optional(),
@@ -148,6 +188,39 @@ export const directoryConfigSchema = z.discriminatedUnion('kind', [
   commonSchema.extend({ kind: z.literal('entra'), connection: entraConnectionSchema }),
 ]);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
+
+/**
+ * Which server a saved secret may be sent to, and how: the fields that say
+ * where it goes (URLs, StartTLS, certificate checking, CA, bind DN; tenant,
+ * client, cloud endpoints, proxy). When any of them differs from the saved
+ * directory, the saved secret is not used and must be typed again, so a form
+ * pointed at another host can never receive it.
+ */
+export function secretEndpoint(config: DirectoryConfig): string {
+  const t = (s: string | undefined) => (s ?? '').trim();
+  if (config.kind === 'entra') {
+    const c = config.connection;
+    return JSON.stringify([
+      config.kind,
+      t(c.tenantId).toLowerCase(),
+      t(c.clientId).toLowerCase(),
+      c.cloud,
+      c.cloud === 'custom' ? t(c.authorityUrl).replace(/\/+$/, '').toLowerCase() : '',
+      c.cloud === 'custom' ? t(c.graphUrl).replace(/\/+$/, '').toLowerCase() : '',
+      t(c.proxyUrl),
+      t(c.caCertPem),
+    ]);
+  }
+  const c = config.connection;
+  return JSON.stringify([
+    config.kind,
+    c.urls.map((u) => t(u).replace(/\/+$/, '').toLowerCase()),
+    c.startTls,
+    c.verifyCertificate,
+    t(c.caCertPem),
+    t(c.bindDn).toLowerCase(),
+  ]);
+}
 
 /** Secrets that may be sent inward; undefined leaves the stored one alone. */
 export const directorySecretsSchema = z

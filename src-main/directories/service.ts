@@ -2,6 +2,7 @@
 // counts, verify credentials through the kind's connector.
 import {
   directoryConfigSchema,
+  secretEndpoint,
   type DirectoryConfig,
   type DirectorySecrets,
   type DirectoryView,
@@ -70,7 +71,13 @@ export class DirectoriesService {
         if (existing.config.kind !== config.kind)
           throw new AppError('validation', 'The kind of a saved directory cannot change; add a new directory instead.');
       }
+      const moved = id ? secretEndpoint(this.record(id).config) !== secretEndpoint(config) : false;
+      const typed = stripEmpty(secrets);
+      if (moved && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(id!)))
+        throw secretRequired(config, 'save');
       const rec = id ? this.d.directories.update(id, config) : this.d.directories.insert(config);
+      // A secret saved for another server or account is dropped, not merged with the new one.
+      if (moved) this.d.vault.delete(secretOwner(rec.id));
       this.d.vault.merge(secretOwner(rec.id), { ...secrets });
       return rec;
     });
@@ -97,11 +104,16 @@ export class DirectoriesService {
   async verify(input: { id?: string; config?: DirectoryConfig; secrets: DirectorySecrets }, signal?: AbortSignal) {
     const config = input.config ?? (input.id ? this.record(input.id).config : undefined);
     if (!config) throw new AppError('validation', 'Choose a directory or fill in the form to verify.');
-    const stored = input.id ? this.secrets(input.id) : {};
-    const secrets = { ...stored, ...stripEmpty(input.secrets) };
+    const saved = input.id ? this.d.directories.get(input.id) : undefined;
+    // The saved secret goes only to the server and account it was saved for.
+    const sameEndpoint = !!saved && (!input.config || secretEndpoint(saved.config) === secretEndpoint(config));
+    const typed = stripEmpty(input.secrets);
     let result: VerifyResult;
     let connector: Connector | undefined;
     try {
+      if (saved && !sameEndpoint && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(saved.id)))
+        throw secretRequired(config, 'verify');
+      const secrets = { ...(sameEndpoint ? this.secrets(saved.id) : {}), ...typed };
       connector = this.d.createConnector(config, secrets);
       result = await connector.verify(signal);
     } catch (err) {
@@ -146,6 +158,17 @@ export class DirectoriesService {
 
 function stripEmpty(s: DirectorySecrets): DirectorySecrets {
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined && v !== '')) as DirectorySecrets;
+}
+
+function secretRequired(config: DirectoryConfig, action: 'save' | 'verify'): AppError {
+  const what = config.kind === 'entra' ? 'client secret or certificate key' : 'bind password';
+  const changed =
+    config.kind === 'entra' ? 'tenant, client, cloud endpoints or proxy' : 'server URLs, TLS settings or bind account';
+  return new AppError(
+    'secret_required',
+    `The ${changed} differ from the saved ones, so the saved ${what} is not sent there. Enter the ${what} again to ${action}.`,
+    { field: 'secrets' },
+  );
 }
 
 /** A connector that throws instead of reporting still gives a precise result. */

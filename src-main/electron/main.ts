@@ -1,21 +1,33 @@
 // The Electron shell: lifecycle, the window, ipcMain wiring, safeStorage.
 // Everything else is the same library the browser mode and the CLI use.
-import { app as electronApp, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
-import { argValue } from '../paths.ts';
-import { applyCsp, isTrustedSender, lockDown, windowOptions } from './window.ts';
+import { argValue, defaultDataDir } from '../paths.ts';
+import { applyCsp, isTrustedSender, lockDown, rendererDevUrl, windowOptions } from './window.ts';
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
 
-const devUrl = process.env['ELECTRON_RENDERER_URL'];
+const devUrl = rendererDevUrl(electronApp.isPackaged, process.env);
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
 
 electronApp.enableSandbox();
 let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
+
+function openApp(dataDir: string): App {
+  return createApp({
+    dataDir,
+    shell: 'electron',
+    keychain: {
+      cipher: safeStorageCipher(safeStorage),
+      backend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : undefined,
+    },
+    warn: (message) => console.warn(message),
+  });
+}
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -31,8 +43,16 @@ function createWindow(): BrowserWindow {
 }
 
 electronApp.whenReady().then(async () => {
-  const dataDir = resolve(argValue(process.argv, 'data-dir') ?? electronApp.getPath('userData'));
-  app = createApp({ dataDir, shell: 'electron', cipher: safeStorageCipher(safeStorage) });
+  // The same default folder as browser mode and the command line, so all three see one store.
+  const dataDir = resolve(argValue(process.argv, 'data-dir') ?? defaultDataDir());
+  try {
+    app = openApp(dataDir);
+  } catch (err) {
+    // A damaged or newer store: a clear error and a failure exit, never a blank window.
+    dialog.showErrorBox('Provision Desk cannot start', (err as Error).message ?? String(err));
+    electronApp.exit(1);
+    return;
+  }
   applyCsp(session.defaultSession);
   installDialogs(app, () => mainWindow);
 

@@ -17,7 +17,15 @@ export function safeStorageCipher(
       return safeStorage.encryptString(plain);
     },
     decrypt(sealed) {
-      return safeStorage.decryptString(Buffer.from(sealed));
+      try {
+        return safeStorage.decryptString(Buffer.from(sealed));
+      } catch (err) {
+        throw new AppError(
+          'secret_unreadable',
+          'A stored secret cannot be decrypted with the system keychain. Enter the secret again.',
+          err instanceof Error ? err.message : String(err),
+        );
+      }
     },
   };
 }

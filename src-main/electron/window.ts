@@ -77,3 +77,13 @@ export function isTrustedSender(
     return false;
   }
 }
+
+/**
+ * The dev server URL the renderer loads from in development. A packaged app
+ * always loads its own files: an environment variable must never point the
+ * window (and its bridge) at another origin.
+ */
+export function rendererDevUrl(isPackaged: boolean, env: Record<string, string | undefined>): string | undefined {
+  if (isPackaged) return undefined;
+  return env['ELECTRON_RENDERER_URL'] || undefined;
+}

@@ -39,9 +39,41 @@ export interface SmtpSecrets {
 
 const TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 60_000 };
 
+/** True for a host on this computer: the only place a password may go without TLS. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** SMTP AUTH sends the password readable by anyone on the path unless TLS protects it. */
+export function checkSmtpAuthTls(s: MailSettings['smtp']): void {
+  if (s.security === 'none' && s.username && !isLoopbackHost(s.host))
+    throw new AppError(
+      'tls_required',
+      `The SMTP password would cross the network unencrypted to ${s.host}: choose STARTTLS or TLS, or sign in only to a relay on this computer (localhost).`,
+      { field: 'mail.smtp.security' },
+    );
+}
+
+/** Which SMTP server (and account) a saved password belongs to. */
+export function smtpEndpoint(s: MailSettings['smtp']): string {
+  return JSON.stringify([
+    s.host.trim().toLowerCase(),
+    s.port,
+    s.security,
+    s.username.trim().toLowerCase(),
+    s.caPem.trim(),
+    s.verifyCertificate,
+  ]);
+}
+
 export function createSmtpTransport(mail: MailSettings, secrets: SmtpSecrets): MailTransport {
   const s = mail.smtp;
   if (!s.host) throw new AppError('validation', 'Enter the SMTP server name before sending mail.');
+  checkSmtpAuthTls(s);
   if (!mail.fromAddress) throw new AppError('validation', 'Enter the sender address ("From") before sending mail.');
   const transporter = createTransport({
     pool: true,

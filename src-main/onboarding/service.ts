@@ -35,7 +35,13 @@ import { ConnectorError } from '../connectors/connector.ts';
 import { OnboardingStore } from './store.ts';
 import { issueToken } from './tokens.ts';
 import { defaultTemplates, formatExpiry, renderTemplate, sampleValues, type TemplateKind } from './templates.ts';
-import { createGraphTransport, createSmtpTransport, type MailTransport } from './mail.ts';
+import {
+  checkSmtpAuthTls,
+  createGraphTransport,
+  createSmtpTransport,
+  smtpEndpoint,
+  type MailTransport,
+} from './mail.ts';
 import { runJob, SendJob, type JobUser, type UserOutcome } from './send-job.ts';
 import { SendCancelled, SendGate, sendPaced } from './throttle.ts';
 import { checkPassword, generateTemporaryPassword } from './policy.ts';
@@ -178,8 +184,14 @@ export class OnboardingService {
     // autoStart follows Start/Stop only; a form saved while the portal runs must not switch it off.
     const before = this.store.settings();
     s.portal.autoStart = before.portal.autoStart;
+    if (s.mail.transport === 'smtp') checkSmtpAuthTls(s.mail.smtp);
+    // The saved SMTP password only ever goes to the server and account it was saved for.
+    const smtpMoved = smtpEndpoint(before.mail.smtp) !== smtpEndpoint(s.mail.smtp);
+    if (smtpMoved && s.mail.smtp.username && secrets.smtpPassword === undefined && this.savedSmtpPassword())
+      throw smtpPasswordRequired('save');
     this.d.db.transaction(() => {
       this.store.saveSettings(s);
+      if (smtpMoved) this.d.vault.delete(SMTP_SECRET);
       if (secrets.smtpPassword !== undefined) this.d.vault.merge(SMTP_SECRET, { password: secrets.smtpPassword });
       if (secrets.portalKeyPem !== undefined) this.d.vault.merge(PORTAL_SECRET, { keyPem: secrets.portalKeyPem });
     });
@@ -196,10 +208,14 @@ export class OnboardingService {
     switch (mail.transport) {
       case 'none':
         throw new AppError('validation', 'Choose how mail is sent (SMTP or Microsoft Graph) in Settings first.');
-      case 'smtp':
+      case 'smtp': {
+        const savedHere = smtpEndpoint(mail.smtp) === smtpEndpoint(this.store.settings().mail.smtp);
+        if (!smtpPassword && !savedHere && mail.smtp.username && this.savedSmtpPassword())
+          throw smtpPasswordRequired('send a test mail');
         return createSmtpTransport(mail, {
-          password: smtpPassword || this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password,
+          password: smtpPassword || (savedHere ? this.savedSmtpPassword() : undefined),
         });
+      }
       case 'graph': {
         if (!mail.graph.directoryId)
           throw new AppError('validation', 'Choose the Microsoft Entra ID directory to send mail through.');
@@ -213,6 +229,10 @@ export class OnboardingService {
         return createGraphTransport(this.d.directories.connector(dir.id), mailbox, dir.config.name);
       }
     }
+  }
+
+  private savedSmtpPassword(): string | undefined {
+    return this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password;
   }
 
   async sendTestMail(input: { to: string; mail?: MailSettings; smtpPassword?: string }) {
@@ -630,15 +650,13 @@ export class OnboardingService {
     if (outcome.refused.length) {
       this.store.fail(user.id, `The password chosen on the reset page was refused: ${outcome.refused.join(' ')}`, true);
       this.d.events.emit('app.changed', { what: 'users' });
-      return { kind: 'refused', messages: outcome.refused };
+      // The page is public: it names no internal system and repeats no server's words (the report has them).
+      return { kind: 'refused', messages: [PORTAL_REFUSED] };
     }
     if (outcome.failed.length) {
       this.store.fail(user.id, `The password could not be set everywhere: ${outcome.failed.join(' ')}`, true);
       this.d.events.emit('app.changed', { what: 'users' });
-      return {
-        kind: 'failed',
-        messages: outcome.failed.map((l) => l.split(':')[0] + ': could not be reached or refused the change.'),
-      };
+      return { kind: 'failed', messages: [PORTAL_FAILED] };
     }
     const consumed = this.store.consume(hash);
     this.report({
@@ -796,6 +814,18 @@ function progressOf(v: SendJobView, what: string): SendProgress {
 
 function displayNameOf(u: User): string {
   return u.displayName || [u.name.givenName, u.name.familyName].filter(Boolean).join(' ') || u.userName;
+}
+
+const PORTAL_REFUSED =
+  "Your organisation's password rules do not accept this password (for example, it was used before or is too simple). Choose another one.";
+const PORTAL_FAILED = 'Your password could not be set right now. Try again later, or tell your IT service desk.';
+
+function smtpPasswordRequired(action: string): AppError {
+  return new AppError(
+    'secret_required',
+    `The SMTP server, port, security or user name differ from the saved ones, so the saved SMTP password is not sent there. Enter the SMTP password again to ${action}.`,
+    { field: 'smtpPassword' },
+  );
 }
 
 function sameTemplate(a: MailTemplate | undefined, b: MailTemplate): boolean {

@@ -3,6 +3,7 @@
 import type { Db } from '../store/db.ts';
 import { nowIso } from '../store/db.ts';
 import type { SecretCipher } from './cipher.ts';
+import { AppError } from '../errors.ts';
 
 export class Vault {
   private readonly db: Db;
@@ -23,7 +24,9 @@ export class Vault {
 
   /** Merges: keys set to undefined keep their stored value; '' removes a key. */
   merge(owner: string, values: Record<string, string | undefined>): void {
-    const next: Record<string, string> = { ...(this.get<Record<string, string>>(owner) ?? {}) };
+    // Nothing to change: the stored value is left alone without being decrypted.
+    if (Object.values(values).every((v) => v === undefined)) return;
+    const next: Record<string, string> = { ...(this.readable(owner) ?? {}) };
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
       if (v === '') delete next[k];
@@ -36,6 +39,16 @@ export class Vault {
       this.cipher.encrypt(JSON.stringify(next)),
       nowIso(),
     );
+  }
+
+  /** The stored value, or undefined when the key that sealed it is lost, so a new value can replace it. */
+  private readable(owner: string): Record<string, string> | undefined {
+    try {
+      return this.get<Record<string, string>>(owner);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'secret_unreadable') return undefined;
+      throw err;
+    }
   }
 
   delete(owner: string): void {

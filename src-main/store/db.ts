@@ -35,8 +35,16 @@ export class Db {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.file = file;
-    this.sqlite = new DatabaseSync(file);
-    this.sqlite.exec('PRAGMA journal_mode = WAL');
+    try {
+      this.sqlite = new DatabaseSync(file);
+      this.sqlite.exec('PRAGMA journal_mode = WAL');
+    } catch (err) {
+      throw new AppError(
+        'store_unreadable',
+        `The store ${file} cannot be opened: it is damaged or is not a Provision Desk store. Restore it from a backup, or start with another data folder (--data-dir).`,
+        err instanceof Error ? err.message : String(err),
+      );
+    }
     this.sqlite.exec('PRAGMA synchronous = NORMAL');
     this.sqlite.exec('PRAGMA foreign_keys = ON');
     this.sqlite.exec('PRAGMA busy_timeout = 5000');
@@ -226,6 +234,14 @@ export class Db {
 
   private migrate(): void {
     const current = (this.sqlite.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    // A newer version's store may hold data this one would misread or undo: refuse, change nothing.
+    if (current > migrations.length) {
+      this.sqlite.close();
+      throw new AppError(
+        'store_too_new',
+        `The store ${this.file} was written by a newer version of Provision Desk (store version ${current}; this version knows up to ${migrations.length}). Update Provision Desk to open it.`,
+      );
+    }
     for (let v = current; v < migrations.length; v++) {
       this.transaction(() => {
         this.sqlite.exec(migrations[v]!);

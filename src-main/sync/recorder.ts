@@ -9,6 +9,7 @@ import type { OutboxOp, OutboxRepo } from '../store/outbox.ts';
 import type { LinksRepo } from '../store/links.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { ReportsRepo } from '../store/reports.ts';
+import { AppError } from '../errors.ts';
 import type { ChangeRecorder, LocalChange } from './changes.ts';
 import { disabledNotWritable } from './account-lock.ts';
 
@@ -87,7 +88,15 @@ export function sealPassword(cipher: SecretCipher, password: string): string {
   return Buffer.from(cipher.encrypt(password)).toString('base64');
 }
 export function openPassword(cipher: SecretCipher, sealed: string): string {
-  return cipher.decrypt(Buffer.from(sealed, 'base64'));
+  try {
+    return cipher.decrypt(Buffer.from(sealed, 'base64'));
+  } catch (err) {
+    throw new AppError(
+      'secret_unreadable',
+      'The queued password cannot be decrypted: the key that sealed it is not available. Restore the key and retry, or set the password again.',
+      err instanceof Error ? err.message : String(err),
+    );
+  }
 }
 
 export function createChangeRecorder(deps: ChangeRecorderDeps): SyncChangeRecorder {

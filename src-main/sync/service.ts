@@ -112,7 +112,10 @@ export class SyncService {
       for (const [attr, [a, b]] of changes)
         records.push([String(p.seq), p.objectType, p.action, p.display, attr, cell(a), cell(b), p.reason ?? '']);
     }
-    return { filename: `${run.kind}-${run.created.replace(/[:.]/g, '-')}.csv`, csv: stringify(records) };
+    return {
+      filename: `${run.kind}-${run.created.replace(/[:.]/g, '-')}.csv`,
+      csv: stringify(records, { escape_formulas: true }),
+    };
   }
 
   // ----- push

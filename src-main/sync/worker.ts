@@ -25,6 +25,9 @@ import {
   type ProvisionContext,
 } from './provision.ts';
 
+/** The longest a server's Retry-After may hold an item back. */
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
 /**
  * User creates sent together to a connector that creates in bulk: Graph's $batch holds 20; an LDAP
  * batch costs one search for existing matches and its adds pipelined, so a bigger one spreads that
@@ -611,7 +614,8 @@ export class OutboxWorker {
     this.d.db.transaction(() => {
       if (e.transient && attempts < this.o.maxAttempts) {
         const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** (attempts - 1));
-        const delay = Math.max(backoff, e.retryAfterMs ?? 0);
+        // A server's Retry-After is honoured up to an hour: a huge one must not park the item for good.
+        const delay = Math.max(backoff, Math.min(e.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
         this.d.outbox.markRetry(
           item.id,
           new Date(Date.now() + delay).toISOString(),

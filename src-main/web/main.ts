@@ -11,7 +11,17 @@ const dataDir = resolve(argValue(argv, 'data-dir') ?? defaultDataDir());
 const port = Number(argValue(argv, 'port') ?? 0);
 const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
-const app = createApp({ dataDir, shell: 'browser' });
+const app = (() => {
+  try {
+    return createApp({ dataDir, shell: 'browser', warn: (m) => console.warn(m) });
+  } catch (err) {
+    // A damaged or newer store: one clear sentence and a failure exit, never a page that cannot load.
+    const e = err as { message?: string; details?: unknown };
+    console.error(`Provision Desk cannot start: ${e.message ?? String(err)}`);
+    if (typeof e.details === 'string') console.error(`Details: ${e.details}`);
+    process.exit(1);
+  }
+})();
 const web = await startWebServer({ app, rendererDir, port, routes: webRoutes(app) });
 await app.start();
 console.log(`Provision Desk is running in browser mode at ${web.url}`);

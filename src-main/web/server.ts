@@ -14,7 +14,9 @@ import { CSP } from './csp.ts';
 export { CSP };
 
 const MAX_BODY = 1024 * 1024;
-const COOKIE = 'pd_session';
+// Browsers share cookies across ports of one host: a name per port keeps two
+// instances (or anything else on 127.0.0.1) from reading or replacing each other's session.
+const cookieName = (port: number) => `pd_session_${port}`;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -78,7 +80,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (offered !== null && req.method === 'GET') {
       if (launchToken && safeEqual(offered, launchToken)) {
         launchToken = undefined; // one exchange only: the URL may sit in shell history
-        res.setHeader('Set-Cookie', `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`);
+        res.setHeader('Set-Cookie', `${cookieName(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`);
         res.writeHead(303, { Location: '/' });
         return void res.end();
       }
@@ -126,7 +128,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const cookies = req.headers.cookie ?? '';
     for (const part of cookies.split(';')) {
       const [k, v] = part.trim().split('=');
-      if (k === COOKIE && v && safeEqual(v, session)) return true;
+      if (k === cookieName(port) && v && safeEqual(v, session)) return true;
     }
     return false;
   }

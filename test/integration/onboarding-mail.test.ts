@@ -119,6 +119,30 @@ describe('SMTP', () => {
     expect(failed.ok).toBe(false);
     expect(JSON.stringify(failed)).not.toContain('nope');
   });
+
+  it('never sends the saved SMTP password to another server, nor without TLS beyond this computer', async () => {
+    const settings = onboardingSettingsSchema.parse({ mail: smtp(starttls.port) });
+    await app.onboarding.saveSettings(settings, { smtpPassword: SMTP_PASSWORD });
+    const before = implicit.mails.length;
+    // Both receivers take the same password: only the check stops it from going to the other one.
+    await expect(
+      app.onboarding.sendTestMail({ to: 'a@example.test', mail: smtp(implicit.port, { security: 'tls' }) }),
+    ).rejects.toMatchObject({ code: 'secret_required' });
+    expect(implicit.mails.length).toBe(before);
+    const moved = await dispatch(app, 'onboarding.settings.save', {
+      settings: { ...settings, mail: smtp(implicit.port, { security: 'tls' }) },
+      secrets: {},
+    });
+    expect(moved).toMatchObject({ ok: false, error: { code: 'secret_required' } });
+    expect(app.onboarding.store.settings().mail.smtp.port).toBe(starttls.port);
+    await expect(
+      app.onboarding.sendTestMail({
+        to: 'a@example.test',
+        mail: smtp(25, { host: 'mail.example.test', security: 'none' }),
+        smtpPassword: SMTP_PASSWORD,
+      }),
+    ).rejects.toMatchObject({ code: 'tls_required' });
+  });
 });
 
 describe('Microsoft Graph sendMail', () => {

@@ -428,7 +428,29 @@ export async function fetchAuthorityMetadata(
       },
     );
   }
+  checkTokenEndpoint(body as AuthorityMetadata, cloud);
   return body as AuthorityMetadata;
+}
+
+/**
+ * The client secret or signed assertion goes to the metadata's token
+ * endpoint: it must be https on the authority's own host, so a custom
+ * authority cannot hand the credential on to another server.
+ */
+export function checkTokenEndpoint(metadata: Pick<AuthorityMetadata, 'token_endpoint'>, cloud: CloudEndpoints): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(metadata.token_endpoint);
+  } catch {
+    url = undefined;
+  }
+  const authority = new URL(cloud.authorityHost);
+  if (!url || url.protocol !== 'https:' || url.host !== authority.host)
+    throw new ConnectorError(
+      'invalid_value',
+      `The sign-in service's token endpoint is not on ${authority.host} over https, so the credential is not sent to it; check the authority URL.`,
+      { details: { tokenEndpoint: metadata.token_endpoint, authority: cloud.authorityHost }, transient: false },
+    );
 }
 
 /** MSAL's network module on undici with our dispatcher; remembers the precise network failure MSAL would blur. */

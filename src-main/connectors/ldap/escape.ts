@@ -15,6 +15,8 @@
 export interface Ava {
   type: string;
   value: string;
+  /** The value was written as `#hex` (BER), not as a string that happens to start with `#`. */
+  ber?: true;
 }
 /** A relative distinguished name: one or more AVAs joined by '+'. */
 export type Rdn = Ava[];
@@ -51,10 +53,14 @@ export function unescapeDnValue(escaped: string): string {
   const push = (s: string) => {
     for (const b of Buffer.from(s, 'utf8')) bytes.push(b);
   };
+  // By code point, not UTF-16 unit: a character outside the BMP (an emoji) is two units,
+  // and encoding each half alone would turn it into U+FFFD.
+  const charAt = (i: number) => String.fromCodePoint(escaped.codePointAt(i) ?? 0);
   for (let i = 0; i < escaped.length; i++) {
-    const c = escaped[i] as string;
+    const c = charAt(i);
     if (c !== '\\') {
       push(c);
+      i += c.length - 1;
       continue;
     }
     const next = escaped.slice(i + 1, i + 3);
@@ -62,8 +68,9 @@ export function unescapeDnValue(escaped: string): string {
       bytes.push(parseInt(next, 16));
       i += 2;
     } else if (i + 1 < escaped.length) {
-      push(escaped[i + 1] as string);
-      i += 1;
+      const escapedChar = charAt(i + 1);
+      push(escapedChar);
+      i += escapedChar.length;
     } else {
       throw new DnSyntaxError(`A DN value ends with a lone backslash: ${escaped}`);
     }
@@ -105,6 +112,7 @@ export function parseDn(dn: string): Rdn[] {
     i++; // '='
     skipSpaces();
     let value: string;
+    let ber = false;
     if (dn[i] === '"') {
       // quoted value (RFC 2253 legacy)
       i++;
@@ -125,6 +133,7 @@ export function parseDn(dn: string): Rdn[] {
       i++;
       while (i < n && /[0-9a-fA-F]/.test(dn[i] as string)) i++;
       value = dn.slice(start, i);
+      ber = true;
       skipSpaces();
     } else {
       let raw = '';
@@ -147,7 +156,7 @@ export function parseDn(dn: string): Rdn[] {
       while (end > lastEscapedEnd && raw[end - 1] === ' ') end--;
       value = unescapeDnValue(raw.slice(0, end));
     }
-    current.push({ type, value });
+    current.push(ber ? { type, value, ber: true } : { type, value });
     if (i >= n) {
       rdns.push(current);
       break;
@@ -164,8 +173,9 @@ export function parseDn(dn: string): Rdn[] {
 }
 
 function formatAva(a: Ava): string {
-  // BER hex values (#...) are kept as written.
-  if (/^#[0-9a-fA-F]+$/.test(a.value) && a.value.length % 2 === 1) return `${a.type}=${a.value}`;
+  // BER hex values (#...) are kept as written; a string value starting with '#' stays escaped,
+  // or the server would read it as BER (slapd refuses `cn=#42` as invalid DN syntax).
+  if (a.ber) return `${a.type}=${a.value}`;
   return `${a.type}=${escapeDnValue(a.value)}`;
 }
 
@@ -184,7 +194,10 @@ export function canonicalDn(dn: string): string {
   // Fast path: nothing escaped, quoted, multi-valued or spaced around separators.
   if (!/[\\"+;#<>\u0000-\u001f\u007f]|\s,|,\s|=\s|\s=|^\s|\s$/.test(dn)) return dn;
   try {
-    return formatDn(parseDn(dn));
+    const rdns = parseDn(dn);
+    const out = formatDn(rdns);
+    // Only a spelling that parses back to the very same RDNs replaces the server's own.
+    return JSON.stringify(parseDn(out)) === JSON.stringify(rdns) ? out : dn;
   } catch {
     return dn;
   }

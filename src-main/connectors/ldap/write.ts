@@ -156,6 +156,21 @@ function requireTls(session: LdapSession, what: string): void {
   }
 }
 
+/**
+ * A password travels only over TLS. Active Directory refuses it anyway; other
+ * servers would take it in clear, so that needs the admin's explicit
+ * "allow passwords over an unencrypted connection" (a lab on this computer).
+ */
+function requirePasswordTls(session: LdapSession, s: LdapSettings): void {
+  if (s.isAd) return requireTls(session, 'Setting an Active Directory password');
+  if (session.tls !== 'none' || s.conn.allowPlainPasswords) return;
+  throw new ConnectorError(
+    'tls_required',
+    'Setting a password needs an encrypted connection, or anyone on the network could read it: use an ldaps:// URL or switch on StartTLS for this directory (or, for a test server on this computer only, allow passwords over an unencrypted connection).',
+    { details: { url: session.url }, transient: false },
+  );
+}
+
 /** BER of the Password Modify request (RFC 3062): SEQUENCE { [0] userIdentity, [2] newPasswd }. */
 export function passwordModifyRequest(userDn: string, newPassword: string, oldPassword?: string): Buffer {
   const w = new BerWriter();
@@ -182,7 +197,7 @@ export async function createUser(
 ): Promise<string> {
   const sam = samAttr(s);
   if (s.isAd && sam?.toLowerCase() === 'samaccountname') checkSamAccountName(data.userName);
-  if (s.isAd && opts.password !== undefined) requireTls(session, 'Setting an Active Directory password');
+  if (opts.password !== undefined) requirePasswordTls(session, s);
   const [rdnType, rdnValue] = userRdn(s, data);
   const dn = joinDn(rdnType, rdnValue, s.userTargetOu);
 
@@ -404,8 +419,8 @@ export async function setPassword(
   password: string,
   opts: { mustChange?: boolean } = {},
 ): Promise<void> {
+  requirePasswordTls(session, s);
   if (s.isAd) {
-    requireTls(session, 'Setting an Active Directory password');
     const changes = [replace('unicodePwd', [unicodePwd(password)])];
     await run(session, 'set password', ref, () => session.client.modify(ref, changes));
     if (opts.mustChange !== undefined) {

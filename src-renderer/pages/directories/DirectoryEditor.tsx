@@ -33,6 +33,7 @@ import {
 import { useEffect, useState, type ReactNode } from 'react';
 import {
   directoryKindLabel,
+  secretEndpoint,
   type DirectoryConfig,
   type DirectoryKind,
   type DirectorySecrets,
@@ -101,6 +102,15 @@ function Section(props: { id: string; title: string; hint?: string; children: Re
   );
 }
 
+/** The endpoint of the form as it stands; a form that does not parse yet counts as changed. */
+function endpointOf(form: FormConfig, mappingEdited: { users: boolean; groups: boolean }): string {
+  try {
+    return secretEndpoint(toSaveConfig(form, mappingEdited));
+  } catch {
+    return '';
+  }
+}
+
 export function DirectoryEditor(props: { existing?: DirectoryView; kind: DirectoryKind; onClose: () => void }) {
   const styles = useStyles();
   const kind = props.existing?.config.kind ?? props.kind;
@@ -116,6 +126,10 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
   });
   const [secrets, setSecrets] = useState<DirectorySecrets>({});
   const [hasSecret, setHasSecret] = useState(props.existing?.hasSecret ?? false);
+  /** Where the saved secret may go: the endpoint fields as last saved. */
+  const [savedEndpoint, setSavedEndpoint] = useState(() =>
+    props.existing ? secretEndpoint(props.existing.config) : undefined,
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState<'save' | 'verify' | undefined>();
   const [verify, setVerify] = useState<VerifyResult | undefined>();
@@ -203,6 +217,7 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
       const view = await call('directories.save', { id, ...payload() });
       setId(view.id);
       setHasSecret(view.hasSecret);
+      setSavedEndpoint(secretEndpoint(view.config));
       setSecrets({});
       setForm(view.config);
       setMappingEdited({ users: view.config.userMapping.length > 0, groups: view.config.groupMapping.length > 0 });
@@ -246,15 +261,18 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
     set('matching', next);
   };
 
+  // The saved secret only ever goes to the server and account it was saved for.
+  const endpointMoved = hasSecret && savedEndpoint !== undefined && endpointOf(form, mappingEdited) !== savedEndpoint;
+  const keepsSecret = hasSecret && !endpointMoved;
   const secretField = (key: keyof DirectorySecrets, label: string, multiline = false) => (
     <Field
-      label={hasSecret ? `Replace the ${label.toLowerCase()}` : label}
+      label={keepsSecret ? `Replace the ${label.toLowerCase()}` : label}
       hint={
-        hasSecret
+        keepsSecret
           ? `Leave empty to keep the saved ${label.toLowerCase()}.`
           : 'Stored encrypted on this computer; never shown again.'
       }
-      required={!hasSecret}
+      required={!keepsSecret}
     >
       {multiline ? (
         <Textarea
@@ -324,6 +342,15 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
                   </MessageBarBody>
                 </MessageBar>
               )}
+              {!isAd && toggle('connection.allowPlainPasswords', 'Allow passwords over an unencrypted connection')}
+              {!isAd && value('connection.allowPlainPasswords') === true && (
+                <MessageBar intent="warning">
+                  <MessageBarBody>
+                    User passwords may be sent over plain ldap:// without StartTLS, readable by anyone on the network
+                    path. Use this only for a test server on this computer.
+                  </MessageBarBody>
+                </MessageBar>
+              )}
               {area('connection.caCertPem', 'Trusted CA certificate (PEM)', {
                 placeholder: '-----BEGIN CERTIFICATE-----',
                 hint: "Only if the server's certificate is signed by your own CA.",
@@ -375,7 +402,16 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
           title="Credentials"
           hint="Secrets are write-only: they are kept encrypted and are never shown again."
         >
-          {hasSecret && (
+          {endpointMoved && (
+            <MessageBar intent="warning">
+              <MessageBarBody>
+                {isLdap
+                  ? 'The server, its TLS settings or the bind account changed, so the saved password will not be sent there: enter the bind password again.'
+                  : 'The tenant, client, cloud endpoints or proxy changed, so the saved credential will not be sent there: enter it again.'}
+              </MessageBarBody>
+            </MessageBar>
+          )}
+          {keepsSecret && (
             <div className={styles.row}>
               <Badge appearance="tint" color="success" icon={<KeyRegular />}>
                 {isLdap ? 'A password is saved' : 'A credential is saved'}

@@ -87,6 +87,14 @@ export function SettingsPage() {
   if (!form || !view || !templates) return <PageHeader title="Settings" />;
 
   const mail = form.mail;
+  // The stored SMTP password only ever goes to the server and account it was saved for.
+  const savedSmtp = view.settings.mail.smtp;
+  const smtpMoved =
+    view.hasSmtpPassword &&
+    !!mail.smtp.username &&
+    (['host', 'port', 'security', 'username', 'caPem', 'verifyCertificate'] as const).some(
+      (k) => String(mail.smtp[k]).trim().toLowerCase() !== String(savedSmtp[k]).trim().toLowerCase(),
+    );
   const setMail = (patch: Partial<OnboardingSettings['mail']>) => setForm({ ...form, mail: { ...mail, ...patch } });
   const setSmtp = (patch: Partial<OnboardingSettings['mail']['smtp']>) => setMail({ smtp: { ...mail.smtp, ...patch } });
   const setPolicy = (patch: Partial<OnboardingSettings['policy']>) =>
@@ -209,12 +217,19 @@ export function SettingsPage() {
               </Field>
               <Field
                 label="Password"
-                hint={view.hasSmtpPassword ? 'A password is stored; type a new one to replace it.' : undefined}
+                hint={
+                  smtpMoved
+                    ? 'The server or user name changed, so the stored password will not be sent there: enter it again.'
+                    : view.hasSmtpPassword
+                      ? 'A password is stored; type a new one to replace it.'
+                      : undefined
+                }
+                validationState={smtpMoved && !secrets.smtpPassword ? 'warning' : 'none'}
               >
                 <Input
                   type="password"
                   value={secrets.smtpPassword ?? ''}
-                  placeholder={view.hasSmtpPassword ? '•••••••• (stored)' : ''}
+                  placeholder={view.hasSmtpPassword && !smtpMoved ? '•••••••• (stored)' : ''}
                   onChange={(_, d) => setSecrets({ ...secrets, smtpPassword: d.value })}
                   autoComplete="new-password"
                 />
