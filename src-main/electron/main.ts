@@ -1,6 +1,6 @@
 // The Electron shell: lifecycle, the window, ipcMain wiring, safeStorage.
 // Everything else is the same library the browser mode and the CLI use.
-import { app as electronApp, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
@@ -9,6 +9,8 @@ import { applyCsp, isTrustedSender, lockDown, windowOptions } from './window.ts'
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
+import { claimDataFolder, claimSingleInstance } from './instance.ts';
+import type { FolderLock } from '../store/folder-lock.ts';
 
 const devUrl = process.env['ELECTRON_RENDERER_URL'];
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
@@ -16,6 +18,9 @@ const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
 electronApp.enableSandbox();
 let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
+let folderLock: FolderLock | undefined;
+// A second start hands over to this one (its window comes to the front) and quits.
+const firstInstance = claimSingleInstance(electronApp, () => mainWindow);
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -31,7 +36,10 @@ function createWindow(): BrowserWindow {
 }
 
 electronApp.whenReady().then(async () => {
+  if (!firstInstance) return;
   const dataDir = resolve(argValue(process.argv, 'data-dir') ?? electronApp.getPath('userData'));
+  folderLock = claimDataFolder(dataDir, electronApp, dialog);
+  if (!folderLock) return;
   app = createApp({ dataDir, shell: 'electron', cipher: safeStorageCipher(safeStorage) });
   applyCsp(session.defaultSession);
   installDialogs(app, () => mainWindow);
@@ -50,5 +58,6 @@ electronApp.whenReady().then(async () => {
 electronApp.on('web-contents-created', (_e, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
 electronApp.on('window-all-closed', async () => {
   await app?.close();
+  folderLock?.release();
   electronApp.quit();
 });
