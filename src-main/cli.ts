@@ -11,12 +11,13 @@ import { outputFor, type CliIo, type Command } from './cli/command.ts';
 import { engineCommands } from './cli/engine-commands.ts';
 import { reportsCommands } from './reports/cli.ts';
 import { onboardingCommands } from './onboarding/cli.ts';
+import { serveCommand } from './cli/serve.ts';
 import { acquireFolderLock, type FolderLock } from './store/folder-lock.ts';
 
 export { EXIT } from './cli/args.ts';
 export { planJson } from './cli/engine-commands.ts';
 
-export const COMMANDS: Command[] = [...engineCommands, ...reportsCommands, ...onboardingCommands];
+export const COMMANDS: Command[] = [...engineCommands, ...reportsCommands, ...onboardingCommands, serveCommand];
 
 const HEADER = `provision-desk — Provision Desk on the command line
 
@@ -67,9 +68,9 @@ function failure(err: unknown, json: boolean, io: CliIo): number {
   return e.code === 'threshold' ? EXIT.threshold : EXIT.failure;
 }
 
-function isReadOnly(line: CommandLine<Command>): boolean {
-  const r = line.command!.readOnly;
-  return typeof r === 'function' ? r(line) : !!r;
+function takesLock(line: CommandLine<Command>): boolean {
+  const r = line.command!.withoutLock;
+  return !(typeof r === 'function' ? r(line) : r);
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -97,7 +98,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   };
   process.on('SIGINT', onSignal);
   try {
-    if (!isReadOnly(line))
+    if (takesLock(line))
       lock = acquireFolderLock(dataDir, command.lockKind ?? 'cli', { command: command.words.join(' ') });
     app = createApp({ dataDir, shell: 'cli' });
     const opened = app;

@@ -34,10 +34,12 @@ export interface CommandContext {
 
 export interface Command extends CommandSpec {
   /**
-   * Reads only: runs while another process holds the data folder. Every
-   * other command takes the folder's lock first (and exits 1 naming the holder).
+   * Runs without the data folder's lock, so also while the app or a serve
+   * holds it: commands that only read, and `onboarding send`, which writes
+   * only its own rows and needs the holder's reset portal to answer its links.
+   * Every other command takes the lock first (and exits 1 naming the holder).
    */
-  readOnly?: boolean | ((line: CommandLine<Command>) => boolean);
+  withoutLock?: boolean | ((line: CommandLine<Command>) => boolean);
   /** How the lock names this process; 'cli' unless the command is a long-running service. */
   lockKind?: Extract<HolderKind, 'cli' | 'serve'>;
   run(ctx: CommandContext): Promise<number> | number;

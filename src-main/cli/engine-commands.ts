@@ -123,7 +123,7 @@ const directoryList: Command = {
   words: ['directory', 'list'],
   usage: '[--json]',
   summary: 'list directories with their pending/failed work',
-  readOnly: true,
+  withoutLock: true,
   run({ app, out }) {
     const list = app.directories.list();
     out.result(
@@ -273,7 +273,7 @@ const outboxCommand: Command = {
   summary: 'run pending provisioning work until none is due (--list: show it only)',
   options: { list: { type: 'boolean' }, 'retry-failed': { type: 'boolean' }, ...WAIT },
   // Listing reads only, so it works while another process holds the folder.
-  readOnly: (line) => line.values.list === true,
+  withoutLock: (line) => line.values.list === true,
   async run(ctx) {
     const { app, flag, out } = ctx;
     if (flag('list')) {

@@ -7,8 +7,9 @@
 // mails a temporary password) to the named users and/or every user not
 // invited yet. Ctrl-C cancels: no new user is started, mails in flight
 // finish, and what was done is printed; a second Ctrl-C quits at once.
-// Activation links open the reset portal that the app serves: the admin must
-// have started it in the app (it then starts with the app).
+// Activation links open the reset portal that the app or `provision-desk
+// serve` runs; the send is refused unless the portal's public address answers
+// with the portal's certificate (it runs beside them, without the folder lock).
 // Exit codes as every command (src-main/cli/args.ts): 0 done, 1 failure
 // (nothing sent), 2 usage, 5 done but some users failed, 130 cancelled.
 import type { App } from '../app.ts';
@@ -39,6 +40,8 @@ const sendCommand: Command = {
   summary: 'mail activation links (or temporary passwords); Ctrl-C cancels',
   args: { min: 0, max: Number.POSITIVE_INFINITY },
   options: { 'all-not-invited': { type: 'boolean' }, 'temporary-password': { type: 'boolean' } },
+  // Beside the app or a serve: their portal answers the links this mails.
+  withoutLock: true,
   run(ctx) {
     if (ctx.args.length === 0 && !ctx.flag('all-not-invited'))
       throw new UsageError('Name the users to send to, or use --all-not-invited.', sendCommand);
@@ -51,7 +54,7 @@ const statusCommand: Command = {
   usage: '[--state invited|activated|expired|failed|not-invited] [--json]',
   summary: "each user's onboarding status",
   options: { state: { type: 'string' } },
-  readOnly: true,
+  withoutLock: true,
   run(ctx) {
     const state = ctx.option('state');
     if (state !== undefined && !(state in STATES))

@@ -72,7 +72,7 @@ const reportsExport: Command = {
     'no-bom': { type: 'boolean' },
     bom: { type: 'boolean' },
   },
-  readOnly: true,
+  withoutLock: true,
   async run(ctx) {
     const format = (ctx.option('format') ?? 'csv') as ReportExportFormat;
     if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, not "${format}".`);

@@ -17,7 +17,7 @@ import { onboardingSettingsSchema } from '../../src-preload/contract/onboarding.
 import type { DirectoryView } from '../../src-preload/directory.ts';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { formFields, PortalBrowser, resetLinks } from '../onboarding/browser.ts';
-import { entraConfig, GRAPH_ROLES, ldapDirConfig, testApp } from '../onboarding/fixtures.ts';
+import { entraConfig, GRAPH_ROLES, ldapDirConfig, reachablePortal, testApp } from '../onboarding/fixtures.ts';
 
 const info = sambaInfo();
 const TAG = randomBytes(3).toString('hex');
@@ -180,7 +180,7 @@ beforeAll(async () => {
       fromAddress: 'it@example.test',
       smtp: { host: '127.0.0.1', port: smtp.port, security: 'starttls', username: SMTP_USER, caPem: smtpCert.certPem },
     },
-    portal: { listenHost: '127.0.0.1', port: await freePort() },
+    portal: reachablePortal(await freePort()),
   });
   await app.onboarding.saveSettings(settings, { smtpPassword: SMTP_PASSWORD });
   const portal = await app.onboarding.startPortal();
