@@ -1,7 +1,7 @@
 // The `onboarding` command line, over the same service the Users screen uses:
 //
 //   onboarding send <userName…> [--all-not-invited] [--temporary-password] [--json]
-//   onboarding status [--state invited|activated|expired|failed|not-invited] [--json]
+//   onboarding status [--state invited|temporary-password|activated|expired|failed|not-invited] [--json]
 //
 // `send` mails an activation link (or, with --temporary-password, sets and
 // mails a temporary password) to the named users and/or every user not
@@ -21,6 +21,7 @@ import type { Command, CommandContext } from '../cli/command.ts';
 
 const STATES: Record<string, OnboardingStatus> = {
   invited: 'invited',
+  'temporary-password': 'temporaryPassword',
   activated: 'activated',
   expired: 'expired',
   failed: 'failed',
@@ -29,6 +30,7 @@ const STATES: Record<string, OnboardingStatus> = {
 const STATE_WORDS: Record<OnboardingStatus, string> = {
   notInvited: 'not-invited',
   invited: 'invited',
+  temporaryPassword: 'temporary-password',
   activated: 'activated',
   expired: 'expired',
   failed: 'failed',
@@ -51,7 +53,7 @@ const sendCommand: Command = {
 
 const statusCommand: Command = {
   words: ['onboarding', 'status'],
-  usage: '[--state invited|activated|expired|failed|not-invited] [--json]',
+  usage: '[--state invited|temporary-password|activated|expired|failed|not-invited] [--json]',
   summary: "each user's onboarding status",
   options: { state: { type: 'string' } },
   withoutLock: true,
@@ -59,7 +61,7 @@ const statusCommand: Command = {
     const state = ctx.option('state');
     if (state !== undefined && !(state in STATES))
       throw new UsageError(
-        `--state must be invited, activated, expired, failed or not-invited, not "${state}".`,
+        `--state must be invited, temporary-password, activated, expired, failed or not-invited, not "${state}".`,
         statusCommand,
       );
     return status(ctx);
@@ -167,7 +169,14 @@ function status({ app, option, json, io }: CommandContext): number {
   const want = state ? STATES[state] : undefined;
   const rows = want ? all.filter((r) => r.status === want) : all;
   // Counts are over every user, so a filtered listing still shows the whole picture.
-  const counts: Record<string, number> = { 'not-invited': 0, invited: 0, activated: 0, expired: 0, failed: 0 };
+  const counts: Record<string, number> = {
+    'not-invited': 0,
+    invited: 0,
+    'temporary-password': 0,
+    activated: 0,
+    expired: 0,
+    failed: 0,
+  };
   for (const r of all) counts[STATE_WORDS[r.status]]!++;
   if (json) {
     const users = rows.map((r) => ({ ...r, status: STATE_WORDS[r.status] }));

@@ -16,6 +16,7 @@ import {
   type OnboardingSettings,
   type OnboardingSettingsView,
   type PortalStatus,
+  type SendCheck,
   type SendJobView,
   type SendKind,
   type SendProgress,
@@ -282,6 +283,23 @@ export class OnboardingService {
   /** A temporary password, set in every linked directory with "must change at next sign-in", then mailed. */
   async sendTemporaryPassword(userIds: string[]): Promise<BulkSummary> {
     return summaryOf(await (await this.startSend('temporaryPassword', userIds)).finished);
+  }
+
+  /** What the send dialog tells before sending: links a new mail would cancel, disabled accounts. */
+  checkSend(userIds: string[]): SendCheck {
+    const now = new Date().toISOString();
+    const pending: string[] = [];
+    const disabled: SendCheck['disabled'] = [];
+    const ids = [...new Set(userIds)];
+    for (const id of ids) {
+      const user = this.d.users.get(id);
+      if (!user) continue;
+      const row = this.store.get(id);
+      if (row?.tokenHash && row.tokenExpires && row.tokenExpires > now) pending.push(user.userName);
+      if (!user.active) disabled.push({ id, userName: user.userName });
+    }
+    pending.sort((a, b) => a.localeCompare(b));
+    return { total: ids.length, pendingLinks: pending.length, pendingNames: pending.slice(0, 10), disabled };
   }
 
   /**
