@@ -201,7 +201,7 @@ export function describeHolder(h: LockHolder | undefined, now = new Date()): str
     h.kind === 'cli' && h.command ? `command line: ${h.command}` : KIND_WORDS[h.kind],
     h.hostname && h.hostname !== hostname() ? `on ${h.hostname}` : undefined,
     `pid ${h.pid}`,
-    h.started ? `since ${clock(h.started, now)}` : undefined,
+    clock(h.started, now) ? `since ${clock(h.started, now)}` : undefined,
   ].filter(Boolean);
   return `Provision Desk (${parts.join(', ')}) is using this data folder`;
 }
