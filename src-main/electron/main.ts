@@ -9,6 +9,8 @@ import { applyCsp, isTrustedSender, lockDown, rendererDevUrl, windowOptions } fr
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
+import { claimDataFolder, claimSingleInstance } from './instance.ts';
+import type { FolderLock } from '../store/folder-lock.ts';
 
 const devUrl = rendererDevUrl(electronApp.isPackaged, process.env);
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
@@ -16,6 +18,9 @@ const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
 electronApp.enableSandbox();
 let mainWindow: BrowserWindow | undefined;
 let app: App | undefined;
+let folderLock: FolderLock | undefined;
+// A second start hands over to this one (its window comes to the front) and quits.
+const firstInstance = claimSingleInstance(electronApp, () => mainWindow);
 
 function openApp(dataDir: string): App {
   return createApp({
@@ -43,12 +48,16 @@ function createWindow(): BrowserWindow {
 }
 
 electronApp.whenReady().then(async () => {
+  if (!firstInstance) return;
   // The same default folder as browser mode and the command line, so all three see one store.
   const dataDir = resolve(argValue(process.argv, 'data-dir') ?? defaultDataDir());
+  folderLock = claimDataFolder(dataDir, electronApp, dialog);
+  if (!folderLock) return;
   try {
     app = openApp(dataDir);
   } catch (err) {
     // A damaged or newer store: a clear error and a failure exit, never a blank window.
+    folderLock.release();
     dialog.showErrorBox('Provision Desk cannot start', (err as Error).message ?? String(err));
     electronApp.exit(1);
     return;
@@ -70,5 +79,6 @@ electronApp.whenReady().then(async () => {
 electronApp.on('web-contents-created', (_e, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
 electronApp.on('window-all-closed', async () => {
   await app?.close();
+  folderLock?.release();
   electronApp.quit();
 });

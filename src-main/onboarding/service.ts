@@ -16,6 +16,7 @@ import {
   type OnboardingSettings,
   type OnboardingSettingsView,
   type PortalStatus,
+  type SendCheck,
   type SendJobView,
   type SendKind,
   type SendProgress,
@@ -59,6 +60,7 @@ import {
   generateSelfSigned,
   type CertificatePair,
 } from './portal/certificate.ts';
+import { certificateMismatch, localOnlyReason } from './portal/reachability.ts';
 
 export interface OnboardingDeps {
   db: Db;
@@ -303,11 +305,29 @@ export class OnboardingService {
     return summaryOf(await (await this.startSend('temporaryPassword', userIds)).finished);
   }
 
+  /** What the send dialog tells before sending: links a new mail would cancel, disabled accounts. */
+  checkSend(userIds: string[]): SendCheck {
+    const now = new Date().toISOString();
+    const pending: string[] = [];
+    const disabled: SendCheck['disabled'] = [];
+    const ids = [...new Set(userIds)];
+    for (const id of ids) {
+      const user = this.d.users.get(id);
+      if (!user) continue;
+      const row = this.store.get(id);
+      if (row?.tokenHash && row.tokenExpires && row.tokenExpires > now) pending.push(user.userName);
+      if (!user.active) disabled.push({ id, userName: user.userName });
+    }
+    pending.sort((a, b) => a.localeCompare(b));
+    return { total: ids.length, pendingLinks: pending.length, pendingNames: pending.slice(0, 10), disabled };
+  }
+
   /**
    * Starts a bulk send as a job and returns as soon as it runs. `portal`:
    * 'running' (the window) needs this process's reset portal up; 'enabled'
-   * (the command line, whose process exits after sending) accepts a portal the
-   * admin started in the app, which serves the links whenever the app runs.
+   * (the command line, whose process exits after sending) relies on the
+   * portal of the app or of `provision-desk serve`. Either way an activation
+   * send goes out only when the public address answers with the portal's certificate.
    */
   async startSend(
     kind: SendKind,
@@ -315,13 +335,15 @@ export class OnboardingService {
     opts: { portal?: 'running' | 'enabled' } = {},
   ): Promise<{ job: SendJob; finished: Promise<SendJobView> }> {
     const settings = this.store.settings();
-    if (kind === 'activation' && !this.portal && !(opts.portal === 'enabled' && settings.portal.autoStart))
+    // In the window the portal is this process's own; the command line relies on the app's or a serve's,
+    // which checkLinksWork finds answering (or not) at the public address.
+    if (kind === 'activation' && !this.portal && opts.portal !== 'enabled')
       throw new AppError(
         'portal_stopped',
-        opts.portal === 'enabled'
-          ? 'Start the reset portal in the app first (Settings, Reset portal): the links in the mails open it.'
-          : 'Start the reset portal in Settings first: the links in the mails open it.',
+        'Start the reset portal in Settings first: the links in the mails open it.',
+        { settings: 'settings' },
       );
+    if (kind === 'activation') await this.checkLinksWork(settings);
     const ids = [...new Set(userIds)];
     const users = ids.map((id) => ({ id, userName: this.d.users.get(id)?.userName ?? id }));
     const t = await this.transport(settings.mail);
@@ -670,6 +692,30 @@ export class OnboardingService {
     });
     this.d.events.emit('app.changed', { what: 'users' });
     return { kind: 'done', directories: targets.length };
+  }
+
+  /**
+   * Refuses an activation send whose links nobody else could open: a public
+   * address that is loopback or link-local, or that does not answer with the
+   * portal's own certificate (nothing there, or another service).
+   */
+  private async checkLinksWork(s: OnboardingSettings): Promise<void> {
+    const publicUrl = this.publicBase(s);
+    const refuse = (reason: string, fix: string) =>
+      new AppError('portal_unreachable', `Nothing was sent: the links would open ${publicUrl}, but ${reason}. ${fix}`, {
+        publicUrl,
+        reason,
+        settings: 'settings',
+      });
+    const setAddress = "Set the portal's public address in Settings, Reset portal, to one the users' devices reach.";
+    const local = localOnlyReason(publicUrl);
+    if (local) throw refuse(`that is ${local}`, setAddress);
+    const pair = this.certificatePair(s);
+    const start =
+      'Start the reset portal (Settings, Reset portal, or `provision-desk serve` on an always-on host) and check that this address reaches it.';
+    if (!pair) throw refuse('the portal has never been started', start);
+    const m = await certificateMismatch(publicUrl, pair.certPem);
+    if (m) throw refuse(m.reason, m.answered ? setAddress : start);
   }
 
   publicBase(s: OnboardingSettings = this.store.settings()): string {

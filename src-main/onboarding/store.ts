@@ -80,12 +80,12 @@ export class OnboardingStore {
     );
   }
 
-  /** A temporary password was mailed: invited, no link to open. */
+  /** A temporary password was mailed: its own status (no link to open; must be changed at next sign-in). */
   invitedWithTemporaryPassword(userId: string, note: string, at = nowIso()): void {
     this.db.run(
       `INSERT INTO onboarding (user_id, status, token_hash, token_expires, invited_at, activated_at, reason)
-       VALUES (?, 'invited', NULL, NULL, ?, NULL, ?)
-       ON CONFLICT(user_id) DO UPDATE SET status = 'invited', token_hash = NULL, token_expires = NULL,
+       VALUES (?, 'temporaryPassword', NULL, NULL, ?, NULL, ?)
+       ON CONFLICT(user_id) DO UPDATE SET status = 'temporaryPassword', token_hash = NULL, token_expires = NULL,
          invited_at = excluded.invited_at, activated_at = NULL, reason = excluded.reason`,
       userId,
       at,

@@ -226,4 +226,8 @@ export const migrations: string[] = [
   CREATE INDEX links_local ON links(local_id);
   CREATE INDEX links_ref ON links(directory_id, object_type, ref) WHERE ref IS NOT NULL;
   `,
+  /* 8: a user mailed a temporary password has its own onboarding status (was 'invited' without a link). */ `
+  UPDATE onboarding SET status = 'temporaryPassword'
+  WHERE status = 'invited' AND token_hash IS NULL AND reason LIKE 'Temporary password mailed.%';
+  `,
 ];

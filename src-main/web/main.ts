@@ -5,12 +5,21 @@ import { createApp } from '../app.ts';
 import { startWebServer } from './server.ts';
 import { argValue, defaultDataDir } from '../paths.ts';
 import { webRoutes } from './routes.ts';
+import { acquireFolderLock, FolderBusyError, type FolderLock } from '../store/folder-lock.ts';
 
 const argv = process.argv.slice(2);
 const dataDir = resolve(argValue(argv, 'data-dir') ?? defaultDataDir());
 const port = Number(argValue(argv, 'port') ?? 0);
 const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
 
+let lock: FolderLock;
+try {
+  lock = acquireFolderLock(dataDir, 'browser');
+} catch (e) {
+  if (!(e instanceof FolderBusyError)) throw e;
+  console.error(`${e.message}\nStop it first, or start browser mode on another data folder with --data-dir.`);
+  process.exit(1);
+}
 const app = (() => {
   try {
     return createApp({ dataDir, shell: 'browser', warn: (m) => console.warn(m) });
@@ -19,6 +28,7 @@ const app = (() => {
     const e = err as { message?: string; details?: unknown };
     console.error(`Provision Desk cannot start: ${e.message ?? String(err)}`);
     if (typeof e.details === 'string') console.error(`Details: ${e.details}`);
+    lock.release();
     process.exit(1);
   }
 })();
@@ -34,6 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     await web.close();
     await app.close();
+    lock.release();
     process.exit(0);
   });
 }

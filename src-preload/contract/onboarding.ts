@@ -211,6 +211,17 @@ export function isSendProgress(p: { operationId: string; operation?: string }): 
 
 const userIds = z.array(localId).min(1, 'Select at least one user').max(10_000);
 
+/** What the send dialog says before a send: what a new mail would replace, and who cannot sign in yet. */
+export interface SendCheck {
+  total: number;
+  /** Users whose mailed link is still open: a new mail cancels it. */
+  pendingLinks: number;
+  /** The first of them, by user name. */
+  pendingNames: string[];
+  /** Disabled accounts among the selected: a password alone does not let them sign in. */
+  disabled: Array<{ id: string; userName: string }>;
+}
+
 export const onboardingContract = {
   'onboarding.settings.get': channel<OnboardingSettingsView>()(z.object({}).strict()),
   'onboarding.settings.save': channel<OnboardingSettingsView>()(
@@ -247,6 +258,8 @@ export const onboardingContract = {
   'onboarding.sendActivation': channel<BulkSummary>()(z.object({ userIds }).strict()),
   /** Sets a temporary password (must change at next sign-in) in the directories and mails it. */
   'onboarding.sendTemporaryPassword': channel<BulkSummary>()(z.object({ userIds }).strict()),
+  /** Before a send: how many already have a pending link, and which accounts are disabled. */
+  'onboarding.send.check': channel<SendCheck>()(z.object({ userIds }).strict()),
   /** Starts a bulk send as a job and answers at once (see SendJobView for the flow). */
   'onboarding.send.start': channel<SendJobView>()(
     z.object({ kind: z.enum(['activation', 'temporaryPassword']), userIds }).strict(),

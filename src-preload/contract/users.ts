@@ -14,7 +14,8 @@ export interface ProvisioningState {
   updated: string;
 }
 
-export type OnboardingStatus = 'notInvited' | 'invited' | 'activated' | 'expired' | 'failed';
+/** temporaryPassword: a temporary password was set and mailed (must be changed at next sign-in); no link. */
+export type OnboardingStatus = 'notInvited' | 'invited' | 'temporaryPassword' | 'activated' | 'expired' | 'failed';
 
 /** One row of the users list: small, so 100,000 rows stay light. */
 export interface UserRow {

@@ -6,6 +6,7 @@ import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate
 import { createApp } from '../../src-main/app.ts';
 import { onboardingSettingsSchema } from '../../src-preload/contract/onboarding.ts';
 import { freePort } from '../services/slapd.ts';
+import { reachablePortal } from '../onboarding/fixtures.ts';
 import { startSmtpReceiver } from '../onboarding/smtp.ts';
 import { seedMailUsers, SMTP_PASSWORD, SMTP_USER, until } from '../onboarding/bulk.ts';
 import { test, expect, watchConsole, screenshotPath } from './fixtures.ts';
@@ -28,7 +29,7 @@ test('a bulk activation mail shows its progress and can be cancelled', async ({ 
         fromAddress: 'it@example.test',
         smtp: { host: '127.0.0.1', port: smtp.port, username: SMTP_USER, caPem: cert.certPem },
       },
-      portal: { listenHost: '127.0.0.1', port: await freePort() },
+      portal: reachablePortal(await freePort()),
     });
     const invoke = (channel: string, input: unknown) =>
       page.evaluate(

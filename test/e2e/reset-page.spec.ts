@@ -14,7 +14,7 @@ import { onboardingSettingsSchema } from '../../src-preload/contract/onboarding.
 import { startSlapd, freePort, canBind, type SlapdServer } from '../services/slapd.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { resetLinks } from '../onboarding/browser.ts';
-import { ldapDirConfig } from '../onboarding/fixtures.ts';
+import { ldapDirConfig, reachablePortal } from '../onboarding/fixtures.ts';
 import { screenshotPath, watchConsole } from './fixtures.ts';
 
 let app: App;
@@ -75,7 +75,7 @@ test.beforeAll(async () => {
         fromAddress: 'it@example.test',
         smtp: { host: '127.0.0.1', port: smtp.port, username: 'mailer', caPem: cert.certPem },
       },
-      portal: { listenHost: '127.0.0.1', port: await freePort() },
+      portal: reachablePortal(await freePort()),
     }),
     { smtpPassword: 'Smtp-Secret-42!' },
   );

@@ -30,7 +30,21 @@ export class BrowserWindow extends EventEmitter {
   loadURL() {
     return Promise.resolve();
   }
-  show() {}
+  show() {
+    this.calls.push('show');
+  }
+  minimized = false;
+  calls: string[] = [];
+  isMinimized() {
+    return this.minimized;
+  }
+  restore() {
+    this.minimized = false;
+    this.calls.push('restore');
+  }
+  focus() {
+    this.calls.push('focus');
+  }
 }
 
 export const shell = {
@@ -50,9 +64,25 @@ export const ipcMain = {
 export const app = {
   enableSandbox() {},
   whenReady: () => new Promise(() => {}),
-  on() {},
+  listeners: new Map<string, Array<(...a: unknown[]) => unknown>>(),
+  on(event: string, listener: (...a: unknown[]) => unknown) {
+    app.listeners.set(event, [...(app.listeners.get(event) ?? []), listener]);
+  },
+  emit(event: string, ...a: unknown[]) {
+    for (const l of app.listeners.get(event) ?? []) l(...a);
+  },
   getPath: () => '/tmp',
-  quit() {},
+  /** False plays a second start of the app: another instance holds the lock. */
+  singleInstance: true,
+  requestSingleInstanceLock: () => app.singleInstance,
+  quitCalls: 0,
+  quit() {
+    app.quitCalls++;
+  },
+};
+export const dialog = {
+  errors: [] as Array<[string, string]>,
+  showErrorBox: (title: string, content: string) => dialog.errors.push([title, content]),
 };
 export const session = { defaultSession: {} };
 export const contextBridge = {
@@ -61,4 +91,4 @@ export const contextBridge = {
 };
 export const ipcRenderer = new EventEmitter() as EventEmitter & { invoke: (...a: unknown[]) => Promise<unknown> };
 ipcRenderer.invoke = (...a: unknown[]) => Promise.resolve({ invoked: a });
-export default { BrowserWindow, shell, safeStorage, ipcMain, app, session, contextBridge, ipcRenderer };
+export default { BrowserWindow, shell, safeStorage, ipcMain, app, dialog, session, contextBridge, ipcRenderer };

@@ -17,7 +17,7 @@ import { onboardingSettingsSchema } from '../../src-preload/contract/onboarding.
 import type { DirectoryView } from '../../src-preload/directory.ts';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { formFields, PortalBrowser, resetLinks } from '../onboarding/browser.ts';
-import { entraConfig, GRAPH_ROLES, ldapDirConfig, testApp } from '../onboarding/fixtures.ts';
+import { entraConfig, GRAPH_ROLES, ldapDirConfig, reachablePortal, testApp } from '../onboarding/fixtures.ts';
 
 const info = sambaInfo();
 const TAG = randomBytes(3).toString('hex');
@@ -180,7 +180,7 @@ beforeAll(async () => {
       fromAddress: 'it@example.test',
       smtp: { host: '127.0.0.1', port: smtp.port, security: 'starttls', username: SMTP_USER, caPem: smtpCert.certPem },
     },
-    portal: { listenHost: '127.0.0.1', port: await freePort() },
+    portal: reachablePortal(await freePort()),
   });
   await app.onboarding.saveSettings(settings, { smtpPassword: SMTP_PASSWORD });
   const portal = await app.onboarding.startPortal();
@@ -214,7 +214,7 @@ describe('activation mail', () => {
       expect(m!.subject).toBe(`Activate your account ${p.userName}`);
       const link = linkOf(m!);
       expect(m!.html).toContain(link.replace(/=/g, '&#61;'));
-      expect(link.startsWith(app.onboarding.portalUrl()!)).toBe(true);
+      expect(link.startsWith(app.onboarding.publicBase())).toBe(true);
       const page = await browser().get(link);
       expect(page.status).toBe(200);
       expect(page.body).toContain(p.userName);
@@ -284,7 +284,7 @@ describe('reset page', () => {
     );
     const expiredLink = linkOf(mailTo(people[1]!)[0]!);
     const expired = await b.get(expiredLink);
-    const forged = await b.get(`${app.onboarding.portalUrl()}/reset?t=${'A'.repeat(43)}`);
+    const forged = await b.get(`${app.onboarding.publicBase()}/reset?t=${'A'.repeat(43)}`);
     for (const r of [used, expired, forged]) {
       expect(r.status).toBe(404);
       expect(r.body).toBe(used.body);
@@ -294,7 +294,7 @@ describe('reset page', () => {
     const pw = `Never-${TAG}-Set-2`;
     chosen.push(pw);
     const f = formFields((await browser().get(linkOf(mailTo(people[2]!)[0]!))).body)!; // a valid page, for a valid CSRF shape
-    const post = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+    const post = await b.post(`${app.onboarding.publicBase()}/reset`, {
       t: new URL(expiredLink).searchParams.get('t')!,
       csrf: f.csrf,
       password: pw,
@@ -313,10 +313,10 @@ describe('reset page', () => {
     const f = formFields((await b.get(link)).body)!;
     const good = `Good-${TAG}-Pass-3`;
     chosen.push(good);
-    const noCsrf = await b.post(`${app.onboarding.portalUrl()}/reset`, { t: f.t, password: good, confirm: good });
+    const noCsrf = await b.post(`${app.onboarding.publicBase()}/reset`, { t: f.t, password: good, confirm: good });
     expect(noCsrf.status).toBe(403);
     expect(await ldapBind(p, good)).not.toBe('ok');
-    const weak = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+    const weak = await b.post(`${app.onboarding.publicBase()}/reset`, {
       t: f.t,
       csrf: f.csrf,
       password: 'weak',
@@ -328,7 +328,7 @@ describe('reset page', () => {
     for (let i = 2; i < PER_TOKEN; i++)
       expect(
         (
-          await b.post(`${app.onboarding.portalUrl()}/reset`, {
+          await b.post(`${app.onboarding.publicBase()}/reset`, {
             t: f.t,
             csrf: f.csrf,
             password: 'weak',
@@ -336,7 +336,7 @@ describe('reset page', () => {
           })
         ).status,
       ).toBe(400);
-    const limited = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+    const limited = await b.post(`${app.onboarding.publicBase()}/reset`, {
       t: f.t,
       csrf: f.csrf,
       password: good,
@@ -367,7 +367,7 @@ describe('reset page', () => {
     const f = formFields((await b.get(newLink)).body)!;
     const simple = `onlylowercase${TAG.replace(/\d/g, 'x')}`;
     chosen.push(simple);
-    const refused = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+    const refused = await b.post(`${app.onboarding.publicBase()}/reset`, {
       t: f.t,
       csrf: f.csrf,
       password: simple,
@@ -387,7 +387,7 @@ describe('reset page', () => {
 
     const strong = `Strong-${TAG}-Pass-4`;
     chosen.push(strong);
-    const done = await b.post(`${app.onboarding.portalUrl()}/reset`, {
+    const done = await b.post(`${app.onboarding.publicBase()}/reset`, {
       t: f.t,
       csrf: f.csrf,
       password: strong,
@@ -429,7 +429,7 @@ describe('temporary password', () => {
       'Entra (emulator):success',
       'Staff LDAP:success',
     ]);
-    expect(status(p).status).toBe('invited');
+    expect(status(p).status).toBe('temporaryPassword');
   });
 });
 

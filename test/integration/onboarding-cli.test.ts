@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src-main/app.ts';
+import { createApp, type App } from '../../src-main/app.ts';
 import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { mailSettings, seedMailUsers, SMTP_PASSWORD, SMTP_USER, until, type Seeded } from '../onboarding/bulk.ts';
@@ -18,6 +18,8 @@ import { cli, CLI, NODE } from './sync-support.ts';
 let smtp: SmtpReceiver;
 let work: string;
 let dataDir: string;
+/** The admin's app on the same folder, left open: its reset portal answers the links the CLI mails. */
+let app: App;
 let people: Seeded[];
 const dd = () => ['--data-dir', dataDir];
 
@@ -42,8 +44,8 @@ beforeAll(async () => {
     refuse: (a) => a.startsWith('gone'),
   });
   // The data folder as the app leaves it: users, a directory, mail settings, the portal started by the admin.
-  const app = createApp({ dataDir, shell: 'test' });
-  try {
+  app = createApp({ dataDir, shell: 'test' });
+  {
     people = seedMailUsers(app, 30, 'cli');
     const gone = app.users.create({
       userName: 'gone.user',
@@ -55,12 +57,12 @@ beforeAll(async () => {
     const link = app.repos.links.forLocal(people[0]!.id)[0]!;
     app.repos.links.upsert({ ...link, localId: gone.id, anchor: 'anchor-gone', ref: 'uid=gone' });
     await mailSettings(app, smtp.port, pair.certPem, { autoStart: true });
-  } finally {
-    await app.close();
+    await app.onboarding.startPortal();
   }
 });
 
 afterAll(async () => {
+  await app?.close();
   await smtp?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -79,6 +81,48 @@ describe('provision-desk onboarding', () => {
     expect(smtp.mails).toHaveLength(0);
     const help = await cli(['--help']);
     expect(help.stdout).toContain('onboarding send <userName…>');
+  });
+
+  it('takes --data-dir and --json before every subcommand', async () => {
+    const status = await cli(['--data-dir', dataDir, '--json', 'onboarding', 'status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).counts['not-invited']).toBe(31);
+    const reports = await cli(['--data-dir', dataDir, 'reports', 'export', '--format', 'json']);
+    expect(reports.code, reports.stderr).toBe(0);
+    expect(JSON.parse(reports.stdout)).toEqual(expect.any(Array));
+    const send = await cli(['--json', '--data-dir', dataDir, 'onboarding', 'send', 'nobody']);
+    expect(send.code).toBe(1);
+    expect(JSON.parse(send.stdout).error.code).toBe('not_found');
+    const unknown = await cli(['--data-dir', dataDir, 'onboarding', 'status', '--colour']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown option --colour for onboarding status.');
+  });
+
+  it('refuses to send while the links would open a loopback address, or nothing answers there', async () => {
+    const saved = app.onboarding.store.settings();
+    const port = saved.portal.port;
+    app.onboarding.store.saveSettings({
+      ...saved,
+      portal: { ...saved.portal, publicUrl: `https://127.0.0.1:${port}` },
+    });
+    const loop = await cli(['onboarding', 'send', 'cli00', ...dd()]);
+    expect(loop.code).toBe(1);
+    expect(loop.stderr).toContain(
+      `Nothing was sent: the links would open https://127.0.0.1:${port}, but that is a loopback address: only this computer can open it. Set the portal's public address in Settings, Reset portal`,
+    );
+    app.onboarding.store.saveSettings(saved);
+
+    await app.onboarding.stopPortal();
+    const stopped = await cli(['onboarding', 'send', 'cli00', '--json', ...dd()]);
+    expect(stopped.code).toBe(1);
+    expect(JSON.parse(stopped.stdout).error).toMatchObject({
+      code: 'portal_unreachable',
+      details: { reason: 'nothing answers there', settings: 'settings' },
+    });
+    expect(stopped.stderr).toContain('provision-desk serve');
+    await app.onboarding.startPortal();
+    expect(smtp.mails).toHaveLength(0);
+    expect((await status('--state', 'invited')).users).toEqual([]);
   });
 
   it('sends to named users (JSON), then status lists them invited', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
 import { onboardingSettingsSchema, type SendJobView } from '../../src-preload/contract/onboarding.ts';
 import { freePort } from '../services/slapd.ts';
-import { entraConfig, GRAPH_ROLES, testApp } from '../onboarding/fixtures.ts';
+import { entraConfig, GRAPH_ROLES, reachablePortal, testApp } from '../onboarding/fixtures.ts';
 import { seedMailUsers, until } from '../onboarding/bulk.ts';
 
 let emu: GraphEmulator;
@@ -36,7 +36,7 @@ beforeAll(async () => {
         fromAddress: `helpdesk@${emu.tenantDomain}`,
         graph: { directoryId: dir.id, mailbox: `helpdesk@${emu.tenantDomain}` },
       },
-      portal: { listenHost: '127.0.0.1', port: await freePort() },
+      portal: reachablePortal(await freePort()),
     }),
     {},
   );

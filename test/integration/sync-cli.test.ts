@@ -62,7 +62,7 @@ describe('provision-desk', () => {
   it('--help and usage errors', async () => {
     const h = await cli(['--help']);
     expect(h.code).toBe(0);
-    expect(h.stdout).toContain('import <name> --commit');
+    expect(h.stdout).toContain('import <name> --preview|--commit');
     const bad = await cli(['import', 'x', '--preview', '--commit', ...dd()]);
     expect(bad.code).toBe(2);
     const unknown = await cli(['frobnicate', ...dd()]);

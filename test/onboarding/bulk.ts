@@ -6,7 +6,7 @@ import { onboardingSettingsSchema, type OnboardingSettings } from '../../src-pre
 import type { App } from '../../src-main/app.ts';
 import { hashToken } from '../../src-main/onboarding/tokens.ts';
 import { freePort } from '../services/slapd.ts';
-import { ldapDirConfig } from './fixtures.ts';
+import { ldapDirConfig, reachablePortal } from './fixtures.ts';
 import { resetLinks } from './browser.ts';
 import type { ReceivedMail } from './smtp.ts';
 
@@ -71,7 +71,7 @@ export async function mailSettings(
       fromName: 'IT',
       smtp: { host: '127.0.0.1', port: smtpPort, security: 'starttls', username: SMTP_USER, caPem },
     },
-    portal: { listenHost: '127.0.0.1', port: await freePort() },
+    portal: reachablePortal(await freePort()),
   });
   await app.onboarding.saveSettings(s, { smtpPassword: SMTP_PASSWORD });
   // The command line needs a portal the admin started in the app (autoStart); the app's Start sets it.

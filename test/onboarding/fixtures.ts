@@ -1,7 +1,7 @@
 // Shared set-up of the onboarding integration tests: an app on a fresh data
 // folder, directory configs for the Graph emulator, slapd and Samba.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../src-main/app.ts';
 import { directoryConfigSchema, type DirectoryConfig } from '../../src-preload/directory.ts';
@@ -52,4 +52,19 @@ export function ldapDirConfig(
   connection: Record<string, unknown>,
 ): DirectoryConfig {
   return directoryConfigSchema.parse({ name, kind, connection, toggles: { users: { passwordSync: true } } });
+}
+
+/**
+ * An address of this machine that other devices could reach (not loopback):
+ * activation links must not point at 127.0.0.1, so the tests' portals answer here.
+ */
+export function lanAddress(): string {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  throw new Error('This machine has no non-loopback IPv4 address for the reset portal tests.');
+}
+
+/** Portal settings: listening on every address, links through the LAN address. */
+export function reachablePortal(port: number): { listenHost: string; port: number; publicUrl: string } {
+  return { listenHost: '0.0.0.0', port, publicUrl: `https://${lanAddress()}:${port}` };
 }

@@ -1,6 +1,9 @@
 // The Electron shell against a small fake of the electron module (vitest
 // aliases `electron` to test/fakes/electron.ts for the unit project).
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 // The same module instance the code under test gets for `electron` (vitest alias).
 import { BrowserWindow, shell, safeStorage, contextBridge, ipcRenderer } from '../fakes/electron.ts';
 import { isSafeExternalUrl, isTrustedSender, lockDown, windowOptions } from '../../src-main/electron/window.ts';
@@ -76,5 +79,53 @@ describe('preload', () => {
     expect(ipcRenderer.listenerCount('pd:event')).toBe(1);
     off();
     expect(ipcRenderer.listenerCount('pd:event')).toBe(0);
+  });
+});
+
+describe('one desktop app per data folder', () => {
+  it('a second start of the app brings the first window to the front', async () => {
+    const { app: fakeApp } = await import('../fakes/electron.ts');
+    // electron-store loads the real electron package: the shell's start does not need it.
+    vi.doMock('electron-store', () => ({ default: class {} }));
+    await import('../../src-main/electron/main.ts');
+    expect(fakeApp.listeners.get('second-instance')).toHaveLength(1);
+    const { claimSingleInstance } = await import('../../src-main/electron/instance.ts');
+    const win = new BrowserWindow({});
+    win.minimized = true;
+    const before = fakeApp.listeners.get('second-instance')!.length;
+    expect(claimSingleInstance(fakeApp as never, () => win as never)).toBe(true);
+    fakeApp.listeners.get('second-instance')![before]!();
+    expect(win.calls).toEqual(['restore', 'show', 'focus']);
+
+    fakeApp.singleInstance = false;
+    const quits = fakeApp.quitCalls;
+    expect(claimSingleInstance(fakeApp as never, () => win as never)).toBe(false);
+    expect(fakeApp.quitCalls).toBe(quits + 1);
+    fakeApp.singleInstance = true;
+  });
+
+  it('names the process that holds the data folder (e.g. a headless serve) and quits', async () => {
+    const { app: fakeApp, dialog } = await import('../fakes/electron.ts');
+    const { claimDataFolder } = await import('../../src-main/electron/instance.ts');
+    const { acquireFolderLock } = await import('../../src-main/store/folder-lock.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'pd-desktop-lock-'));
+    try {
+      const serve = acquireFolderLock(dir, 'serve');
+      const quits = fakeApp.quitCalls;
+      expect(claimDataFolder(dir, fakeApp as never, dialog)).toBeUndefined();
+      expect(fakeApp.quitCalls).toBe(quits + 1);
+      const [title, text] = dialog.errors.at(-1)!;
+      expect(title).toBe('The data folder is in use');
+      expect(text).toContain(`Provision Desk (provision-desk serve, pid ${process.pid}, since`);
+      expect(text).toContain('A headless Provision Desk (provision-desk serve) runs the reset portal');
+      expect(text).toContain('on this computer');
+      serve.release();
+
+      const mine = claimDataFolder(dir, fakeApp as never, dialog);
+      expect(mine?.holder.kind).toBe('desktop');
+      mine!.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,7 +14,7 @@ type OnboardingChannels =
   | 'onboarding.portal.generateCertificate'
   | 'onboarding.sendActivation'
   | 'onboarding.sendTemporaryPassword'
-  | `onboarding.send.${'start' | 'job' | 'wait' | 'cancel'}`;
+  | `onboarding.send.${'check' | 'start' | 'job' | 'wait' | 'cancel'}`;
 
 export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
   const o = app.onboarding;
@@ -29,6 +29,7 @@ export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
     'onboarding.portal.generateCertificate': ({ hostnames }) => o.generateCertificate(hostnames),
     'onboarding.sendActivation': ({ userIds }) => o.sendActivation(userIds),
     'onboarding.sendTemporaryPassword': ({ userIds }) => o.sendTemporaryPassword(userIds),
+    'onboarding.send.check': ({ userIds }) => o.checkSend(userIds),
     'onboarding.send.start': async ({ kind, userIds }) => (await o.startSend(kind, userIds)).job.view(),
     'onboarding.send.job': ({ jobId }) => o.sendJob(jobId),
     'onboarding.send.wait': ({ jobId }) => o.waitSend(jobId),

@@ -9,6 +9,7 @@
 // Usage (Users page): <OnboardingActions userIds={selectedIds} onDone={reload} />
 import {
   Button,
+  Checkbox,
   Dialog,
   DialogActions,
   DialogBody,
@@ -16,6 +17,9 @@ import {
   DialogSurface,
   DialogTitle,
   Field,
+  Link,
+  MessageBar,
+  MessageBarBody,
   ProgressBar,
   Table,
   TableBody,
@@ -28,9 +32,10 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { DismissRegular, KeyRegular, MailRegular } from '@fluentui/react-icons';
-import { useState } from 'react';
-import { isSendProgress, type SendJobView, type SendProgress } from '../../../src-preload/contract.ts';
-import { call, on } from '../../api.ts';
+import { useEffect, useState } from 'react';
+import { isSendProgress, type SendCheck, type SendJobView, type SendProgress } from '../../../src-preload/contract.ts';
+import { BridgeFailure, call, on } from '../../api.ts';
+import { useUi } from '../../store/ui.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { detailsText, notifyError, notifySuccess, useNotices } from '../../store/notices.ts';
 
@@ -39,6 +44,8 @@ export interface OnboardingActionsProps {
   userIds: string[];
   /** Called after an action ran (the list should reload: onboarding status changed). */
   onDone?: () => void;
+  /** Called once a send has run: the selection is cleared, so a second click cannot resend by mistake. */
+  onSent?: () => void;
   /** Buttons with icons only in a narrow toolbar. */
   compact?: boolean;
 }
@@ -72,9 +79,42 @@ const countsOf = (v: SendJobView): Counts => ({
 
 const n = (count: number) => `${count.toLocaleString()} user${count === 1 ? '' : 's'}`;
 
-export function OnboardingActions({ userIds, onDone, compact }: OnboardingActionsProps) {
+const names = (list: string[], total: number) =>
+  `${list.join(', ')}${total > list.length ? `, and ${(total - list.length).toLocaleString()} more` : ''}`;
+
+/** Who the dialog warns about: links a new mail cancels, disabled accounts (left out unless kept). */
+function useSendCheck(open: boolean, userIds: string[]) {
+  const [answer, setAnswer] = useState<{ key: string; check: SendCheck } | undefined>();
+  const key = userIds.join(',');
+  useEffect(() => {
+    if (!open || userIds.length === 0) return;
+    let live = true;
+    call('onboarding.send.check', { userIds })
+      .then((check) => live && setAnswer({ key, check }))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the ids' content, not the array's identity
+  }, [open, key]);
+  // An answer for another selection is not shown.
+  return open && answer?.key === key ? answer.check : undefined;
+}
+
+/** A refused send: the reason, and where to fix it. */
+interface Refusal {
+  message: string;
+  settings: boolean;
+}
+
+export function OnboardingActions({ userIds, onDone, onSent, compact }: OnboardingActionsProps) {
   const styles = useStyles();
   const [asking, setAsking] = useState<Action | undefined>();
+  const [refusal, setRefusal] = useState<Refusal | undefined>();
+  const [leaveOutDisabled, setLeaveOutDisabled] = useState(true);
+  const check = useSendCheck(!!asking, userIds);
+  const disabledIds = new Set(check?.disabled.map((d) => d.id) ?? []);
+  const sendIds = leaveOutDisabled ? userIds.filter((id) => !disabledIds.has(id)) : userIds;
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<Counts | undefined>();
   const [summary, setSummary] = useState<{ action: Action; result: SendJobView } | undefined>();
@@ -88,7 +128,7 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
     try {
       const started = await call('onboarding.send.start', {
         kind: action === 'activation' ? 'activation' : 'temporaryPassword',
-        userIds,
+        userIds: sendIds,
       });
       jobId = started.jobId;
       setAsking(undefined);
@@ -108,16 +148,80 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         });
         setSummary({ action, result });
       }
+      onSent?.();
       onDone?.();
+      setAsking(undefined);
     } catch (err) {
-      notifyError(err);
+      // A refusal before anything was sent stays in the dialog, with the way to fix it.
+      if (err instanceof BridgeFailure && jobId === undefined)
+        setRefusal({
+          message: err.error.message,
+          settings: (err.error.details as { settings?: string } | undefined)?.settings === 'settings',
+        });
+      else {
+        notifyError(err);
+        setAsking(undefined);
+      }
     } finally {
       off();
       setBusy(false);
-      setAsking(undefined);
       setProgress(undefined);
     }
   };
+
+  const close = () => {
+    if (busy) return;
+    setAsking(undefined);
+    setRefusal(undefined);
+  };
+
+  /** What the dialog says of the selected users beyond the action itself. */
+  const warnings = check && (
+    <>
+      {check.pendingLinks > 0 && (
+        <MessageBar intent="warning" role="status">
+          <MessageBarBody>
+            {n(check.pendingLinks)} of them already {check.pendingLinks === 1 ? 'has' : 'have'} a pending activation
+            link that a new mail cancels: {names(check.pendingNames, check.pendingLinks)}.
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {check.disabled.length > 0 && (
+        <MessageBar intent="warning" role="status">
+          <MessageBarBody>
+            {check.disabled.length === 1 ? 'This account is' : `${n(check.disabled.length)} of them are`} disabled:{' '}
+            {names(
+              check.disabled.slice(0, 10).map((d) => d.userName),
+              check.disabled.length,
+            )}
+            . A password alone does not let them sign in.
+            <Checkbox
+              checked={leaveOutDisabled}
+              onChange={(_, d) => setLeaveOutDisabled(d.checked === true)}
+              label="Leave the disabled accounts out of this send"
+            />
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {refusal && (
+        <MessageBar intent="error" role="alert">
+          <MessageBarBody>
+            {refusal.message}{' '}
+            {refusal.settings && (
+              <Link
+                onClick={() => {
+                  close();
+                  useUi.getState().go('settings');
+                }}
+              >
+                Open Settings
+              </Link>
+            )}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+    </>
+  );
 
   const cancel = async () => {
     if (!progress) return;
@@ -173,25 +277,33 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
       </div>
       <ConfirmDialog
         open={asking === 'activation'}
-        title={`Send activation mail to ${n(count)}?`}
+        title={`Send activation mail to ${n(sendIds.length)}?`}
         confirmLabel={busy ? 'Sending…' : 'Send activation mail'}
-        busy={busy}
+        busy={busy || sendIds.length === 0}
         onConfirm={() => void run('activation')}
-        onCancel={() => !busy && setAsking(undefined)}
+        onCancel={close}
       >
-        Each user gets a mail with a link to choose their password on the reset portal. The password is then set in
-        every directory where Password Sync is on. A link works once and expires; a new mail replaces any earlier link.
+        <p>
+          Each user gets a mail with a link to choose their password on the reset portal. The password is then set in
+          every directory where Password Sync is on. A link works once and expires; a new mail replaces any earlier
+          link.
+        </p>
+        {warnings}
       </ConfirmDialog>
       <ConfirmDialog
         open={asking === 'temporary'}
-        title={`Mail a temporary password to ${n(count)}?`}
+        title={`Mail a temporary password to ${n(sendIds.length)}?`}
         confirmLabel={busy ? 'Sending…' : 'Set and mail temporary passwords'}
-        busy={busy}
+        busy={busy || sendIds.length === 0}
         onConfirm={() => void run('temporary')}
-        onCancel={() => !busy && setAsking(undefined)}
+        onCancel={close}
       >
-        A new random password is set now in every directory where Password Sync is on, marked to be changed at the next
-        sign-in, and mailed to each user. Their current password stops working, and any activation link is cancelled.
+        <p>
+          A new random password is set now in every directory where Password Sync is on, marked to be changed at the
+          next sign-in, and mailed to each user. Their current password stops working, and any activation link is
+          cancelled.
+        </p>
+        {warnings}
       </ConfirmDialog>
       <Dialog open={!!summary} onOpenChange={(_, d) => !d.open && setSummary(undefined)}>
         <DialogSurface>

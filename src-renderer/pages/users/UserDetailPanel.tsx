@@ -64,6 +64,7 @@ const useStyles = makeStyles({
 export const onboardingLabel: Record<OnboardingStatus, string> = {
   notInvited: 'Not invited',
   invited: 'Invited',
+  temporaryPassword: 'Temporary password sent',
   activated: 'Activated',
   expired: 'Invitation expired',
   failed: 'Invitation failed',
@@ -227,7 +228,15 @@ export function UserDetailPanel(props: {
         >
           {onboardingLabel[detail.onboarding.status]}
         </Badge>{' '}
-        {detail.onboarding.invitedAt && <Text size={200}>invited {when(detail.onboarding.invitedAt)}</Text>}
+        {detail.onboarding.invitedAt && (
+          <Text size={200}>
+            {detail.onboarding.status === 'temporaryPassword' ? 'mailed' : 'invited'}{' '}
+            {when(detail.onboarding.invitedAt)}
+          </Text>
+        )}
+        {detail.onboarding.status === 'temporaryPassword' && (
+          <Text size={200}> — must change the password at the next sign-in</Text>
+        )}
         {detail.onboarding.reason && <Text size={200}> — {detail.onboarding.reason}</Text>}
       </div>
 

@@ -206,7 +206,7 @@ export function UsersPage() {
         <Text className={styles.count}>
           {ticked.size ? `${ticked.size} selected` : 'Tick users to send activation mail in bulk'}
         </Text>
-        <OnboardingActions userIds={[...ticked]} onDone={() => void load()} />
+        <OnboardingActions userIds={[...ticked]} onDone={() => void load()} onSent={() => setTicked(new Set())} />
       </div>
       <div className={styles.body}>
         <div className={styles.list}>
