@@ -1,6 +1,6 @@
 // The composition root: every service built from a data directory. The
 // Electron shell, browser mode, the command line and the tests all start
-// here, so they run the same code (DESIGN.md principle 1).
+// here, so they run the same code (docs/architecture.md).
 import { join } from 'node:path';
 import { Db } from './store/db.ts';
 import { UsersRepo } from './store/users.ts';

@@ -1,6 +1,6 @@
 // The main side of the bridge: one entry for every shell. It checks the
 // channel is in the contract and validates the input before any service
-// runs; results and errors go back as data (DESIGN.md principle 2).
+// runs; results and errors go back as data (docs/architecture.md, "The bridge").
 import { contract, type ChannelName, type Result } from '../../src-preload/contract.ts';
 import { AppError, toBridgeError } from '../errors.ts';
 import type { App } from '../app.ts';

@@ -1,4 +1,4 @@
-// The one interface every directory kind implements (DESIGN.md principle 6).
+// The one interface every directory kind implements (docs/architecture.md).
 // The sync engine speaks only this; it never sees LDAP or Graph.
 import type { DirectoryConfig, DirectorySecrets } from '../../src-preload/directory.ts';
 import type { VerifyResult } from '../../src-preload/contract/directories.ts';

@@ -170,7 +170,7 @@ export function smtpError(err: unknown, host: string, port: number): AppError {
   }
 }
 
-/** Graph's sendMail as the Graph connector offers it (issue 4: GraphConnector.sendMail). */
+/** Graph's sendMail as the Graph connector offers it (GraphConnector.sendMail). */
 type GraphSender = {
   sendMail(
     from: string | undefined,

@@ -100,15 +100,15 @@ export class Db {
   }
 
   /**
-   * A transaction that writes a lot (an import commit: ~230 MB of new pages for 100,000 users)
+   * A transaction that writes a lot (an import commit of a large directory)
    * with a page cache big enough for its working set, so the random-order index pages it touches
    * stay in memory instead of being spilled to the WAL and read back again and again (with the
-   * default 2 MB cache that was ~1.4 s of system time per 100,000 users). Temporary B-trees
+   * default cache that cost seconds of system time on a large import). Temporary B-trees
    * (statement journals) live in memory too. Both are set back once it ends; the pages are only
    * allocated as they are used.
    *
    * Its commit does not wait for the automatic checkpoint (copying the WAL's pages into the
-   * database file and syncing it: ~0.5 s for 100,000 users): a big WAL is checkpointed on a worker
+   * database file and syncing it, long for a large import): a big WAL is checkpointed on a worker
    * thread right after, a small one here. Durability is unchanged (synchronous = NORMAL: a commit
    * is in the WAL either way; the checkpoint is what a power cut needs).
    */
@@ -271,7 +271,7 @@ function rebuild(sqlite: DatabaseSync, index: { name: string; sql: string }): vo
   }
 }
 
-// The same text within a millisecond: a bulk write asks ~300,000 times a second.
+// The same text within a millisecond: a bulk write asks for the time once per row.
 let lastMs = NaN;
 let lastIso = '';
 export const nowIso = (): string => {

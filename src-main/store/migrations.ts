@@ -141,14 +141,14 @@ export const migrations: string[] = [
   -- Encrypted secrets by owner (directory:<id>, smtp, outbox:<id>); never sent to the renderer.
   CREATE TABLE secrets (owner TEXT PRIMARY KEY, ciphertext BLOB NOT NULL, updated TEXT NOT NULL);
   `,
-  /* 2: sync engine (issue 5): lookups the import, the outbox worker and push need */ `
+  /* 2: sync engine: lookups the import, the outbox worker and push need */ `
   CREATE INDEX links_ref ON links(directory_id, object_type, ref) WHERE ref IS NOT NULL;
   CREATE INDEX outbox_dir_state ON outbox(directory_id, state, id);
   CREATE INDEX outbox_dir_object ON outbox(directory_id, local_id, id);
   CREATE INDEX import_rows_action ON import_rows(run_id, object_type, action);
   CREATE INDEX import_runs_dir ON import_runs(directory_id, kind);
   `,
-  /* reports (issue 8): action filter, and a case-insensitive "part of the user identifier" search that does
+  /* reports: action filter, and a case-insensitive "part of the user identifier" search that does
      not scan a million entries. Distinct identifiers go in report_users (kept by a trigger) with an FTS5
      trigram index over them; a search finds the matching identifiers there, then their entries by
      report_user_at. */ `

@@ -44,7 +44,7 @@ export function maskChanges(changes?: Record<string, [unknown, unknown]>) {
 const COLUMNS = `(at, user_identifier, user_identifier_lc, object_type, action, application,
         application_lc, directory_id, status, message, run_id, request_id, changes)`;
 const ONE_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** Rows per statement of addMany: one statement per row costs ~4x more (the report_users trigger is set up per statement). */
+/** Rows per statement of addMany: one statement per row costs several times more (the report_users trigger is set up per statement). */
 const BATCH = 500;
 
 /** The bound values of one entry, in COLUMNS order. */

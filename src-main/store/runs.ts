@@ -184,8 +184,8 @@ export class RunsRepo {
   /**
    * Keeps the token a preview obtained with its run (see RunDelta), and drops those of the directory's
    * earlier runs: none of them can be committed any more (a newer preview exists), and a committed one's
-   * token already lives in directories.delta_state. An OpenLDAP token holds the anchor set (~8 bytes per
-   * entry), so runs do not each keep one.
+   * token already lives in directories.delta_state. An OpenLDAP token holds the anchor set (a few bytes
+   * per entry), so runs do not each keep one.
    */
   setDelta(id: string, delta: RunDelta): void {
     this.db.transaction(() => {

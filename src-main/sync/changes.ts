@@ -1,6 +1,6 @@
 // A local change, as the users and groups services describe it to the
 // provisioning side. Recorded inside the same transaction as the change, so
-// the outbox and the store never disagree (DESIGN.md principle 8).
+// the outbox and the store never disagree (docs/architecture.md, "Sync").
 import type { Group, GroupMember, User } from '../../src-preload/model.ts';
 
 export type LocalChange =

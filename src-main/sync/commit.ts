@@ -104,7 +104,7 @@ export function commitImport(
   const skip = { skipDirectoryId: dirId, tally };
   // One transaction, one time: every entry of this commit carries it.
   const at = new Date().toISOString();
-  // Report entries go out in order, many rows per INSERT (one statement per row costs ~4x more).
+  // Report entries go out in order, many rows per INSERT (one statement per row costs several times more).
   const entries: ReportEntryInput[] = [];
   const flushReport = () => {
     repos.reports.addMany(entries);

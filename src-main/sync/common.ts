@@ -72,8 +72,8 @@ export function thresholdOf(config: DirectoryConfig, deletions: number, linked: 
  *
  * For an import commit's 100,000 entries (opts.entries: about how many fn writes):
  * - the trigger is dropped for the transaction and created again from its own stored SQL
- *   before it ends, because even skipped it costs a counters look-up per row (~2.7 µs, a
- *   quarter of a multi-row insert);
+ *   before it ends, because even skipped it costs a counters look-up per row, a
+ *   sizeable share of a multi-row insert);
  * - into a table that holds no more entries than that, the index on identifiers (the one whose
  *   keys come in random order) is built again at the end instead of kept row by row
  *   (Db.withoutIndexes): nothing reads report entries by it inside fn.

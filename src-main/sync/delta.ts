@@ -1,6 +1,6 @@
 // Delta imports: which kind of read a preview does, and when a change-tracking
-// token becomes the directory's. The rules (issue 4: "deltaLink kept only
-// after a run succeeds"):
+// token becomes the directory's. The rules (a token is kept only after a run
+// succeeds):
 // - a preview asks the connector for a token BEFORE it reads anything, keeps it
 //   with its run (import_runs.delta), and never touches the directory's token;
 //   a connector that tracks its listing (Connector.trackListing: generic LDAP

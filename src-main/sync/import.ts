@@ -1,5 +1,5 @@
 // Import, step 1: read the directory and build a plan without changing the
-// store (DESIGN.md principle 7). Rows are kept as an import run: create /
+// store (docs/architecture.md, "Sync"). Rows are kept as an import run: create /
 // update (attribute old → new) / unchanged / missing / conflict for users and
 // groups, add / remove for memberships. Matching: by link anchor, then by the
 // directory's ordered rules; more than one candidate is a conflict.
@@ -96,8 +96,8 @@ export async function previewImport(
   const runId = randomUUID();
   const started = Date.now();
   deps.repos.runs.create({ id: runId, directoryId, kind: 'import', baseChange: deps.db.localChange() });
-  // A preview only appends rows: a small page cache is enough (the 64 MB one is for commits, see
-  // SyncService), and a 100,000-user preview stays ~50 MB smaller.
+  // A preview only appends rows: a small page cache is enough (the big one is for commits, see
+  // SyncService), and a large preview stays much smaller in memory.
   deps.db.sqlite.exec(`PRAGMA cache_size = -${PREVIEW_CACHE_KIB}`);
   deps.events.emit('app.changed', { what: 'runs' });
 

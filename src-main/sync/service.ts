@@ -38,7 +38,7 @@ export class SyncService {
   constructor(deps: SyncDeps, workerOptions: WorkerOptions = {}) {
     this.d = deps;
     // Imports write 100,000s of rows into tables with random-keyed indexes (links, users, reports):
-    // SQLite's default 2 MB page cache makes each insert a cache miss. 64 MB keeps them in memory.
+    // SQLite's small default page cache makes each insert a cache miss; a bigger one keeps them in memory.
     deps.db.sqlite.exec(`PRAGMA cache_size = -${SYNC_CACHE_KIB}`);
     this.worker = new OutboxWorker(
       {

@@ -1,4 +1,4 @@
-// The sync engine's figures (issue 5): import preview of the bench slapd's
+// The sync engine's figures: import preview of the bench slapd's
 // users as a ratio to ldapsearch reading the same entries (and peak RSS),
 // commit time of that preview, and provisioned creates into a fresh slapd as
 // a ratio to ldapadd adding the same entries.

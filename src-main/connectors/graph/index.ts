@@ -1,4 +1,4 @@
-// Microsoft Entra ID connector over Microsoft Graph v1.0 (issue 4).
+// Microsoft Entra ID connector over Microsoft Graph v1.0.
 //
 // createGraphConnector(config, secrets, options?) returns a GraphConnector:
 // the common Connector interface plus, beyond it,

@@ -71,7 +71,7 @@ export async function sendMailWith(
 }
 
 /**
- * For the onboarding engineer: send one mail through the directory's Graph
+ * Sends one mail through the directory's Graph
  * connection (from config.connection.mailFrom unless `from` is given).
  * Builds a connector for the call; keep a connector and use its `sendMail`
  * method when sending many.

@@ -24,7 +24,7 @@ import * as write from './write.ts';
 import { findUsers } from './match.ts';
 
 /**
- * Values per OR filter (keeps requests small for any server: ~5 KB): a worker batch of 75 users
+ * Values per OR filter (keeps requests small for any server): a worker batch of 75 users
  * (a user name and an e-mail each) is one search.
  */
 const FILTER_CHUNK = 150;
@@ -188,8 +188,8 @@ export async function createUsers(
     }),
   );
   // The anchor each add sent back, with the DN as the server holds it. The values are the ones
-  // the add has just written: reading them back too cost more than the rest of the answer
-  // (~10 µs per user to parse, 10,000 users a run), and a write the server refused is an error.
+  // the add has just written: reading them back too cost more than the rest of the answer to
+  // parse, and a write the server refused is an error.
   for (const [i, dn] of created) {
     const entry = postRead.get(i)?.entry;
     const anchor = entry && anchorOf(s, entry);

@@ -217,8 +217,8 @@ async function openOne(
 
 /**
  * ldapts writes the JSON of every request into its debug log (NODE_DEBUG=ldapts) and builds that
- * text even while the log is off: ~15 µs and a copy of every attribute per request, a tenth of the
- * CPU of a 10,000-user provisioning run. With the log on it would also print attribute values,
+ * text even while the log is off: a copy of every attribute per request, a noticeable share of
+ * the CPU of a large provisioning run. With the log on it would also print attribute values,
  * passwords included (unicodePwd modifies, Password Modify requests). Requests and responses show
  * their type, message id and DN there instead.
  */
