@@ -2,7 +2,8 @@
 // saves) and the sustained write rate as a fraction of the emulator's
 // configured limit (the governor should hold at least 90% of it, never above).
 import { startGraphEmulator } from '../graph-emulator/index.ts';
-import { benchCreateUsers, createGraphConnector } from '../../src-main/connectors/graph/index.ts';
+import { createGraphConnector } from '../../src-main/connectors/graph/index.ts';
+import { benchCreateUsers } from './graph-create.ts';
 import { directoryConfigSchema } from '../../src-preload/directory.ts';
 import { figure, round, type Measurement } from './harness.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { figure, median, round, runTask, timeCommand, warmUp, type Measurement } from './harness.ts';
 import { BENCH_USERS, benchSlapd, ldapConfig, readAllWithLdapsearch } from './ldap-data.ts';
 import { startSlapd } from '../services/slapd.ts';
-import { addDirectoryAt } from '../../src-main/sync/bench.ts';
+import { addDirectoryAt } from './sync-app.ts';
 import { benchUsers } from './tasks/sync-provision.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator, type LogEntry } from '../graph-emulator/index.ts';
 import type { RemoteUser, RemoteUserData } from '../../src-main/connectors/connector.ts';
 import { ConnectorError } from '../../src-main/connectors/connector.ts';
-import { benchCreateUsers } from '../../src-main/connectors/graph/index.ts';
+import { benchCreateUsers } from '../bench/graph-create.ts';
 import { ALL_ROLES, connectTo } from './graph-support.ts';
 
 const person = (userName: string): RemoteUserData => ({

@@ -44,7 +44,6 @@ import { verifyGraph } from './verify.ts';
 import * as write from './write.ts';
 
 export { sendGraphMail, type GraphMailMessage } from './mail.ts';
-export { benchCreateUsers, type BenchCreateResult } from './bench.ts';
 
 export interface GraphConnectorOptions {
   /** Writes per window the governor allows; default the documented 3,000 per 150 s. false switches it off. */

@@ -1,5 +1,5 @@
 // Import preview of a directory in its own process (peak RSS is the preview's).
-import { previewImportAt } from '../../../src-main/sync/bench.ts';
+import { previewImportAt } from '../sync-app.ts';
 
 export async function run(args: { dataDir: string; directory: string }) {
   return previewImportAt(args.dataDir, args.directory);

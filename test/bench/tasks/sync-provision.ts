@@ -1,5 +1,5 @@
 // Provisioning of new users through the outbox, in its own process.
-import { provisionCreatesAt } from '../../../src-main/sync/bench.ts';
+import { provisionCreatesAt } from '../sync-app.ts';
 import type { UserInput } from '../../../src-preload/model.ts';
 
 /** The users the provisioning bench creates (and ldapadd adds as the reference). */

@@ -1,11 +1,11 @@
-// Entry points for `npm run bench` (test/bench/sync.ts): the engine's import
+// Entry points for `npm run bench` (sync.ts and tasks/sync-*.ts): the engine's import
 // preview, commit and provisioning, each callable with just a data folder,
 // through the same composition root the app and the command line use.
-import { createApp } from '../app.ts';
+import { createApp } from '../../src-main/app.ts';
 import type { DirectoryConfig, DirectorySecrets } from '../../src-preload/directory.ts';
 import type { UserInput } from '../../src-preload/model.ts';
 import type { CommittedCounts, PlanCounts } from '../../src-preload/contract/sync.ts';
-import type { WorkerOptions } from './worker.ts';
+import type { WorkerOptions } from '../../src-main/sync/worker.ts';
 
 /** Adds (or updates, by name) a directory in the data folder; returns its id. */
 export async function addDirectoryAt(

@@ -3,8 +3,8 @@
 // as a fraction of the emulator's limit is writes / durationMs compared with
 // limit / windowMs (pass the emulator's numbers as writeLimit so the governor
 // paces to them).
-import type { RemoteUserData } from '../connector.ts';
-import type { GraphConnector } from './index.ts';
+import type { RemoteUserData } from '../../src-main/connectors/connector.ts';
+import type { GraphConnector } from '../../src-main/connectors/graph/index.ts';
 
 export interface BenchCreateResult {
   users: number;
