@@ -74,9 +74,6 @@ export interface Group extends GroupInput {
   meta: { created: string; lastModified: string; version: number };
 }
 
-/** The attributes of a user that a directory can hold, flattened for diffs. */
-export type FlatUser = Record<string, string | string[] | boolean | undefined>;
-
 export function primaryEmail(user: Pick<UserInput, 'emails'>): string | undefined {
   return (user.emails.find((e) => e.primary) ?? user.emails[0])?.value;
 }

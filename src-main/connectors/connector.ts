@@ -1,6 +1,6 @@
 // The one interface every directory kind implements (docs/architecture.md).
 // The sync engine speaks only this; it never sees LDAP or Graph.
-import type { DirectoryConfig, DirectorySecrets } from '../../src-preload/directory.ts';
+import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { VerifyResult } from '../../src-preload/contract/directories.ts';
 import type { UserInput } from '../../src-preload/model.ts';
 
@@ -216,6 +216,3 @@ export class ConnectorError extends Error {
     this.retryAfterMs = opts.retryAfterMs;
   }
 }
-
-/** Builds a connector for a saved or unsaved directory. */
-export type ConnectorFactory = (config: DirectoryConfig, secrets: DirectorySecrets) => Connector;

@@ -20,8 +20,6 @@ export const userModelPaths = [
   'manager',
   'active',
 ] as const;
-export type UserModelPath = (typeof userModelPaths)[number];
-
 export type ModelValue = string | string[] | boolean | undefined;
 
 export function emptyUser(userName = ''): RemoteUserData {
@@ -122,16 +120,4 @@ export function setPath(u: RemoteUserData, path: string, value: ModelValue): voi
       u.active = typeof value === 'boolean' ? value : s !== 'false';
       return;
   }
-}
-
-/** The attributes of a user flattened by path, for diffs and previews. */
-export function flatten(u: RemoteUserData): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of userModelPaths) {
-    if (p === 'emails.work' || p === 'manager') continue;
-    const v = getPath(u, p);
-    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
-    out[p] = Array.isArray(v) ? v.join('; ') : String(v);
-  }
-  return out;
 }

@@ -5,11 +5,6 @@ import type { MailTemplate } from '../../src-preload/contract/onboarding.ts';
 
 export type TemplateKind = 'activation' | 'temporaryPassword';
 
-export const placeholdersOf: Record<TemplateKind, readonly string[]> = {
-  activation: ['displayName', 'userName', 'link', 'expiry'],
-  temporaryPassword: ['displayName', 'userName', 'password'],
-};
-
 export const defaultTemplates: Record<TemplateKind, MailTemplate> = {
   activation: {
     subject: 'Activate your account {userName}',

@@ -23,6 +23,3 @@ export interface BridgeError {
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: BridgeError };
-
-/** Longest string accepted anywhere on the bridge unless a schema says less. */
-export const MAX_BRIDGE_STRING = 64 * 1024;

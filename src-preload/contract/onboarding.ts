@@ -18,7 +18,6 @@ export const smtpSettingsSchema = z.object({
   caPem: pem.default(''),
   verifyCertificate: z.boolean().default(true),
 });
-export type SmtpSettings = z.infer<typeof smtpSettingsSchema>;
 
 export const mailSettingsSchema = z.object({
   transport: z.enum(['none', 'smtp', 'graph']).default('none'),
@@ -65,7 +64,6 @@ export const portalSettingsSchema = z.object({
   /** Start the portal with the app (set when the admin starts it, cleared when stopped). */
   autoStart: z.boolean().default(false),
 });
-export type PortalSettings = z.infer<typeof portalSettingsSchema>;
 
 export const onboardingSettingsSchema = z.object({
   mail: mailSettingsSchema.default(mailSettingsSchema.parse({})),
@@ -81,7 +79,6 @@ export const onboardingSettingsSchema = z.object({
   portal: portalSettingsSchema.default(portalSettingsSchema.parse({})),
 });
 export type OnboardingSettings = z.infer<typeof onboardingSettingsSchema>;
-export type OnboardingSettingsInput = z.input<typeof onboardingSettingsSchema>;
 
 /** Write-only secrets; undefined keeps the stored value, '' removes it. */
 export const onboardingSecretsSchema = z

@@ -6,8 +6,6 @@ import { channel } from './channel.ts';
 export const reportStatuses = ['success', 'failure', 'skipped', 'pending'] as const;
 export type ReportStatus = (typeof reportStatuses)[number];
 
-export const reportObjectTypes = ['user', 'group', 'membership', 'directory', 'mail'] as const;
-
 /** Quick spans offered on screen, in hours. */
 export const reportSpanHours = { '24h': 24, '7d': 24 * 7, '30d': 24 * 30 } as const;
 
@@ -19,7 +17,6 @@ export const reportSpanSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('range'), from: isoTime.optional(), to: isoTime.optional() }).strict(),
   z.object({ kind: z.literal('all') }).strict(),
 ]);
-export type ReportSpan = z.infer<typeof reportSpanSchema>;
 
 export const reportFilterSchema = z
   .object({

@@ -7,12 +7,20 @@ import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { writeUsersLdif, type UsersLdifResult } from '../services/seed-ldif.ts';
-import { createLdapConnector, LdapConnector, streamAllUsers } from '../../src-main/connectors/ldap/index.ts';
+import { createLdapConnector, LdapConnector } from '../../src-main/connectors/ldap/index.ts';
 import { ConnectorError, type RemoteUserData } from '../../src-main/connectors/connector.ts';
 import { emptyUser } from '../../src-main/mapping/model-paths.ts';
 import { canonicalDn, rdnValue, sameDn } from '../../src-main/connectors/ldap/escape.ts';
 import { PASSWORD_MODIFY_OID, passwordModifyRequest } from '../../src-main/connectors/ldap/write.ts';
-import { closedPort, collectUsers, ldapConfig, ldapsearch, randomTag, silentServer } from './ldap-support.ts';
+import {
+  closedPort,
+  collectUsers,
+  ldapConfig,
+  ldapsearch,
+  randomTag,
+  silentServer,
+  streamAllUsers,
+} from './ldap-support.ts';
 
 const USERS = 5000;
 let srv: SlapdServer;

@@ -3,8 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { directoryConfigSchema, type DirectoryConfig } from '../../src-preload/directory.ts';
-import type { RemoteUser, Connector } from '../../src-main/connectors/connector.ts';
+import { directoryConfigSchema, type DirectoryConfig, type DirectorySecrets } from '../../src-preload/directory.ts';
+import type { RemoteUser, Connector, ListOptions } from '../../src-main/connectors/connector.ts';
+import { LdapConnector } from '../../src-main/connectors/ldap/index.ts';
 
 export function ldapConfig(
   kind: 'activeDirectory' | 'ldap',
@@ -132,4 +133,24 @@ export async function collectUsers(c: Connector, pageSizes?: number[]): Promise<
 
 export function randomTag(): string {
   return randomBytes(3).toString('hex');
+}
+
+/** Streams every user in scope page by page through a fresh connector; returns how many were read. */
+export async function streamAllUsers(
+  config: DirectoryConfig,
+  secrets: DirectorySecrets,
+  onPage: (page: RemoteUser[]) => void | Promise<void>,
+  opts: ListOptions = {},
+): Promise<number> {
+  const c = new LdapConnector(config, secrets);
+  let n = 0;
+  try {
+    for await (const page of c.listUsers(opts)) {
+      n += page.length;
+      await onPage(page);
+    }
+  } finally {
+    await c.close();
+  }
+  return n;
 }

@@ -298,27 +298,4 @@ export function ldapDefaults(kind: 'activeDirectory' | 'ldap'): KindDefaults {
   };
 }
 
-/**
- * Streams every user in scope page by page (for the benchmark and the
- * command line). Returns the number of users read.
- */
-export async function streamAllUsers(
-  config: DirectoryConfig,
-  secrets: DirectorySecrets,
-  onPage: (page: RemoteUser[]) => void | Promise<void>,
-  opts: ListOptions = {},
-): Promise<number> {
-  const c = new LdapConnector(config, secrets);
-  let n = 0;
-  try {
-    for await (const page of c.listUsers(opts)) {
-      n += page.length;
-      await onPage(page);
-    }
-  } finally {
-    await c.close();
-  }
-  return n;
-}
-
 export { toConnectorError } from './errors.ts';

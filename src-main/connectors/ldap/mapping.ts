@@ -18,7 +18,6 @@ export type LdapKind = 'activeDirectory' | 'ldap';
 export type LdapEntry = { dn: string } & Record<string, unknown>;
 
 export const UAC_ACCOUNTDISABLE = 0x2;
-export const UAC_PASSWD_NOTREQD = 0x20;
 export const UAC_NORMAL_ACCOUNT = 0x200;
 /** pwdAccountLockedTime value meaning "locked until an admin unlocks" (ppolicy). */
 export const PERMANENT_LOCK = '000001010000Z';
@@ -125,10 +124,6 @@ export function first(m: AttrMap, name: string): string | undefined {
 
 // ---------------------------------------------------------------------------
 // active
-
-export function isActiveAttribute(remote: string): boolean {
-  return ['useraccountcontrol', 'pwdaccountlockedtime', 'nsaccountlock'].includes(remote.toLowerCase());
-}
 
 /** Reads `active` from the entry by the attribute it is mapped to. */
 export function readActive(m: AttrMap, remote: string): boolean {
