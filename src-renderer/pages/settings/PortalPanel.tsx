@@ -27,7 +27,7 @@ import type {
 import { call } from '../../api.ts';
 import { when } from '../../components/format.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
-import { Section, useSettingsStyles } from './SettingsPage.tsx';
+import { Section, useSettingsStyles } from './Section.tsx';
 
 const useStyles = makeStyles({
   status: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },

@@ -3,21 +3,9 @@
 // lives and the password policy, and the reset portal (address, port,
 // certificate, start/stop). Secrets are write-only: the page only learns
 // that one is stored.
-import {
-  Button,
-  Card,
-  Field,
-  Input,
-  Radio,
-  RadioGroup,
-  Select,
-  Switch,
-  Textarea,
-  makeStyles,
-  tokens,
-} from '@fluentui/react-components';
+import { Button, Field, Input, Radio, RadioGroup, Select, Switch, Textarea } from '@fluentui/react-components';
 import { SaveRegular, SendRegular } from '@fluentui/react-icons';
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type {
   DirectoryView,
   MailTemplate,
@@ -31,30 +19,7 @@ import { fieldErrors } from '../../components/fieldErrors.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { TemplateEditor } from './TemplateEditor.tsx';
 import { PortalPanel } from './PortalPanel.tsx';
-
-export const useSettingsStyles = makeStyles({
-  page: { display: 'flex', flexDirection: 'column', gap: '16px', maxWidth: '980px', paddingBottom: '24px' },
-  card: { padding: '16px 20px', display: 'flex', flexDirection: 'column', gap: '12px' },
-  sectionTitle: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold },
-  hint: { color: tokens.colorNeutralForeground3, margin: 0 },
-  grid: { display: 'grid', gridTemplateColumns: '1fr 1fr', gap: '12px 16px' },
-  grid3: { display: 'grid', gridTemplateColumns: '1fr 1fr 1fr', gap: '12px 16px' },
-  row: { display: 'flex', gap: '8px', alignItems: 'flex-end', flexWrap: 'wrap' },
-  mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200 },
-});
-
-export function Section(props: { id: string; title: string; hint?: string; children: ReactNode }) {
-  const styles = useSettingsStyles();
-  return (
-    <Card className={styles.card} role="region" aria-labelledby={`sec-${props.id}`}>
-      <h2 id={`sec-${props.id}`} className={styles.sectionTitle}>
-        {props.title}
-      </h2>
-      {props.hint && <p className={styles.hint}>{props.hint}</p>}
-      {props.children}
-    </Card>
-  );
-}
+import { Section, useSettingsStyles } from './Section.tsx';
 
 const num = (v: string, fallback: number) => (Number.isFinite(Number(v)) && v.trim() !== '' ? Number(v) : fallback);
 

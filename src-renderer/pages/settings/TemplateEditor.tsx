@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { MailPreview, MailTemplate } from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { notifyError } from '../../store/notices.ts';
-import { Section, useSettingsStyles } from './SettingsPage.tsx';
+import { Section, useSettingsStyles } from './Section.tsx';
 
 type Kind = 'activation' | 'temporaryPassword';
 type Templates = Record<Kind, MailTemplate>;
