@@ -1,6 +1,6 @@
 // The one interface every directory kind implements (docs/architecture.md).
 // The sync engine speaks only this; it never sees LDAP or Graph.
-import type { DirectoryConfig } from '../../src-preload/directory.ts';
+import type { DirectoryConfig, MappingRow } from '../../src-preload/directory.ts';
 import type { VerifyResult } from '../../src-preload/contract/directories.ts';
 import type { UserInput } from '../../src-preload/model.ts';
 
@@ -215,4 +215,12 @@ export class ConnectorError extends Error {
     this.transient = opts.transient ?? ['unreachable', 'timeout', 'throttled', 'busy'].includes(code);
     this.retryAfterMs = opts.retryAfterMs;
   }
+}
+
+/** What a new directory of one kind starts with: its mapping rows and prefilled connection fields. */
+export interface KindDefaults {
+  userMapping: MappingRow[];
+  groupMapping: MappingRow[];
+  /** Connection fields prefilled in the form. */
+  connection: Record<string, unknown>;
 }

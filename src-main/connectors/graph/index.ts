@@ -28,8 +28,7 @@ import type {
   RemoteUser,
   RemoteUserData,
 } from '../connector.ts';
-import { ConnectorError } from '../connector.ts';
-import type { KindDefaults } from '../registry.ts';
+import { ConnectorError, type KindDefaults } from '../connector.ts';
 import { GraphAuth, buildDispatcher } from './auth.ts';
 import type { BatchStats } from './batch.ts';
 import { resolveCloud } from './clouds.ts';

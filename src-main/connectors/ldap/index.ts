@@ -22,6 +22,7 @@ import {
   type CreateUserOptions,
   type DeltaResult,
   type DeltaToken,
+  type KindDefaults,
   type ListOptions,
   type Page,
   type RemoteGroup,
@@ -30,7 +31,6 @@ import {
   type RemoteUser,
   type RemoteUserData,
 } from '../connector.ts';
-import type { KindDefaults } from '../registry.ts';
 import { accountLockSupport } from './account-lock.ts';
 import { openSession, type LdapSession, type OpenOptions } from './connection.ts';
 import { delta, hasEntryCsn, ListingStamps } from './delta.ts';
