@@ -47,7 +47,7 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-electronApp.whenReady().then(async () => {
+void electronApp.whenReady().then(async () => {
   if (!firstInstance) return;
   // The same default folder as browser mode and the command line, so all three see one store.
   const dataDir = resolve(argValue(process.argv, 'data-dir') ?? defaultDataDir());
@@ -77,8 +77,10 @@ electronApp.whenReady().then(async () => {
 });
 
 electronApp.on('web-contents-created', (_e, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
-electronApp.on('window-all-closed', async () => {
+electronApp.on('window-all-closed', () => void quit());
+
+async function quit(): Promise<void> {
   await app?.close();
   folderLock?.release();
   electronApp.quit();
-});
+}

@@ -39,12 +39,14 @@ console.log(`Data folder: ${dataDir}. Press Ctrl+C to stop.`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await web.close();
-    await app.close();
-    lock.release();
-    process.exit(0);
-  });
+  process.on(signal, () => void stop());
+}
+
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await web.close();
+  await app.close();
+  lock.release();
+  process.exit(0);
 }
