@@ -31,7 +31,7 @@ const MAX_RETRY_AFTER_MS = 60 * 60_000;
 /**
  * User creates sent together to a connector that creates in bulk: Graph's $batch holds 20; an LDAP
  * batch costs one search for existing matches and its adds pipelined, so a bigger one spreads that
- * search and the batch's bookkeeping queries over more users (~5-8% of a run's CPU from 20 to 75),
+ * search and the batch's bookkeeping queries over more users,
  * and keeps more adds in flight while a flush holds this thread (the server idled through them).
  * In flight on one LDAP connection: concurrency × 75 = 600 adds, under OpenLDAP's 1,000 pending
  * requests per bound session (conn_max_pending_auth, past which it closes the session).
