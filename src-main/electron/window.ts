@@ -2,7 +2,7 @@
 // checklist): isolated, sandboxed, no Node in the page, a strict CSP, no new
 // windows, no navigation away; https links open in the system browser.
 import type { BrowserWindow, BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
-import { CSP } from '../web/csp.ts';
+import { APP_CSP as CSP } from '../http/headers.ts';
 
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

@@ -46,6 +46,7 @@ import {
 import { runJob, SendJob, type JobUser, type UserOutcome } from './send-job.ts';
 import { SendCancelled, SendGate, sendPaced } from './throttle.ts';
 import { checkPassword, generateTemporaryPassword } from './policy.ts';
+import { escapeHtml } from '../http/html.ts';
 import {
   startPortal,
   type PortalBackend,
@@ -245,7 +246,7 @@ export class OnboardingService {
         to: input.to,
         subject: 'Provision Desk test mail',
         text: `This is a test mail from Provision Desk, sent through ${t.label}.\n\nActivation mails will be sent the same way.\n`,
-        html: `<p>This is a test mail from Provision Desk, sent through ${escape(t.label)}.</p><p>Activation mails will be sent the same way.</p>`,
+        html: `<p>This is a test mail from Provision Desk, sent through ${escapeHtml(t.label)}.</p><p>Activation mails will be sent the same way.</p>`,
       });
       this.report({
         userIdentifier: input.to,
@@ -876,10 +877,6 @@ function smtpPasswordRequired(action: string): AppError {
 
 function sameTemplate(a: MailTemplate | undefined, b: MailTemplate): boolean {
   return !a || (a.subject === b.subject && a.html === b.html && a.text === b.text);
-}
-
-function escape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function errorText(err: unknown): string {

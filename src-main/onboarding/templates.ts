@@ -2,6 +2,9 @@
 // part, kept as they are in the text part, and stripped of line breaks in
 // the subject (no header injection).
 import type { MailTemplate } from '../../src-preload/contract/onboarding.ts';
+import { escapeHtml } from '../http/html.ts';
+
+export { escapeHtml };
 
 export type TemplateKind = 'activation' | 'temporaryPassword';
 
@@ -50,10 +53,6 @@ You will be asked to choose a new password the first time you sign in.
 `,
   },
 };
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
 

@@ -3,14 +3,16 @@
 // once for an HttpOnly SameSite=Strict cookie; Host and Origin are checked on
 // every request so other sites and DNS rebinding cannot reach the bridge.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import type { App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
 import { eventNames } from '../../src-preload/contract.ts';
-
-import { CSP } from './csp.ts';
+import { readBody } from '../http/body.ts';
+import { safeEqual } from '../http/compare.ts';
+import { cookieValues } from '../http/cookies.ts';
+import { APP_CSP as CSP, COMMON_SECURITY_HEADERS } from '../http/headers.ts';
 export { CSP };
 
 const MAX_BODY = 1024 * 1024;
@@ -97,7 +99,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       if (origin === undefined) return send(res, 403, { error: 'Origin header required' });
       if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
         return send(res, 415, { error: 'JSON only' });
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY);
       if (body === undefined) return send(res, 413, { error: 'request too large' });
       let parsed: { channel?: unknown; input?: unknown };
       try {
@@ -125,12 +127,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   }
 
   function hasSession(req: IncomingMessage): boolean {
-    const cookies = req.headers.cookie ?? '';
-    for (const part of cookies.split(';')) {
-      const [k, v] = part.trim().split('=');
-      if (k === cookieName(port) && v && safeEqual(v, session)) return true;
-    }
-    return false;
+    return cookieValues(req.headers.cookie, cookieName(port)).some((v) => safeEqual(v, session));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -158,12 +155,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
 function securityHeaders(res: ServerResponse): void {
   res.setHeader('Content-Security-Policy', CSP);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  res.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(COMMON_SECURITY_HEADERS)) res.setHeader(name, value);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -173,27 +165,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(text);
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) tooLarge = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function serveStatic(res: ServerResponse, root: string, pathname: string): void {

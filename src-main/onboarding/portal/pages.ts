@@ -1,7 +1,7 @@
 // The reset portal's HTML. Every value is escaped; no inline script or
 // style (the CSP forbids both); the policy rides in data- attributes.
 import type { PasswordPolicy } from '../../../src-preload/contract/onboarding.ts';
-import { escapeHtml } from '../templates.ts';
+import { escapeHtml } from '../../http/html.ts';
 
 export interface FormPage {
   token: string;

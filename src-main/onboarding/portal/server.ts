@@ -6,13 +6,17 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { PasswordPolicy } from '../../../src-preload/contract/onboarding.ts';
 import { checkPassword, MAX_PASSWORD_LENGTH } from '../policy.ts';
 import { hashToken, looksLikeToken } from '../tokens.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { PORTAL_CSS, RESET_JS } from './assets.ts';
 import { donePage, formPage, invalidLinkPage, messagePage } from './pages.ts';
+import { readBody } from '../../http/body.ts';
+import { safeEqual } from '../../http/compare.ts';
+import { cookieValues } from '../../http/cookies.ts';
+import { COMMON_SECURITY_HEADERS, PORTAL_CSP } from '../../http/headers.ts';
 
 export interface PortalAccount {
   userName: string;
@@ -68,27 +72,11 @@ export interface RunningPortal {
   close(): Promise<void>;
 }
 
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "connect-src 'none'",
-].join('; ');
-
 const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': CSP,
+  'Content-Security-Policy': PORTAL_CSP,
   'Strict-Transport-Security': 'max-age=31536000',
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
+  ...COMMON_SECURITY_HEADERS,
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-  'Cache-Control': 'no-store',
 };
 
 const CSRF_COOKIE = '__Host-pd_csrf';
@@ -169,7 +157,7 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
         messagePage('Not accepted', 'Open the link from your mail and send the form from that page.'),
       );
     }
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY);
     if (body === undefined) return send(res, 413, messagePage('Not accepted', 'The form is too large.'));
     const form = new URLSearchParams(body);
     const token = form.get('t') ?? '';
@@ -267,33 +255,9 @@ function send(
   res.end(res.req?.method === 'HEAD' ? undefined : buf);
 }
 
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
+/** The CSRF nonce cookie, when it has the shape the portal gives it. */
 function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, v] = part.trim().split(/=(.*)/s) as [string, string?];
-    if (k === name && v && /^[A-Za-z0-9_-]{16,64}$/.test(v)) return v;
-  }
-  return undefined;
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return cookieValues(req.headers.cookie, name).find((v) => /^[A-Za-z0-9_-]{16,64}$/.test(v));
 }
 
 function sameOrigin(origin: string, host: string | undefined): boolean {
