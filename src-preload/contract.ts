@@ -2,3 +2,4 @@
 export * from './contract/index.ts';
 export * from './model.ts';
 export * from './directory.ts';
+export * from './errors.ts';

@@ -3,6 +3,7 @@
 import type { DirectoryConfig, MappingRow } from '../../src-preload/directory.ts';
 import type { VerifyResult } from '../../src-preload/contract/directories.ts';
 import type { UserInput } from '../../src-preload/model.ts';
+import type { ConnectorErrorCode } from '../../src-preload/errors.ts';
 
 /**
  * The user as a directory holds it, already mapped to the model's shape.
@@ -165,36 +166,7 @@ export interface Connector {
 }
 
 /** Failure classes the engine acts on; `transient` ones are retried with backoff. */
-export type ConnectorErrorCode =
-  | 'unreachable'
-  | 'timeout'
-  | 'tls_required'
-  | 'certificate_untrusted'
-  | 'invalid_credentials'
-  | 'account_locked'
-  | 'account_disabled'
-  | 'password_expired'
-  | 'password_must_change'
-  | 'account_expired'
-  | 'base_not_found'
-  | 'filter_invalid'
-  | 'size_limit'
-  | 'permission_missing'
-  | 'tenant_not_found'
-  | 'certificate_expired'
-  | 'already_exists'
-  /** More than one object matches by the directory's rules: the admin decides. */
-  | 'conflict'
-  /** A protected or out-of-scope object (a privileged account or group): never written. */
-  | 'protected'
-  | 'not_found'
-  | 'constraint'
-  | 'password_policy'
-  | 'invalid_value'
-  | 'throttled'
-  | 'busy'
-  | 'cancelled'
-  | 'unknown';
+export type { ConnectorErrorCode };
 
 export class ConnectorError extends Error {
   readonly code: ConnectorErrorCode;

@@ -5,6 +5,7 @@
 // password never appears in either.
 import { createTransport } from 'nodemailer';
 import type { MailSettings } from '../../src-preload/contract/onboarding.ts';
+import type { ErrorCode } from '../../src-preload/errors.ts';
 import { AppError } from '../errors.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { ConnectorError } from '../connectors/connector.ts';
@@ -27,7 +28,7 @@ export interface MailTransport {
 /** A mail the server did not take; retryAfterMs when it asked to be tried again later (Graph's Retry-After). */
 export class MailError extends AppError {
   readonly retryAfterMs?: number;
-  constructor(code: string, message: string, details?: unknown, retryAfterMs?: number) {
+  constructor(code: ErrorCode, message: string, details?: unknown, retryAfterMs?: number) {
     super(code, message, details);
     this.retryAfterMs = retryAfterMs;
   }

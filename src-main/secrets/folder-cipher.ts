@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db.ts';
 import { AppError } from '../errors.ts';
+import type { ErrorCode } from '../../src-preload/errors.ts';
 import { keyFileCipher, type SecretCipher } from './cipher.ts';
 
 export const CIPHER_RECORD = 'secrets-cipher.json';
@@ -87,7 +88,7 @@ function readingOld(next: SecretCipher, old: SecretCipher): SecretCipher {
 
 /** A folder sealed by the desktop app's keychain, opened where there is none. */
 function keychainOnly(): SecretCipher {
-  const refuse = (code: string) =>
+  const refuse = (code: ErrorCode) =>
     new AppError(
       code,
       "The secrets in this data folder are sealed with the desktop app's system keychain, which browser mode and the command line cannot open: use the desktop app, or enter the secrets again there.",

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { Progress } from '../../src-preload/contract/app.ts';
+import type { BridgeError } from '../../src-preload/contract/channel.ts';
 import type { PlanCounts, RunSummary } from '../../src-preload/contract/sync.ts';
 import type { Connector, DeltaResult, RemoteGroup, RemoteUser } from '../connectors/connector.ts';
 import { ConnectorError } from '../connectors/connector.ts';
@@ -281,7 +282,7 @@ function checkAborted(signal: AbortSignal) {
   if (signal.aborted) throw new AppError('cancelled', 'The preview was cancelled; nothing was changed.');
 }
 
-function toImportError(err: unknown, cancelled: boolean, read: { users: number; groups: number }) {
+function toImportError(err: unknown, cancelled: boolean, read: { users: number; groups: number }): BridgeError {
   if (cancelled) return { code: 'cancelled', message: 'The preview was cancelled; nothing was changed.', details: {} };
   if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details ?? {} };
   const e = describeError(err);

@@ -2,6 +2,7 @@
 // its input plus the type of its result. Declared once, used by the preload
 // (which channels exist), the main side (validation) and the renderer (types).
 import type { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
 
 export interface Channel<I extends z.ZodType, O> {
   input: I;
@@ -15,7 +16,7 @@ export function channel<O>() {
 
 export interface BridgeError {
   /** Stable, machine-readable: validation, not_found, conflict, ... */
-  code: string;
+  code: ErrorCode;
   /** One sentence in the admin's words. */
   message: string;
   /** The server's own message, field errors, request ids. */
