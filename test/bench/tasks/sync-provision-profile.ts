@@ -44,7 +44,7 @@ export async function run(args: { dataDir: string; count: number }) {
   const elu0 = { v: performance.eventLoopUtilization() };
   const h = monitorEventLoopDelay({ resolution: 10 });
   const cpu0 = { v: process.cpuUsage() };
-  // As provisionCreatesAt (src-main/sync/bench.ts), with the counters started between the two parts.
+  // As provisionCreatesAt (test/bench/sync-app.ts), with the counters started between the two parts.
   const app = createApp({ dataDir: args.dataDir, shell: 'cli' });
   // What-ifs for the store's connection settings (db.ts), e.g. PD_PRAGMAS="cache_size=-65536;wal_autocheckpoint=10000".
   for (const p of (process.env.PD_PRAGMAS ?? '').split(';').filter(Boolean)) app.db.sqlite.exec(`PRAGMA ${p}`);
