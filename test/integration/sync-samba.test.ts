@@ -347,13 +347,7 @@ describe('provisioning into Samba AD', () => {
     );
     expect(outcomes.every((o) => o.application === 'Samba prov' && o.status === 'success')).toBe(true);
     // The member added before the group's create ran went in with the create (no separate add).
-    expect(outcomes.map((o) => o.action).sort()).toEqual([
-      'create',
-      'create',
-      'disable',
-      'password',
-      'update',
-    ]);
+    expect(outcomes.map((o) => o.action).sort()).toEqual(['create', 'create', 'disable', 'password', 'update']);
     expect(app.repos.outbox.counts()).toMatchObject({ pending: 0, running: 0, failed: 0 });
   });
 

@@ -71,7 +71,10 @@ describe('users through the bridge', () => {
     const stale = await dispatch(app, 'users.update', { id, user: jane, expectedVersion: 1 });
     expect(stale).toMatchObject({ ok: false, error: { code: 'conflict' } });
 
-    expect(await dispatch(app, 'users.delete', { id })).toEqual({ ok: true, value: { deleted: true, removing: false } });
+    expect(await dispatch(app, 'users.delete', { id })).toEqual({
+      ok: true,
+      value: { deleted: true, removing: false },
+    });
     expect(await dispatch(app, 'users.get', { id })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
