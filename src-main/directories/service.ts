@@ -16,6 +16,7 @@ import type { EventBus } from '../events/bus.ts';
 import { ConnectorError, type Connector } from '../connectors/connector.ts';
 import { nowIso } from '../store/db.ts';
 import { forgetAccountLock, saveAccountLock } from '../sync/account-lock.ts';
+import { createHash } from 'node:crypto';
 
 export interface DirectoriesServiceDeps {
   db: Db;
@@ -27,8 +28,19 @@ export interface DirectoriesServiceDeps {
 
 const secretOwner = (id: string) => `directory:${id}`;
 
+type VerifyRecord = NonNullable<DirectoryView['lastVerify']>;
+
+/** Settings and secrets as one hash: "was exactly this verified?" without keeping a secret. */
+function fingerprint(config: DirectoryConfig, secrets: DirectorySecrets): string {
+  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(config)).update('\0').update(JSON.stringify(sorted)).digest('hex');
+}
+
 export class DirectoriesService {
   private readonly d: DirectoriesServiceDeps;
+  /** Verify results of forms not saved yet (or saved with other settings), by fingerprint:
+   * saving exactly what was verified keeps the result instead of showing "Not verified". */
+  private readonly formVerified = new Map<string, VerifyRecord>();
   constructor(deps: DirectoriesServiceDeps) {
     this.d = deps;
   }
@@ -62,6 +74,9 @@ export class DirectoriesService {
     if (!parsed.success)
       throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
     const config = parsed.data;
+    const verified = this.formVerified.get(
+      fingerprint(config, { ...(id ? this.secrets(id) : {}), ...stripEmpty(secrets) }),
+    );
     const saved = this.d.db.transaction(() => {
       const same = this.d.directories.byName(config.name);
       if (same && same.id !== id)
@@ -79,7 +94,8 @@ export class DirectoriesService {
       // A secret saved for another server or account is dropped, not merged with the new one.
       if (moved) this.d.vault.delete(secretOwner(rec.id));
       this.d.vault.merge(secretOwner(rec.id), { ...secrets });
-      return rec;
+      if (verified) this.d.directories.setLastVerify(rec.id, verified);
+      return this.record(rec.id);
     });
     this.d.events.emit('app.changed', { what: 'directories' });
     return this.view(saved);
@@ -121,14 +137,24 @@ export class DirectoriesService {
     } finally {
       await connector?.close().catch(() => undefined);
     }
-    if (input.id && this.d.directories.get(input.id)) {
+    const record = {
+      at: nowIso(),
+      ok: result.ok,
+      summary: result.ok ? 'Verified' : (result.error?.message ?? 'Failed'),
+    };
+    const saved = input.id ? this.d.directories.get(input.id) : undefined;
+    if (saved) {
       // Kept for the change recorder: a disabled user is not queued where it cannot be written.
       const f = result.facts;
       if (typeof f.canHoldDisabled === 'boolean' && typeof f.disabledAccounts === 'string')
-        saveAccountLock(this.d.db, input.id, config, { canHold: f.canHoldDisabled, line: f.disabledAccounts });
-      const summary = result.ok ? 'Verified' : (result.error?.message ?? 'Failed');
-      this.d.directories.setLastVerify(input.id, { at: nowIso(), ok: result.ok, summary });
+        saveAccountLock(this.d.db, saved.id, config, { canHold: f.canHoldDisabled, line: f.disabledAccounts });
+    }
+    if (saved && (!input.config || fingerprint(input.config, secrets) === fingerprint(saved.config, secrets))) {
+      this.d.directories.setLastVerify(saved.id, record);
       this.d.events.emit('app.changed', { what: 'directories' });
+    } else {
+      if (this.formVerified.size > 50) this.formVerified.clear();
+      this.formVerified.set(fingerprint(config, secrets), record);
     }
     return result;
   }

@@ -1,6 +1,7 @@
 // Navigation and theme. Pages are addressed by the URL hash (#/users) so a
 // reload keeps the admin where they were.
 import { create } from 'zustand';
+import { useNotices } from './notices.ts';
 
 export const pages = ['dashboard', 'directories', 'import', 'users', 'groups', 'reports', 'settings'] as const;
 export type PageId = (typeof pages)[number];
@@ -21,6 +22,7 @@ export const useUi = create<UiState>((set) => ({
   page: fromHash(),
   theme: (localStorage.getItem('pd.theme') as 'light' | 'dark' | null) ?? 'light',
   go(page) {
+    if (page !== useUi.getState().page) useNotices.getState().leavePage();
     window.location.hash = `#/${page}`;
     set({ page });
   },
@@ -30,4 +32,8 @@ export const useUi = create<UiState>((set) => ({
   },
 }));
 
-window.addEventListener('hashchange', () => useUi.setState({ page: fromHash() }));
+window.addEventListener('hashchange', () => {
+  const page = fromHash();
+  if (page !== useUi.getState().page) useNotices.getState().leavePage();
+  useUi.setState({ page });
+});

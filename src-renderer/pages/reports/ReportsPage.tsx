@@ -278,8 +278,21 @@ function Retention() {
 
 export function ReportsPage() {
   const styles = useStyles();
-  const { form, facets, searched, rows, next, total, totalCapped, loading, setForm, loadFacets, search, loadMore } =
-    useReports();
+  const {
+    form,
+    facets,
+    searched,
+    rows,
+    next,
+    total,
+    totalCapped,
+    loading,
+    searching,
+    setForm,
+    loadFacets,
+    search,
+    loadMore,
+  } = useReports();
   const [selected, setSelected] = useState<ReportRow | undefined>();
   const [exporting, setExporting] = useState(false);
 
@@ -325,11 +338,13 @@ export function ReportsPage() {
     }
   };
 
-  const countText = searched
-    ? totalCapped
-      ? `More than ${plural(total, 'entry', 'entries')}`
-      : plural(total, 'entry', 'entries')
-    : '';
+  const countText = searching
+    ? 'Searching…'
+    : searched
+      ? totalCapped
+        ? `More than ${plural(total, 'entry', 'entries')}`
+        : plural(total, 'entry', 'entries')
+      : '';
 
   return (
     <div className={styles.page}>
