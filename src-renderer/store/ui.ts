@@ -14,16 +14,17 @@ const fromHash = (): PageId => {
 interface UiState {
   page: PageId;
   theme: 'light' | 'dark';
-  go(page: PageId): void;
+  /** `section`: a part of the page to scroll to (#/settings/mail). */
+  go(page: PageId, section?: string): void;
   setTheme(theme: 'light' | 'dark'): void;
 }
 
 export const useUi = create<UiState>((set) => ({
   page: fromHash(),
   theme: (localStorage.getItem('pd.theme') as 'light' | 'dark' | null) ?? 'light',
-  go(page) {
+  go(page, section) {
     if (page !== useUi.getState().page) useNotices.getState().leavePage();
-    window.location.hash = `#/${page}`;
+    window.location.hash = section ? `#/${page}/${section}` : `#/${page}`;
     set({ page });
   },
   setTheme(theme) {
@@ -31,6 +32,9 @@ export const useUi = create<UiState>((set) => ({
     set({ theme });
   },
 }));
+
+/** The section named in the URL (#/settings/mail → 'mail'), if any. */
+export const sectionFromHash = (): string | undefined => window.location.hash.replace(/^#\/?/, '').split('/')[1];
 
 window.addEventListener('hashchange', () => {
   const page = fromHash();

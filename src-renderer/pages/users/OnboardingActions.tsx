@@ -29,10 +29,16 @@ import {
 } from '@fluentui/react-components';
 import { DismissRegular, KeyRegular, MailRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
-import { isSendProgress, type SendJobView, type SendProgress } from '../../../src-preload/contract.ts';
+import {
+  isSendProgress,
+  type SendJobView,
+  type SendPrerequisite,
+  type SendProgress,
+} from '../../../src-preload/contract.ts';
 import { call, on } from '../../api.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { detailsText, notifyError, notifySuccess, useNotices } from '../../store/notices.ts';
+import { useUi } from '../../store/ui.ts';
 
 export interface OnboardingActionsProps {
   /** Local ids of the selected users; the buttons are disabled when empty. */
@@ -78,6 +84,23 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<Counts | undefined>();
   const [summary, setSummary] = useState<{ action: Action; result: SendJobView } | undefined>();
+  const [missing, setMissing] = useState<{ action: Action; list: SendPrerequisite[] } | undefined>();
+  const go = useUi((u) => u.go);
+
+  // Everything the send still needs is listed before the confirmation, not met one refusal at a time after it.
+  const ask = async (action: Action) => {
+    try {
+      const { missing: list } = await call('onboarding.prerequisites', { kind: action });
+      if (list.length > 0) setMissing({ action, list });
+      else setAsking(action);
+    } catch (err) {
+      notifyError(err);
+    }
+  };
+  const openSettings = (section: SendPrerequisite['section']) => {
+    setMissing(undefined);
+    go('settings', section);
+  };
 
   const run = async (action: Action) => {
     setBusy(true);
@@ -135,7 +158,7 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         <Button
           icon={<MailRegular />}
           disabled={count === 0 || busy}
-          onClick={() => setAsking('activation')}
+          onClick={() => void ask('activation')}
           title="Send activation mail with password reset link"
         >
           {compact ? undefined : 'Send activation mail'}
@@ -143,7 +166,7 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         <Button
           icon={<KeyRegular />}
           disabled={count === 0 || busy}
-          onClick={() => setAsking('temporary')}
+          onClick={() => void ask('temporary')}
           title="Mail a temporary password"
         >
           {compact ? undefined : 'Mail temporary password'}
@@ -193,6 +216,35 @@ export function OnboardingActions({ userIds, onDone, compact }: OnboardingAction
         A new random password is set now in every directory where Password Sync is on, marked to be changed at the next
         sign-in, and mailed to each user. Their current password stops working, and any activation link is cancelled.
       </ConfirmDialog>
+      <Dialog open={!!missing} onOpenChange={(_, d) => !d.open && setMissing(undefined)}>
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>
+              {missing?.action === 'activation' ? 'Activation mail' : 'Temporary passwords'} cannot be sent yet
+            </DialogTitle>
+            <DialogContent>
+              <Text as="p" block>
+                Set these up first; nothing was sent:
+              </Text>
+              <ul aria-label="What is missing">
+                {missing?.list.map((m) => (
+                  <li key={m.message}>
+                    {m.message}{' '}
+                    <Button appearance="transparent" size="small" onClick={() => openSettings(m.section)}>
+                      {m.section === 'mail' ? 'Open Settings, Mail' : 'Open Settings, Reset portal'}
+                    </Button>
+                  </li>
+                ))}
+              </ul>
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" onClick={() => setMissing(undefined)}>
+                Close
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
       <Dialog open={!!summary} onOpenChange={(_, d) => !d.open && setSummary(undefined)}>
         <DialogSurface>
           <DialogBody>
