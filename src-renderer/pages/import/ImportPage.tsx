@@ -34,6 +34,8 @@ import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { CommitProgress } from './CommitProgress.tsx';
+import { QueuedProvisioning } from './QueuedProvisioning.tsx';
 import { duration, plural, when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
@@ -487,6 +489,7 @@ export function ImportPage() {
         </MessageBar>
       )}
       {s.phase === 'previewing' && <ProgressView />}
+      {s.phase === 'committing' && <CommitProgress />}
       {s.phase === 'committed' && s.committed && (
         <MessageBar intent="success" layout="multiline" className={styles.banner}>
           <MessageBarBody>
@@ -501,6 +504,7 @@ export function ImportPage() {
               Open Users
             </Button>
             <Downstream items={s.committed.downstream ?? []} label="What the other directories got" />
+            {s.committed.queued > 0 && <QueuedProvisioning />}
           </MessageBarBody>
         </MessageBar>
       )}
