@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { OnboardingStatus, ProvisioningState, UserRow } from '../../src-preload/contract.ts';
 import { call } from '../api.ts';
 import { notifyError } from './notices.ts';
+import { fold } from '../components/fold.ts';
 
 interface UsersState {
   rows: UserRow[];
@@ -44,15 +45,15 @@ const haystacks = new WeakMap<UserRow[], string[]>();
 function haystackOf(rows: UserRow[]): string[] {
   let h = haystacks.get(rows);
   if (!h) {
-    h = rows.map((r) => `${r.userName}\u0000${r.displayName}\u0000${r.email}\u0000${r.department}`.toLowerCase());
+    h = rows.map((r) => fold(`${r.userName}\u0000${r.displayName}\u0000${r.email}\u0000${r.department}`));
     haystacks.set(rows, h);
   }
   return h;
 }
 
-/** Case-insensitive match on user name, display name, e-mail and department, plus the filters. */
+/** Case- and accent-insensitive match on user name, display name, e-mail and department, plus the filters. */
 export function filterUsers(rows: UserRow[], query: string, filters: UserFilters = {}): UserRow[] {
-  const q = query.trim().toLowerCase();
+  const q = fold(query.trim());
   const { directory, state, onboarding } = filters;
   if (!q && !directory && !state && !onboarding) return rows;
   const hay = q ? haystackOf(rows) : undefined;

@@ -63,9 +63,15 @@ const useStyles = makeStyles({
 });
 
 const columns: Column<GroupRow>[] = [
-  { key: 'name', header: 'Name', width: '30%', render: (r) => r.displayName },
-  { key: 'description', header: 'Description', width: '34%', render: (r) => r.description },
-  { key: 'members', header: 'Members', width: '12%', render: (r) => r.memberCount.toLocaleString() },
+  { key: 'name', header: 'Name', width: '30%', render: (r) => r.displayName, sort: (r) => r.displayName },
+  { key: 'description', header: 'Description', width: '34%', render: (r) => r.description, sort: (r) => r.description },
+  {
+    key: 'members',
+    header: 'Members',
+    width: '12%',
+    render: (r) => r.memberCount.toLocaleString(),
+    sort: (r) => r.memberCount,
+  },
   {
     key: 'states',
     header: 'Directories',

@@ -24,18 +24,31 @@ const useStyles = makeStyles({
 });
 
 const columns: Column<UserRow>[] = [
-  { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName },
-  { key: 'displayName', header: 'Display name', width: '15%', render: (r) => r.displayName },
-  { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email },
-  { key: 'department', header: 'Department', width: '11%', render: (r) => r.department },
+  { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName, sort: (r) => r.userName },
+  {
+    key: 'displayName',
+    header: 'Display name',
+    width: '15%',
+    render: (r) => r.displayName,
+    sort: (r) => r.displayName,
+  },
+  { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email, sort: (r) => r.email },
+  { key: 'department', header: 'Department', width: '11%', render: (r) => r.department, sort: (r) => r.department },
   {
     key: 'active',
     header: 'Account',
     width: '9%',
     // A user deleted in the app stays listed until every directory has confirmed the removal.
     render: (r) => (r.removing ? 'Being removed' : r.active ? 'Enabled' : 'Disabled'),
+    sort: (r) => (r.removing ? 2 : r.active ? 0 : 1),
   },
-  { key: 'onboarding', header: 'Onboarding', width: '10%', render: (r) => onboardingLabel[r.onboarding] },
+  {
+    key: 'onboarding',
+    header: 'Onboarding',
+    width: '10%',
+    render: (r) => onboardingLabel[r.onboarding],
+    sort: (r) => onboardingLabel[r.onboarding],
+  },
   {
     key: 'states',
     header: 'Directories',
