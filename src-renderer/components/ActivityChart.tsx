@@ -4,6 +4,7 @@
 import { makeStyles, tokens } from '@fluentui/react-components';
 import type { ActivityDay } from '../../src-preload/contract.ts';
 import { VisuallyHidden } from './VisuallyHidden.tsx';
+import { axisLabel, axisWidth, niceMax } from './axis.ts';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: '6px' },
@@ -15,26 +16,6 @@ const useStyles = makeStyles({
 const W = 720;
 const H = 200;
 const PAD = { right: 8, top: 10, bottom: 26 };
-/** Width of one axis digit at the labels' font size, generously: a label must never be cut. */
-const CHAR_W = 6.5;
-
-/** Axis labels short enough to fit: 20,000 → "20K", 1,500,000 → "1.5M". */
-export function axisLabel(n: number): string {
-  return new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 }).format(n);
-}
-
-/** Left margin that fits the longest axis label (plus the gap to the plot). */
-export function axisWidth(labels: string[]): number {
-  return Math.ceil(Math.max(...labels.map((l) => l.length)) * CHAR_W) + 12;
-}
-
-function niceMax(n: number): number {
-  if (n <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(n));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= n) return m * p;
-  return 10 * p;
-}
-
 export function ActivityChart(props: { days: ActivityDay[]; label: string }) {
   const styles = useStyles();
   const days = props.days;

@@ -16,6 +16,8 @@ export function MemberPicker(props: {
   candidates: Candidate[];
   onPick: (c: Candidate) => void;
   disabled?: boolean;
+  /** The admin is about to search: load the candidates now if they are not yet. */
+  onFocus?: () => void;
 }) {
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState(false);
@@ -37,6 +39,7 @@ export function MemberPicker(props: {
       <Combobox
         freeform
         disabled={props.disabled}
+        onFocus={props.onFocus}
         placeholder="Search users and groups"
         value={query}
         selectedOptions={[]}

@@ -1,6 +1,6 @@
 // The dashboard chart's axis labels fit: 20,000 must not show as "0,000".
 import { describe, expect, it } from 'vitest';
-import { axisLabel, axisWidth } from '../../src-renderer/components/ActivityChart.tsx';
+import { axisLabel, axisWidth } from '../../src-renderer/components/axis.ts';
 
 describe('activity chart axis', () => {
   it('shortens large numbers and leaves room for the longest label', () => {

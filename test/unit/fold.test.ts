@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collator, fold } from '../../src-renderer/components/fold.ts';
-import { filterUsers } from '../../src-renderer/store/users.ts';
+import { filterUsers } from '../../src-renderer/store/userFilter.ts';
 import type { UserRow } from '../../src-preload/contract.ts';
 
 describe('search folding', () => {
