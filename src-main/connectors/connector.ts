@@ -170,6 +170,8 @@ export type ConnectorErrorCode =
   | 'timeout'
   | 'tls_required'
   | 'certificate_untrusted'
+  | 'certificate_name_mismatch'
+  | 'certificate_self_signed'
   | 'invalid_credentials'
   | 'account_locked'
   | 'account_disabled'
