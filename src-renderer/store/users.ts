@@ -10,18 +10,30 @@ interface UsersState {
   rows: UserRow[];
   loaded: boolean;
   loading: boolean;
+  /** How many users there are, known from the first screen before the whole list arrives. */
+  total?: number;
+  /** Only the first screen is here yet. */
+  partial: boolean;
   load(): Promise<void>;
 }
 
-export const useUsers = create<UsersState>((set) => ({
+const FIRST_SCREEN = 100;
+
+export const useUsers = create<UsersState>((set, get) => ({
   rows: [],
   loaded: false,
   loading: false,
+  partial: false,
   async load() {
     set({ loading: true });
     try {
+      // The first screen and the count come first; the whole list (for search and sort) follows.
+      if (!get().loaded) {
+        const first = await call('users.page', { offset: 0, limit: FIRST_SCREEN });
+        if (!get().loaded) set({ rows: first.rows, total: first.total, partial: first.rows.length < first.total });
+      }
       const rows = await call('users.list', {});
-      set({ rows, loaded: true });
+      set({ rows, loaded: true, total: rows.length, partial: false });
       // Lower-case the searchable text now, not on the first keystroke.
       setTimeout(() => haystackOf(rows), 0);
     } catch (err) {

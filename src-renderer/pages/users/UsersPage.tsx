@@ -59,7 +59,7 @@ const columns: Column<UserRow>[] = [
 
 export function UsersPage() {
   const styles = useStyles();
-  const { rows, loaded, load } = useUsers();
+  const { rows, loaded, load, partial, total } = useUsers();
   const [query, setQuery] = useState('');
   const deferred = useDeferredValue(query);
   const [filters, setFilters] = useState<UserFilters>({});
@@ -207,7 +207,11 @@ export function UsersPage() {
           </Button>
         )}
         <Text className={styles.count} aria-live="polite" data-testid="users-count">
-          {filtered.length === rows.length ? `${rows.length} users` : `${filtered.length} of ${rows.length} users`}
+          {partial
+            ? `Loading… first ${rows.length.toLocaleString()} of ${(total ?? rows.length).toLocaleString()} users shown`
+            : filtered.length === rows.length
+              ? `${rows.length.toLocaleString()} users`
+              : `${filtered.length.toLocaleString()} of ${rows.length.toLocaleString()} users`}
         </Text>
       </div>
       <div className={styles.toolbar}>
