@@ -1,8 +1,9 @@
 // Provisioning progress per directory, read from the outbox: how much of the
 // current wave of work is done, what is still pending, what failed, the rate
-// over the last minute and the time left at that rate. A "wave" starts at the
-// oldest unfinished item, so a commit that queues thousands of writes reads as
-// "1,200 of 4,199 done" instead of a lifetime total.
+// over the last minute and the time left at that rate. A "wave" is the work
+// queued since the directory was last idle (nothing unfinished), so a commit
+// that queues thousands of writes reads as "1,200 done · 2,999 pending"
+// instead of a lifetime total, and items finishing in order do not move its start.
 import type { Db } from '../store/db.ts';
 import type { DirectoryProgress } from '../../src-preload/contract/dashboard.ts';
 
@@ -12,16 +13,14 @@ export const RATE_WINDOW_MS = 60_000;
 interface Row {
   id: string;
   name: string;
-  wave: number | null;
-  waveCreated: string | null;
+  /** When the oldest unfinished item was queued; null when nothing is unfinished. */
+  oldest: string | null;
 }
 
 export function provisioningProgress(db: Db, now = Date.now()): DirectoryProgress[] {
   const dirs = db.all<Row>(
     `SELECT d.id, d.name,
-       (SELECT min(o.id) FROM outbox o WHERE o.directory_id = d.id AND o.state IN ('pending','running')) AS wave,
-       (SELECT o.created FROM outbox o WHERE o.directory_id = d.id AND o.state IN ('pending','running')
-          ORDER BY o.id LIMIT 1) AS waveCreated
+       (SELECT min(o.created) FROM outbox o WHERE o.directory_id = d.id AND o.state IN ('pending','running')) AS oldest
      FROM directories d ORDER BY d.name`,
   );
   return dirs.map((d) => progressOf(db, d, now));
@@ -30,28 +29,29 @@ export function provisioningProgress(db: Db, now = Date.now()): DirectoryProgres
 function progressOf(db: Db, d: Row, now: number): DirectoryProgress {
   const failed =
     db.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE directory_id = ? AND state = 'failed'", d.id)?.n ?? 0;
-  if (d.wave === null) return { directoryId: d.id, name: d.name, done: 0, pending: 0, failed };
-  const counts = db.get<{ done: number; pending: number }>(
-    `SELECT sum(state = 'done') AS done, sum(state IN ('pending','running')) AS pending
-     FROM outbox WHERE directory_id = ? AND id >= ?`,
-    d.id,
-    d.wave,
-  );
-  const done = counts?.done ?? 0;
-  const pending = counts?.pending ?? 0;
-  const cutoff = new Date(now - RATE_WINDOW_MS).toISOString();
-  const recent =
-    db.get<{ n: number }>(
-      `SELECT count(*) AS n FROM outbox
-       WHERE directory_id = ? AND id >= ? AND state IN ('done','failed') AND updated >= ?`,
+  if (d.oldest === null) return { directoryId: d.id, name: d.name, done: 0, pending: 0, failed };
+  // The directory was last idle when the last item finished before the oldest unfinished one was queued.
+  const idleAt =
+    db.get<{ at: string | null }>(
+      `SELECT max(updated) AS at FROM outbox
+       WHERE directory_id = ? AND state IN ('done','failed') AND updated < ?`,
       d.id,
-      d.wave,
-      cutoff,
-    )?.n ?? 0;
+      d.oldest,
+    )?.at ?? '';
+  const wave = db.get<{ done: number; pending: number; started: string; recent: number }>(
+    `SELECT sum(state = 'done') AS done, sum(state IN ('pending','running')) AS pending, min(created) AS started,
+            sum(state IN ('done','failed') AND updated >= ?) AS recent
+     FROM outbox WHERE directory_id = ? AND created > ?`,
+    new Date(now - RATE_WINDOW_MS).toISOString(),
+    d.id,
+    idleAt,
+  );
+  const done = wave?.done ?? 0;
+  const pending = wave?.pending ?? 0;
   // A wave younger than the window is measured over its own age, not diluted by the idle time before it.
-  const started = d.waveCreated ? Date.parse(d.waveCreated) : now - RATE_WINDOW_MS;
+  const started = wave?.started ? Date.parse(wave.started) : now - RATE_WINDOW_MS;
   const seconds = Math.max(1, Math.min(RATE_WINDOW_MS, now - started) / 1000);
-  const perSecond = recent / seconds;
+  const perSecond = (wave?.recent ?? 0) / seconds;
   return {
     directoryId: d.id,
     name: d.name,

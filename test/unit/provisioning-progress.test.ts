@@ -61,6 +61,16 @@ describe('provisioning progress', () => {
     expect(p!.etaSeconds).toBe(120); // 60 left at 0.5 per second
   });
 
+  it('keeps counting the wave while its items finish in order (the oldest unfinished one moves on)', () => {
+    const id = directory('InOrder');
+    item(id, 'done', iso(7_200_000), iso(7_200_000)); // an earlier wave
+    for (let i = 0; i < 25; i++) item(id, 'done', iso(40_000), iso(20_000)); // the first items of this wave, done
+    for (let i = 0; i < 75; i++) item(id, 'pending', iso(40_000), iso(40_000));
+    const [p] = provisioningProgress(app.db, NOW);
+    expect(p).toMatchObject({ done: 25, pending: 75, ratePerMinute: 38 }); // 25 in the wave's 40 s
+    expect(p!.etaSeconds).toBe(120);
+  });
+
   it('says nothing is pending and gives no estimate when the directory is idle', async () => {
     const id = directory('Idle');
     item(id, 'done', iso(3_600_000), iso(3_600_000));
