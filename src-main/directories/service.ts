@@ -74,9 +74,6 @@ export class DirectoriesService {
     if (!parsed.success)
       throw new AppError('validation', 'Some fields are not valid.', { fields: parsed.error.issues });
     const config = parsed.data;
-    const verified = this.formVerified.get(
-      fingerprint(config, { ...(id ? this.secrets(id) : {}), ...stripEmpty(secrets) }),
-    );
     const saved = this.d.db.transaction(() => {
       const same = this.d.directories.byName(config.name);
       if (same && same.id !== id)
@@ -90,6 +87,10 @@ export class DirectoriesService {
       const typed = stripEmpty(secrets);
       if (moved && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(id!)))
         throw secretRequired(config, 'save');
+      // Exactly these settings and secrets verified before saving: the result stays.
+      const verified = this.formVerified.get(
+        fingerprint(config, { ...(id && !moved ? this.secrets(id) : {}), ...typed }),
+      );
       const rec = id ? this.d.directories.update(id, config) : this.d.directories.insert(config);
       // A secret saved for another server or account is dropped, not merged with the new one.
       if (moved) this.d.vault.delete(secretOwner(rec.id));
@@ -124,12 +125,12 @@ export class DirectoriesService {
     // The saved secret goes only to the server and account it was saved for.
     const sameEndpoint = !!saved && (!input.config || secretEndpoint(saved.config) === secretEndpoint(config));
     const typed = stripEmpty(input.secrets);
+    const secrets = { ...(sameEndpoint && saved ? this.secrets(saved.id) : {}), ...typed };
     let result: VerifyResult;
     let connector: Connector | undefined;
     try {
       if (saved && !sameEndpoint && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(saved.id)))
         throw secretRequired(config, 'verify');
-      const secrets = { ...(sameEndpoint ? this.secrets(saved.id) : {}), ...typed };
       connector = this.d.createConnector(config, secrets);
       result = await connector.verify(signal);
     } catch (err) {
@@ -142,7 +143,6 @@ export class DirectoriesService {
       ok: result.ok,
       summary: result.ok ? 'Verified' : (result.error?.message ?? 'Failed'),
     };
-    const saved = input.id ? this.d.directories.get(input.id) : undefined;
     if (saved) {
       // Kept for the change recorder: a disabled user is not queued where it cannot be written.
       const f = result.facts;
