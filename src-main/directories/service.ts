@@ -88,9 +88,7 @@ export class DirectoriesService {
       if (moved && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(id!)))
         throw secretRequired(config, 'save');
       // Exactly these settings and secrets verified before saving: the result stays.
-      const verified = this.formVerified.get(
-        fingerprint(config, { ...(id && !moved ? this.secrets(id) : {}), ...typed }),
-      );
+      const verified = this.verifiedBeforeSave(config, id && !moved ? id : undefined, typed);
       const rec = id ? this.d.directories.update(id, config) : this.d.directories.insert(config);
       // A secret saved for another server or account is dropped, not merged with the new one.
       if (moved) this.d.vault.delete(secretOwner(rec.id));
@@ -110,6 +108,16 @@ export class DirectoriesService {
       forgetAccountLock(this.d.db, id);
     });
     this.d.events.emit('app.changed', { what: 'directories' });
+  }
+
+  /** The result of a Verify of exactly this form, if there was one (a secret that cannot be read: none). */
+  private verifiedBeforeSave(config: DirectoryConfig, storedOf: string | undefined, typed: DirectorySecrets) {
+    if (this.formVerified.size === 0) return undefined;
+    try {
+      return this.formVerified.get(fingerprint(config, { ...(storedOf ? this.secrets(storedOf) : {}), ...typed }));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Connector for a saved directory, with its stored secrets. */
