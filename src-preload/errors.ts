@@ -9,6 +9,8 @@ export const connectorErrorCodes = [
   'timeout',
   'tls_required',
   'certificate_untrusted',
+  'certificate_name_mismatch',
+  'certificate_self_signed',
   'invalid_credentials',
   'account_locked',
   'account_disabled',

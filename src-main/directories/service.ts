@@ -16,6 +16,7 @@ import type { EventBus } from '../events/bus.ts';
 import { ConnectorError, type Connector } from '../connectors/connector.ts';
 import { nowIso } from '../store/db.ts';
 import { forgetAccountLock, saveAccountLock } from '../sync/account-lock.ts';
+import { createHash } from 'node:crypto';
 
 export interface DirectoriesServiceDeps {
   db: Db;
@@ -27,8 +28,19 @@ export interface DirectoriesServiceDeps {
 
 const secretOwner = (id: string) => `directory:${id}`;
 
+type VerifyRecord = NonNullable<DirectoryView['lastVerify']>;
+
+/** Settings and secrets as one hash: "was exactly this verified?" without keeping a secret. */
+function fingerprint(config: DirectoryConfig, secrets: DirectorySecrets): string {
+  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(config)).update('\0').update(JSON.stringify(sorted)).digest('hex');
+}
+
 export class DirectoriesService {
   private readonly d: DirectoriesServiceDeps;
+  /** Verify results of forms not saved yet (or saved with other settings), by fingerprint:
+   * saving exactly what was verified keeps the result instead of showing "Not verified". */
+  private readonly formVerified = new Map<string, VerifyRecord>();
   constructor(deps: DirectoriesServiceDeps) {
     this.d = deps;
   }
@@ -75,11 +87,14 @@ export class DirectoriesService {
       const typed = stripEmpty(secrets);
       if (moved && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(id!)))
         throw secretRequired(config, 'save');
+      // Exactly these settings and secrets verified before saving: the result stays.
+      const verified = this.verifiedBeforeSave(config, id && !moved ? id : undefined, typed);
       const rec = id ? this.d.directories.update(id, config) : this.d.directories.insert(config);
       // A secret saved for another server or account is dropped, not merged with the new one.
       if (moved) this.d.vault.delete(secretOwner(rec.id));
       this.d.vault.merge(secretOwner(rec.id), { ...secrets });
-      return rec;
+      if (verified) this.d.directories.setLastVerify(rec.id, verified);
+      return this.record(rec.id);
     });
     this.d.events.emit('app.changed', { what: 'directories' });
     return this.view(saved);
@@ -95,6 +110,16 @@ export class DirectoriesService {
     this.d.events.emit('app.changed', { what: 'directories' });
   }
 
+  /** The result of a Verify of exactly this form, if there was one (a secret that cannot be read: none). */
+  private verifiedBeforeSave(config: DirectoryConfig, storedOf: string | undefined, typed: DirectorySecrets) {
+    if (this.formVerified.size === 0) return undefined;
+    try {
+      return this.formVerified.get(fingerprint(config, { ...(storedOf ? this.secrets(storedOf) : {}), ...typed }));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Connector for a saved directory, with its stored secrets. */
   connector(id: string): Connector {
     const r = this.record(id);
@@ -108,12 +133,12 @@ export class DirectoriesService {
     // The saved secret goes only to the server and account it was saved for.
     const sameEndpoint = !!saved && (!input.config || secretEndpoint(saved.config) === secretEndpoint(config));
     const typed = stripEmpty(input.secrets);
+    const secrets = { ...(sameEndpoint && saved ? this.secrets(saved.id) : {}), ...typed };
     let result: VerifyResult;
     let connector: Connector | undefined;
     try {
       if (saved && !sameEndpoint && Object.keys(typed).length === 0 && this.d.vault.has(secretOwner(saved.id)))
         throw secretRequired(config, 'verify');
-      const secrets = { ...(sameEndpoint ? this.secrets(saved.id) : {}), ...typed };
       connector = this.d.createConnector(config, secrets);
       result = await connector.verify(signal);
     } catch (err) {
@@ -121,14 +146,23 @@ export class DirectoriesService {
     } finally {
       await connector?.close().catch(() => undefined);
     }
-    if (input.id && this.d.directories.get(input.id)) {
+    const record = {
+      at: nowIso(),
+      ok: result.ok,
+      summary: result.ok ? 'Verified' : (result.error?.message ?? 'Failed'),
+    };
+    if (saved) {
       // Kept for the change recorder: a disabled user is not queued where it cannot be written.
       const f = result.facts;
       if (typeof f.canHoldDisabled === 'boolean' && typeof f.disabledAccounts === 'string')
-        saveAccountLock(this.d.db, input.id, config, { canHold: f.canHoldDisabled, line: f.disabledAccounts });
-      const summary = result.ok ? 'Verified' : (result.error?.message ?? 'Failed');
-      this.d.directories.setLastVerify(input.id, { at: nowIso(), ok: result.ok, summary });
+        saveAccountLock(this.d.db, saved.id, config, { canHold: f.canHoldDisabled, line: f.disabledAccounts });
+    }
+    if (saved && (!input.config || fingerprint(input.config, secrets) === fingerprint(saved.config, secrets))) {
+      this.d.directories.setLastVerify(saved.id, record);
       this.d.events.emit('app.changed', { what: 'directories' });
+    } else {
+      if (this.formVerified.size > 50) this.formVerified.clear();
+      this.formVerified.set(fingerprint(config, secrets), record);
     }
     return result;
   }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.ts';
 import { dispatch } from '../bridge/dispatch.ts';
 import { argValue, defaultDataDir } from '../paths.ts';
-import { applyCsp, isTrustedSender, lockDown, rendererDevUrl, windowOptions } from './window.ts';
+import { applyCsp, isTrustedSender, lockDown, rendererDevUrl, windowIconPath, windowOptions } from './window.ts';
 import { safeStorageCipher } from './safe-storage.ts';
 import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
@@ -36,7 +36,7 @@ function openApp(dataDir: string): App {
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
-    ...windowOptions(join(import.meta.dirname, '../preload/index.cjs')),
+    ...windowOptions(join(import.meta.dirname, '../preload/index.cjs'), windowIconPath(import.meta.dirname)),
     ...savedBounds(),
   });
   rememberBounds(win);

@@ -2,10 +2,15 @@
 // checklist): isolated, sandboxed, no Node in the page, a strict CSP, no new
 // windows, no navigation away; https links open in the system browser.
 import type { BrowserWindow, BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
+import { join } from 'node:path';
 import { APP_CSP as CSP } from '../http/headers.ts';
 
-export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/** The app's icon beside the build (out/main → resources/), for the window and the task bar. */
+export const windowIconPath = (mainDir: string): string => join(mainDir, '..', '..', 'resources', 'icon-256.png');
+
+export function windowOptions(preloadPath: string, iconPath?: string): BrowserWindowConstructorOptions {
   return {
+    ...(iconPath && { icon: iconPath }),
     width: 1280,
     height: 820,
     minWidth: 960,

@@ -38,7 +38,12 @@ export class GroupsService {
   get(id: string): GroupDetail {
     const group = this.d.groups.get(id);
     if (!group) throw notFound('The group', id);
-    return { group, provisioning: this.d.links.statesOf(id), memberOf: this.d.groups.groupsOf(id) };
+    return {
+      group,
+      members: this.d.groups.memberViews(id),
+      provisioning: this.d.links.statesOf(id),
+      memberOf: this.d.groups.groupsOf(id),
+    };
   }
 
   create(raw: GroupInput): Group {

@@ -47,6 +47,9 @@ export const CSV_COLUMNS = [
 
 export const EXPORT_BATCH = 2000;
 
+/** RFC 4180 line ends and formula neutralisation: every CSV the app writes uses these. */
+export const CSV_FORMAT = { record_delimiter: 'windows', escape_formulas: true } as const;
+
 export interface ExportOptions {
   /** Byte-order mark first, for Excel (CSV only). */
   bom?: boolean;
@@ -140,9 +143,8 @@ export function exportStream(
   const out = stringify({
     header: true,
     columns: [...CSV_COLUMNS],
-    record_delimiter: 'windows',
+    ...CSV_FORMAT,
     quoted_match: undefined,
-    escape_formulas: true,
     bom: opts.bom ?? false,
   });
   pipeline(Readable.from(csvRecords(queries, filter, opts)), out, () => {

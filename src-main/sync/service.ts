@@ -1,7 +1,6 @@
 // The sync engine as one service: import (preview / rows / CSV / commit),
 // provisioning (outbox worker, retry, on demand), push (preview / apply),
 // runs. The bridge, the command line and the bench all call this.
-import { stringify } from 'csv-stringify/sync';
 import type {
   CommitResult,
   OnDemandResult,
@@ -21,6 +20,7 @@ import { importPaths } from './mapping.ts';
 import { commitImport } from './commit.ts';
 import type { ImportMode } from './delta.ts';
 import { applyPush, previewPush } from './push.ts';
+import { previewCsv } from './preview-csv.ts';
 import { OutboxWorker, type DrainResult, type WorkerOptions } from './worker.ts';
 import {
   describeError,
@@ -99,22 +99,17 @@ export class SyncService {
     };
   }
 
-  exportCsv(runId: string, f: RowFilter = {}): { filename: string; csv: string } {
+  exportCsv(runId: string, f: RowFilter = {}, excluded: readonly number[] = []): { filename: string; csv: string } {
     const run = this.d.repos.runs.get(runId);
     if (!run) throw new AppError('not_found', 'That run was not found.', { runId });
-    const records: string[][] = [['seq', 'object', 'action', 'name', 'attribute', 'old', 'new', 'reason']];
     const paths = this.pathsOf(runId);
-    for (const r of this.d.repos.runs.rows(runId, { ...f, limit: undefined, offset: undefined })) {
-      const p = toPlanRow(r, paths);
-      const changes = Object.entries(p.changes ?? {});
-      if (changes.length === 0)
-        records.push([String(p.seq), p.objectType, p.action, p.display, '', '', '', p.reason ?? '']);
-      for (const [attr, [a, b]] of changes)
-        records.push([String(p.seq), p.objectType, p.action, p.display, attr, cell(a), cell(b), p.reason ?? '']);
-    }
+    const rows = this.d.repos.runs.rows(runId, { ...f, limit: undefined, offset: undefined });
     return {
       filename: `${run.kind}-${run.created.replace(/[:.]/g, '-')}.csv`,
-      csv: stringify(records, { escape_formulas: true }),
+      csv: previewCsv(
+        rows.map((r) => toPlanRow(r, paths)),
+        new Set(excluded),
+      ),
     };
   }
 
@@ -292,11 +287,6 @@ export class SyncService {
       await connector.close().catch(() => undefined);
     }
   }
-}
-
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return Array.isArray(v) ? v.join('; ') : String(v);
 }
 
 function lastErrorText(raw: string): string {

@@ -17,6 +17,34 @@ export interface UsersServiceDeps {
   events: EventBus;
 }
 
+interface UserRowDb {
+  id: string;
+  user_name: string;
+  display_name: string;
+  email: string;
+  data: string;
+  active: number;
+  removing: number;
+}
+
+function toRow(
+  r: UserRowDb,
+  states: Map<string, UserRow['states']>,
+  onboarding: Map<string, OnboardingStatus>,
+): UserRow {
+  return {
+    id: r.id,
+    userName: r.user_name,
+    displayName: r.display_name,
+    email: r.email,
+    department: (JSON.parse(r.data) as UserInput).department ?? '',
+    active: r.active === 1,
+    onboarding: onboarding.get(r.id) ?? 'notInvited',
+    states: states.get(r.id) ?? [],
+    ...(r.removing === 1 ? { removing: true } : {}),
+  };
+}
+
 export class UsersService {
   private readonly d: UsersServiceDeps;
   constructor(deps: UsersServiceDeps) {
@@ -31,26 +59,37 @@ export class UsersService {
         .map((r) => [r.user_id, r.status]),
     );
     return this.d.db
-      .all<{
-        id: string;
-        user_name: string;
-        display_name: string;
-        email: string;
-        data: string;
-        active: number;
-        removing: number;
-      }>('SELECT id, user_name, display_name, email, data, active, removing FROM users ORDER BY user_name')
-      .map((r) => ({
-        id: r.id,
-        userName: r.user_name,
-        displayName: r.display_name,
-        email: r.email,
-        department: (JSON.parse(r.data) as UserInput).department ?? '',
-        active: r.active === 1,
-        onboarding: onboarding.get(r.id) ?? 'notInvited',
-        states: states.get(r.id) ?? [],
-        ...(r.removing === 1 ? { removing: true } : {}),
-      }));
+      .all<UserRowDb>('SELECT id, user_name, display_name, email, data, active, removing FROM users ORDER BY user_name')
+      .map((r) => toRow(r, states, onboarding));
+  }
+
+  /** The first screen of the list (by user name) and how many there are: what the page shows
+   * while the whole list is still on its way. Reads only the page's own states. */
+  page(offset: number, limit: number): { rows: UserRow[]; total: number } {
+    const page = this.d.db.all<UserRowDb>(
+      'SELECT id, user_name, display_name, email, data, active, removing FROM users ORDER BY user_name LIMIT ? OFFSET ?',
+      limit,
+      offset,
+    );
+    const ids = JSON.stringify(page.map((r) => r.id));
+    const states = new Map<string, UserRow['states']>();
+    for (const l of this.d.db.all<{ local_id: string; directory_id: string; state: UserRow['states'][number][1] }>(
+      "SELECT local_id, directory_id, state FROM links WHERE object_type = 'user' AND local_id IN (SELECT value FROM json_each(?))",
+      ids,
+    ))
+      states.set(l.local_id, [...(states.get(l.local_id) ?? []), [l.directory_id, l.state]]);
+    const onboarding = new Map(
+      this.d.db
+        .all<{ user_id: string; status: OnboardingStatus }>(
+          'SELECT user_id, status FROM onboarding WHERE user_id IN (SELECT value FROM json_each(?))',
+          ids,
+        )
+        .map((r) => [r.user_id, r.status]),
+    );
+    return {
+      rows: page.map((r) => toRow(r, states, onboarding)),
+      total: this.d.db.get<{ n: number }>('SELECT count(*) AS n FROM users')?.n ?? 0,
+    };
   }
 
   get(id: string): UserDetail {

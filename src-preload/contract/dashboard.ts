@@ -37,8 +37,23 @@ export interface DashboardSummary {
   activity: ActivityDay[];
 }
 
+/** Provisioning work of one directory now: the current wave's done and pending, all failed. */
+export interface DirectoryProgress {
+  directoryId: string;
+  name: string;
+  /** Done since the oldest unfinished item was queued (0 when nothing is pending). */
+  done: number;
+  pending: number;
+  failed: number;
+  /** Items finished per minute over the last minute; absent when nothing is pending. */
+  ratePerMinute?: number;
+  /** Seconds until pending reaches 0 at that rate; absent when nothing moves. */
+  etaSeconds?: number;
+}
+
 export const dashboardContract = {
   'dashboard.summary': channel<DashboardSummary>()(
     z.object({ days: z.number().int().min(1).max(366).default(30) }).strict(),
   ),
+  'provision.progress': channel<DirectoryProgress[]>()(z.object({}).strict()),
 };

@@ -11,8 +11,20 @@ export interface GroupRow {
   states: Array<[string, ProvisioningState['state']]>;
 }
 
+/** A member as the group's panel lists it: user name and e-mail tell apart people of the same name. */
+export interface GroupMemberView {
+  id: string;
+  type: 'User' | 'Group';
+  displayName: string;
+  /** Empty for a nested group. */
+  userName: string;
+  email: string;
+}
+
 export interface GroupDetail {
   group: Group;
+  /** Nested groups first, then users, by name. */
+  members: GroupMemberView[];
   provisioning: ProvisioningState[];
   /** Groups this group is a member of. */
   memberOf: Array<{ id: string; displayName: string }>;

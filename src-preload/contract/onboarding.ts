@@ -125,6 +125,12 @@ export interface OnboardingSettingsView {
   portal: PortalStatus;
 }
 
+/** Something a mail send still needs, and the Settings section where it is set. */
+export interface SendPrerequisite {
+  message: string;
+  section: 'mail' | 'portal';
+}
+
 export interface MailPreview {
   subject: string;
   html: string;
@@ -252,6 +258,10 @@ export const onboardingContract = {
     z.object({ hostnames: z.array(z.string().trim().min(1).max(253)).min(1).max(20) }).strict(),
   ),
   /** Activation mail with a password reset link to each selected user (a new link replaces an older one). */
+  /** Everything a send of this kind still needs, checked before the admin confirms it. */
+  'onboarding.prerequisites': channel<{ missing: SendPrerequisite[] }>()(
+    z.object({ kind: z.enum(['activation', 'temporary']) }).strict(),
+  ),
   'onboarding.sendActivation': channel<BulkSummary>()(z.object({ userIds }).strict()),
   /** Sets a temporary password (must change at next sign-in) in the directories and mails it. */
   'onboarding.sendTemporaryPassword': channel<BulkSummary>()(z.object({ userIds }).strict()),

@@ -14,7 +14,8 @@
 //   2. 'import.rows' { runId, objectType?, actions?, text?, offset, limit } → RowsPage (filterable table).
 //      Unchanged objects are counted in the summary but listed only when the commit would link them
 //      (matched by a rule, or their DN moved): a steady-state run of 100,000 users lists what changes.
-//      'import.exportCsv' { runId, ... same filter } → { filename, csv } of the (filtered) plan.
+//      'import.exportCsv' { runId, ... same filter, excluded? } → { filename, csv } of the (filtered) plan,
+//                         UTF-8 with BOM, a selected column, formula-like cells made text.
 //   3. 'import.commit' { runId, seqs?, allowDeletes? } → CommitResult. seqs = the selected rows (omit = all).
 //      Errors: 'stale_plan' ("preview again": the store changed, or a newer preview exists, or it was
 //      already committed), 'threshold' (the selection deletes/disables more than the directory's limit:
@@ -241,7 +242,16 @@ export const syncContract = {
       })
       .strict(),
   ),
-  'import.exportCsv': channel<{ filename: string; csv: string }>()(z.object({ runId, ...rowFilter }).strict()),
+  'import.exportCsv': channel<{ filename: string; csv: string }>()(
+    z
+      .object({
+        runId,
+        ...rowFilter,
+        /** Rows the admin unticked: the CSV's "selected" column says no for them. */
+        excluded: z.array(z.number().int().min(1)).max(1_000_000).default([]),
+      })
+      .strict(),
+  ),
   'import.commit': channel<CommitResult>()(
     z
       .object({

@@ -48,6 +48,12 @@ export interface UserDetail {
 
 export const usersContract = {
   'users.list': channel<UserRow[]>()(z.object({}).strict()),
+  /** The first screen of the list by user name, and the count: shown while users.list loads. */
+  'users.page': channel<{ rows: UserRow[]; total: number }>()(
+    z
+      .object({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(200) })
+      .strict(),
+  ),
   'users.get': channel<UserDetail>()(z.object({ id: localId }).strict()),
   'users.create': channel<User>()(
     z.object({ user: userInputSchema, password: z.string().max(256).optional() }).strict(),

@@ -4,6 +4,7 @@
 import { makeStyles, tokens } from '@fluentui/react-components';
 import type { ActivityDay } from '../../src-preload/contract.ts';
 import { VisuallyHidden } from './VisuallyHidden.tsx';
+import { axisLabel, axisWidth, niceMax } from './axis.ts';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', gap: '6px' },
@@ -14,20 +15,14 @@ const useStyles = makeStyles({
 
 const W = 720;
 const H = 200;
-const PAD = { left: 36, right: 8, top: 10, bottom: 26 };
-
-function niceMax(n: number): number {
-  if (n <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(n));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= n) return m * p;
-  return 10 * p;
-}
-
+const PAD = { right: 8, top: 10, bottom: 26 };
 export function ActivityChart(props: { days: ActivityDay[]; label: string }) {
   const styles = useStyles();
   const days = props.days;
   const max = niceMax(Math.max(0, ...days.map((d) => d.success + d.failure)));
-  const plotW = W - PAD.left - PAD.right;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => ({ f, label: axisLabel(max * f) }));
+  const left = axisWidth(ticks.map((t) => t.label));
+  const plotW = W - left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / Math.max(1, days.length);
   const bar = Math.max(2, slot * 0.7);
@@ -40,29 +35,23 @@ export function ActivityChart(props: { days: ActivityDay[]; label: string }) {
   return (
     <div className={styles.root}>
       <svg className={styles.svg} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary}>
-        {[0, 0.25, 0.5, 0.75, 1].map((f) => (
+        {ticks.map(({ f, label }) => (
           <g key={f}>
             <line
-              x1={PAD.left}
+              x1={left}
               x2={W - PAD.right}
               y1={y(max * f)}
               y2={y(max * f)}
               stroke={tokens.colorNeutralStroke2}
               strokeWidth={1}
             />
-            <text
-              x={PAD.left - 6}
-              y={y(max * f) + 4}
-              textAnchor="end"
-              fontSize={10}
-              fill={tokens.colorNeutralForeground3}
-            >
-              {Math.round(max * f).toLocaleString()}
+            <text x={left - 6} y={y(max * f) + 4} textAnchor="end" fontSize={10} fill={tokens.colorNeutralForeground3}>
+              {label}
             </text>
           </g>
         ))}
         {days.map((d, i) => {
-          const x = PAD.left + i * slot + (slot - bar) / 2;
+          const x = left + i * slot + (slot - bar) / 2;
           const hs = (d.success / max) * plotH;
           const hf = (d.failure / max) * plotH;
           return (

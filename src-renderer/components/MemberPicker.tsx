@@ -2,6 +2,7 @@
 // 100,000-user store stays quick.
 import { Combobox, Option, OptionGroup, Field } from '@fluentui/react-components';
 import { useMemo, useState } from 'react';
+import { fold } from './fold.ts';
 
 export interface Candidate {
   id: string;
@@ -15,15 +16,17 @@ export function MemberPicker(props: {
   candidates: Candidate[];
   onPick: (c: Candidate) => void;
   disabled?: boolean;
+  /** The admin is about to search: load the candidates now if they are not yet. */
+  onFocus?: () => void;
 }) {
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState(false);
   const matches = useMemo(() => {
-    const q = query.trim().toLowerCase();
+    const q = fold(query.trim());
     if (!q) return [];
     const out: Candidate[] = [];
     for (const c of props.candidates) {
-      if (c.label.toLowerCase().includes(q) || c.secondary?.toLowerCase().includes(q)) out.push(c);
+      if (fold(c.label).includes(q) || (c.secondary && fold(c.secondary).includes(q))) out.push(c);
       if (out.length >= 30) break;
     }
     return out;
@@ -36,6 +39,7 @@ export function MemberPicker(props: {
       <Combobox
         freeform
         disabled={props.disabled}
+        onFocus={props.onFocus}
         placeholder="Search users and groups"
         value={query}
         selectedOptions={[]}

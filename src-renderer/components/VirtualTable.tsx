@@ -1,10 +1,13 @@
 // A virtualised table for lists of any size (100,000 users, a million report
 // entries): only the visible rows are in the DOM. ARIA table roles keep it
-// readable by screen readers; arrow keys move the focused row.
+// readable by screen readers; arrow keys move the focused row. Columns with
+// a sort value sort on a click of their header (again: the other way).
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { makeStyles, tokens } from '@fluentui/react-components';
-import { useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { ArrowSortDownRegular, ArrowSortUpRegular } from '@fluentui/react-icons';
 import { columnTrack } from './columns.ts';
+import { collator } from './fold.ts';
 
 export interface Column<T> {
   key: string;
@@ -14,6 +17,24 @@ export interface Column<T> {
    * the table is too narrow (a detail panel open) it scrolls sideways instead. */
   width: string;
   render: (row: T) => ReactNode;
+  /** The value the column sorts by; without it the column does not sort. */
+  sort?: (row: T) => string | number;
+  /** Long text wraps onto the row's lines (with a taller rowHeight) instead of being cut. */
+  wrap?: boolean;
+}
+
+type SortState = { key: string; dir: 'ascending' | 'descending' } | undefined;
+
+function sortRows<T>(rows: T[], columns: Column<T>[], sort: SortState): T[] {
+  const col = sort && columns.find((c) => c.key === sort.key);
+  if (!sort || !col?.sort) return rows;
+  const value = col.sort;
+  const keyed = rows.map((r) => [value(r), r] as const);
+  const sign = sort.dir === 'ascending' ? 1 : -1;
+  keyed.sort(([a], [b]) =>
+    typeof a === 'number' && typeof b === 'number' ? (a - b) * sign : collator.compare(String(a), String(b)) * sign,
+  );
+  return keyed.map(([, r]) => r);
 }
 
 const ROW = 36;
@@ -67,6 +88,32 @@ const useStyles = makeStyles({
     whiteSpace: 'nowrap',
   },
   empty: { padding: '24px', color: tokens.colorNeutralForeground3 },
+  wrapCell: {
+    boxSizing: 'border-box',
+    padding: '2px 10px',
+    overflow: 'hidden',
+    display: '-webkit-box',
+    WebkitBoxOrient: 'vertical' as never,
+    WebkitLineClamp: '2' as never,
+    whiteSpace: 'normal',
+    wordBreak: 'break-word',
+    lineHeight: '18px',
+  },
+  sortButton: {
+    background: 'none',
+    border: 'none',
+    padding: 0,
+    margin: 0,
+    font: 'inherit',
+    color: 'inherit',
+    cursor: 'pointer',
+    display: 'inline-flex',
+    alignItems: 'center',
+    gap: '4px',
+    maxWidth: '100%',
+    fontWeight: tokens.fontWeightSemibold,
+    ':focus-visible': { outline: `2px solid ${tokens.colorStrokeFocus2}` },
+  },
 });
 
 export function VirtualTable<T>(props: {
@@ -81,13 +128,18 @@ export function VirtualTable<T>(props: {
   selectedKey?: string;
   empty?: ReactNode;
   height?: string;
+  /** Pixels per row (default 36); taller rows give wrapping columns their lines. */
+  rowHeight?: number;
 }) {
   const styles = useStyles();
   const parentRef = useRef<HTMLDivElement>(null);
+  const [sort, setSort] = useState<SortState>();
+  const rows = useMemo(() => sortRows(props.rows, props.columns, sort), [props.rows, props.columns, sort]);
+  const rowHeight = props.rowHeight ?? ROW;
   const v = useVirtualizer({
-    count: props.rows.length,
+    count: rows.length,
     getScrollElement: () => parentRef.current,
-    estimateSize: () => ROW,
+    estimateSize: () => rowHeight,
     overscan: 12,
     // The sticky header sits above the rows inside the same scroller.
     scrollMargin: ROW,
@@ -99,12 +151,12 @@ export function VirtualTable<T>(props: {
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>, index: number) => {
     const next = e.key === 'ArrowDown' ? index + 1 : e.key === 'ArrowUp' ? index - 1 : -1;
-    if (e.key === 'Enter') (props.onActivate ?? props.onOpen)?.(props.rows[index]!);
+    if (e.key === 'Enter') (props.onActivate ?? props.onOpen)?.(rows[index]!);
     if (e.key === ' ' && props.onOpen) {
       e.preventDefault();
-      props.onOpen(props.rows[index]!);
+      props.onOpen(rows[index]!);
     }
-    if (next >= 0 && next < props.rows.length) {
+    if (next >= 0 && next < rows.length) {
       e.preventDefault();
       v.scrollToIndex(next);
       requestAnimationFrame(() => parentRef.current?.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus());
@@ -116,26 +168,51 @@ export function VirtualTable<T>(props: {
       className={styles.table}
       role="table"
       aria-label={props.label}
-      aria-rowcount={props.rows.length + 1}
+      aria-rowcount={rows.length + 1}
       style={{ height: props.height }}
     >
       <div ref={parentRef} className={styles.scroller}>
         <div style={{ minWidth }}>
           <div role="rowgroup" className={styles.head} style={{ gridTemplateColumns: tracks }}>
             <div role="row" aria-rowindex={1} style={{ display: 'contents' }}>
-              {props.columns.map((c) => (
-                <div key={c.key} role="columnheader" className={styles.headCell} title={c.header}>
-                  {c.header}
-                </div>
-              ))}
+              {props.columns.map((c) => {
+                const dir = sort?.key === c.key ? sort.dir : undefined;
+                return (
+                  <div
+                    key={c.key}
+                    role="columnheader"
+                    className={styles.headCell}
+                    title={c.header}
+                    aria-sort={c.sort ? (dir ?? 'none') : undefined}
+                  >
+                    {c.sort ? (
+                      <button
+                        type="button"
+                        className={styles.sortButton}
+                        onClick={() =>
+                          setSort(
+                            dir === 'ascending'
+                              ? { key: c.key, dir: 'descending' }
+                              : dir === 'descending'
+                                ? undefined
+                                : { key: c.key, dir: 'ascending' },
+                          )
+                        }
+                      >
+                        {c.header}
+                        {dir === 'ascending' && <ArrowSortUpRegular aria-hidden />}
+                        {dir === 'descending' && <ArrowSortDownRegular aria-hidden />}
+                      </button>
+                    ) : (
+                      c.header
+                    )}
+                  </div>
+                );
+              })}
             </div>
           </div>
-          <div
-            role="rowgroup"
-            className={styles.body}
-            style={{ height: props.rows.length ? v.getTotalSize() : undefined }}
-          >
-            {props.rows.length === 0 && (
+          <div role="rowgroup" className={styles.body} style={{ height: rows.length ? v.getTotalSize() : undefined }}>
+            {rows.length === 0 && (
               <div role="row">
                 <div role="cell" className={styles.empty}>
                   {props.empty ?? 'Nothing to show.'}
@@ -143,7 +220,7 @@ export function VirtualTable<T>(props: {
               </div>
             )}
             {v.getVirtualItems().map((item) => {
-              const row = props.rows[item.index]!;
+              const row = rows[item.index]!;
               const key = props.rowKey(row);
               return (
                 <div
@@ -153,13 +230,13 @@ export function VirtualTable<T>(props: {
                   data-index={item.index}
                   tabIndex={0}
                   className={`${styles.row} ${props.selectedKey === key ? styles.selected : ''}`}
-                  style={{ top: item.start - ROW, gridTemplateColumns: tracks }}
+                  style={{ top: item.start - ROW, gridTemplateColumns: tracks, height: rowHeight }}
                   onClick={() => props.onOpen?.(row)}
                   onDoubleClick={() => props.onActivate?.(row)}
                   onKeyDown={(e) => onKey(e, item.index)}
                 >
                   {props.columns.map((c) => (
-                    <div key={c.key} role="cell" className={styles.cell}>
+                    <div key={c.key} role="cell" className={c.wrap ? styles.wrapCell : styles.cell}>
                       {c.render(row)}
                     </div>
                   ))}

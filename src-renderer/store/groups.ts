@@ -4,6 +4,7 @@ import type { GroupRow } from '../../src-preload/contract.ts';
 import { call } from '../api.ts';
 import { notifyError } from './notices.ts';
 import { onChange } from './refresh.ts';
+import { fold } from '../components/fold.ts';
 
 interface GroupsState {
   rows: GroupRow[];
@@ -30,7 +31,7 @@ onChange('groups', reload);
 onChange('outbox', reload);
 
 export function filterGroups(rows: GroupRow[], query: string): GroupRow[] {
-  const q = query.trim().toLowerCase();
+  const q = fold(query.trim());
   if (!q) return rows;
-  return rows.filter((r) => r.displayName.toLowerCase().includes(q) || r.description.toLowerCase().includes(q));
+  return rows.filter((r) => fold(r.displayName).includes(q) || fold(r.description).includes(q));
 }

@@ -37,6 +37,8 @@ interface ImportState {
   /** Rows whose action is known, by seq (for restating the selection). */
   known: Map<number, PlanRow>;
   committed?: CommittedCounts;
+  /** The commit under way: gathering the selection (rows counted), then applying it in one step. */
+  commitProgress?: { phase: 'selecting' | 'applying'; done: number; total: number; startedAt: number };
   /** Commit refused by the deletion threshold: the admin may allow it explicitly. */
   thresholdError?: { message: string; details?: string };
   choose(id: string | undefined): void;
@@ -199,24 +201,32 @@ export const useImport = create<ImportState>((set, get) => ({
   async commit(allowDeletes) {
     const { run, excluded } = get();
     if (!run) return false;
-    set({ phase: 'committing', thresholdError: undefined });
+    const startedAt = Date.now();
+    const total = totalRowsOf(run);
+    set({
+      phase: 'committing',
+      thresholdError: undefined,
+      commitProgress: { phase: 'applying', done: 0, total, startedAt },
+    });
     try {
       let seqs: number[] | undefined;
       if (excluded.size > 0) {
         // Every row of the plan but the unticked ones.
         seqs = [];
         for (let offset = 0; ;) {
+          set({ commitProgress: { phase: 'selecting', done: offset, total, startedAt } });
           const page = await call('import.rows', { runId: run.runId, offset, limit: CHUNK });
           for (const r of page.rows) if (!excluded.has(r.seq)) seqs.push(r.seq);
           offset += page.rows.length;
           if (page.rows.length === 0 || offset >= page.total) break;
         }
       }
+      set({ commitProgress: { phase: 'applying', done: 0, total: seqs?.length ?? total - excluded.size, startedAt } });
       const result = await call('import.commit', { runId: run.runId, seqs, allowDeletes });
-      set({ phase: 'committed', committed: result.committed });
+      set({ phase: 'committed', committed: result.committed, commitProgress: undefined });
       return true;
     } catch (err) {
-      set({ phase: 'ready' });
+      set({ phase: 'ready', commitProgress: undefined });
       if (err instanceof BridgeFailure && err.error.code === 'threshold')
         set({ thresholdError: { message: err.error.message, details: detailsText(err.error.details) } });
       else notifyError(err, 'The commit failed.');
@@ -224,3 +234,8 @@ export const useImport = create<ImportState>((set, get) => ({
     }
   },
 }));
+
+function totalRowsOf(run: RunSummary): number {
+  const a = (c: RunSummary['users']) => c.create + c.update + c.unchanged + c.missing + c.conflict;
+  return a(run.users) + a(run.groups) + run.memberships.add + run.memberships.remove;
+}

@@ -14,6 +14,8 @@ interface NoticesState {
   notices: Notice[];
   push(n: Omit<Notice, 'id'>): void;
   dismiss(id: number): void;
+  /** A page change: its errors and warnings belonged to the page left behind. */
+  leavePage(): void;
 }
 
 let nextId = 1;
@@ -21,12 +23,16 @@ export const useNotices = create<NoticesState>((set) => ({
   notices: [],
   push: (n) => {
     const id = nextId++;
-    set((s) => ({ notices: [...s.notices.slice(-4), { ...n, id }] }));
+    // The same message again replaces the old one instead of stacking; at most three show.
+    set((s) => ({
+      notices: [...s.notices.filter((x) => x.message !== n.message || x.level !== n.level).slice(-2), { ...n, id }],
+    }));
     // Results fade on their own; warnings and errors stay until dismissed.
     if (n.level === 'success' || n.level === 'info')
       setTimeout(() => set((s) => ({ notices: s.notices.filter((x) => x.id !== id) })), 8000);
   },
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+  leavePage: () => set((s) => ({ notices: s.notices.filter((n) => n.level === 'success' || n.level === 'info') })),
 }));
 
 export function detailsText(details: unknown): string | undefined {

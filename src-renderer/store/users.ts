@@ -1,27 +1,39 @@
 // Users slice: the list (small rows), the search text, and loading state.
-// Filtering 100,000 rows per keystroke stays cheap: each row's searchable
-// text is lower-cased once per load, not once per keystroke.
+// Filtering lives in userFilter.ts.
 import { create } from 'zustand';
-import type { OnboardingStatus, ProvisioningState, UserRow } from '../../src-preload/contract.ts';
+import type { UserRow } from '../../src-preload/contract.ts';
 import { call } from '../api.ts';
 import { notifyError } from './notices.ts';
+import { haystackOf } from './userFilter.ts';
 
 interface UsersState {
   rows: UserRow[];
   loaded: boolean;
   loading: boolean;
+  /** How many users there are, known from the first screen before the whole list arrives. */
+  total?: number;
+  /** Only the first screen is here yet. */
+  partial: boolean;
   load(): Promise<void>;
 }
 
-export const useUsers = create<UsersState>((set) => ({
+const FIRST_SCREEN = 100;
+
+export const useUsers = create<UsersState>((set, get) => ({
   rows: [],
   loaded: false,
   loading: false,
+  partial: false,
   async load() {
     set({ loading: true });
     try {
+      // The first screen and the count come first; the whole list (for search and sort) follows.
+      if (!get().loaded) {
+        const first = await call('users.page', { offset: 0, limit: FIRST_SCREEN });
+        if (!get().loaded) set({ rows: first.rows, total: first.total, partial: first.rows.length < first.total });
+      }
       const rows = await call('users.list', {});
-      set({ rows, loaded: true });
+      set({ rows, loaded: true, total: rows.length, partial: false });
       // Lower-case the searchable text now, not on the first keystroke.
       setTimeout(() => haystackOf(rows), 0);
     } catch (err) {
@@ -32,41 +44,4 @@ export const useUsers = create<UsersState>((set) => ({
   },
 }));
 
-export interface UserFilters {
-  /** A directory id, 'none' (in no directory) or undefined (any). */
-  directory?: string;
-  /** Provisioning state in the chosen directory (or in any directory). */
-  state?: ProvisioningState['state'];
-  onboarding?: OnboardingStatus;
-}
-
-const haystacks = new WeakMap<UserRow[], string[]>();
-function haystackOf(rows: UserRow[]): string[] {
-  let h = haystacks.get(rows);
-  if (!h) {
-    h = rows.map((r) => `${r.userName}\u0000${r.displayName}\u0000${r.email}\u0000${r.department}`.toLowerCase());
-    haystacks.set(rows, h);
-  }
-  return h;
-}
-
-/** Case-insensitive match on user name, display name, e-mail and department, plus the filters. */
-export function filterUsers(rows: UserRow[], query: string, filters: UserFilters = {}): UserRow[] {
-  const q = query.trim().toLowerCase();
-  const { directory, state, onboarding } = filters;
-  if (!q && !directory && !state && !onboarding) return rows;
-  const hay = q ? haystackOf(rows) : undefined;
-  const out: UserRow[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (hay && !hay[i]!.includes(q)) continue;
-    if (onboarding && r.onboarding !== onboarding) continue;
-    if (directory === 'none') {
-      if (r.states.length > 0) continue;
-    } else if (directory || state) {
-      if (!r.states.some(([d, s]) => (!directory || d === directory) && (!state || s === state))) continue;
-    }
-    out.push(r);
-  }
-  return out;
-}
+export { filterUsers, type UserFilters } from './userFilter.ts';

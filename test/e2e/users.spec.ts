@@ -29,13 +29,18 @@ test('an admin adds, edits and deletes a user in browser mode', async ({ page, a
   // Search narrows the list.
   await page.getByLabel('Search users').fill('finance');
   await expect(page.getByText('1 of 1 users').or(page.getByText('1 users'))).toBeVisible();
-  // Bulk onboarding: tick the user; the action explains what is missing (no reset portal running yet).
+  // Bulk onboarding: tick the user; before any confirmation the action lists everything still missing.
   await page.getByRole('checkbox', { name: 'Select jdoe' }).check();
   await expect(page.getByText('1 selected')).toBeVisible();
   await page.getByRole('button', { name: 'Send activation mail' }).click();
-  await expect(page.getByRole('dialog')).toContainText('Send activation mail to 1 user?');
-  await page.getByRole('dialog').getByRole('button', { name: 'Send activation mail' }).click();
-  await expect(page.getByText('Start the reset portal in Settings first')).toBeVisible();
+  const missing = page.getByRole('dialog');
+  await expect(missing).toContainText('Activation mail cannot be sent yet');
+  await expect(missing.getByRole('list', { name: 'What is missing' })).toContainText(
+    'Choose how mail is sent: SMTP or Microsoft Graph.',
+  );
+  await expect(missing).toContainText('Start the reset portal: the links in the mails open it.');
+  await expect(missing.getByRole('button', { name: 'Open Settings, Mail' })).toBeVisible();
+  await missing.getByRole('button', { name: 'Close' }).click();
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await page.screenshot({ path: screenshotPath('users'), fullPage: true });
 

@@ -54,6 +54,10 @@ export interface SlapdOptions {
   /** Load the password-policy overlay when the module is installed
    *  (default true); false gives a server without ppolicy. */
   ppolicy?: boolean;
+  /** The server certificate's subjectAltName entries instead of the usual
+   *  loopback names (e.g. ['DNS:dc1.example.test']): a certificate whose
+   *  names do not match the URL, as when a server is reached by its IP. */
+  certificateNames?: string[];
 }
 
 export interface SlapdServer {
@@ -291,16 +295,18 @@ export interface TlsFiles {
 /**
  * A throw-away CA and a server certificate signed by it, made with the
  * `openssl` command. The server certificate always carries
- * SAN IP:127.0.0.1, IP:::1 and DNS:localhost, plus `extraDnsNames`.
+ * SAN IP:127.0.0.1, IP:::1 and DNS:localhost, plus `extraDnsNames` (or exactly `onlyNames`).
  */
-export async function makeTlsFiles(dir: string, extraDnsNames: string[] = []): Promise<TlsFiles> {
+export async function makeTlsFiles(dir: string, extraDnsNames: string[] = [], onlyNames?: string[]): Promise<TlsFiles> {
   const caKey = join(dir, 'ca.key');
   const caCertPath = join(dir, 'ca.pem');
   const keyPath = join(dir, 'server.key');
   const csr = join(dir, 'server.csr');
   const certPath = join(dir, 'server.pem');
   const ext = join(dir, 'server.ext');
-  const san = ['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...extraDnsNames.map((d) => `DNS:${d}`)].join(',');
+  const san = (onlyNames ?? ['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...extraDnsNames.map((d) => `DNS:${d}`)]).join(
+    ',',
+  );
   writeFileSync(
     ext,
     [
@@ -431,12 +437,19 @@ async function runTool(cmd: string, args: string[], what: string): Promise<void>
   }
 }
 
-export async function canBind(url: string, dn: string, password: string, caPem?: string): Promise<boolean> {
+export async function canBind(
+  url: string,
+  dn: string,
+  password: string,
+  caPem?: string,
+  anyName = false,
+): Promise<boolean> {
   const client = new Client({
     url,
     connectTimeout: 1000,
     timeout: 5000,
-    tlsOptions: caPem ? { ca: caPem } : undefined,
+    // anyName: a server started with certificate names other than the URL's is still "up".
+    tlsOptions: caPem ? { ca: caPem, ...(anyName && { checkServerIdentity: () => undefined }) } : undefined,
   });
   try {
     await client.bind(dn, password);
@@ -470,7 +483,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
   try {
     const dbDir = join(dir, 'db');
     mkdirSync(dbDir, { mode: 0o700 });
-    const tls = await makeTlsFiles(dir);
+    const tls = await makeTlsFiles(dir, [], opts.certificateNames);
 
     const confPath = join(dir, 'slapd.conf');
     const limitsValue = sizeLimit === 'unlimited' ? 'unlimited' : String(sizeLimit);
@@ -646,12 +659,13 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdServer> 
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      if (up && !(await canBind(ldapsUrl, adminDn, adminPassword, tls.caCertPem))) {
+      const anyName = !!opts.certificateNames;
+      if (up && !(await canBind(ldapsUrl, adminDn, adminPassword, tls.caCertPem, anyName))) {
         // ldaps listener bound later than ldap:// or failed; give it a moment.
         up = false;
         for (let i = 0; i < 40 && !up; i++) {
           await new Promise((r) => setTimeout(r, 50));
-          up = await canBind(ldapsUrl, adminDn, adminPassword, tls.caCertPem);
+          up = await canBind(ldapsUrl, adminDn, adminPassword, tls.caCertPem, anyName);
         }
       }
       if (up) {

@@ -5,7 +5,7 @@ import { defaultsFor } from '../../connectors/registry.ts';
 type CoreChannels =
   | 'app.info'
   | 'app.cancel'
-  | `users.${'list' | 'get' | 'create' | 'update' | 'delete' | 'setPassword'}`
+  | `users.${'list' | 'page' | 'get' | 'create' | 'update' | 'delete' | 'setPassword'}`
   | `groups.${'list' | 'get' | 'create' | 'update' | 'delete' | 'addMembers' | 'removeMembers'}`
   | `directories.${'list' | 'get' | 'save' | 'delete' | 'verify' | 'defaults'}`;
 
@@ -20,6 +20,7 @@ export function coreHandlers(app: App): Handlers<CoreChannels> {
     'app.cancel': ({ operationId }) => ({ cancelled: app.operations.cancel(operationId) }),
 
     'users.list': () => app.users.list(),
+    'users.page': ({ offset, limit }) => app.users.page(offset, limit),
     'users.get': ({ id }) => app.users.get(id),
     'users.create': ({ user, password }) => app.users.create(user, password),
     'users.update': ({ id, user, expectedVersion }) => app.users.update(id, user, expectedVersion),

@@ -2,6 +2,7 @@
 // read straight from the store (links, outbox, report_entries).
 import type { App } from '../../app.ts';
 import type { Handlers } from './types.ts';
+import { provisioningProgress } from '../../sync/progress.ts';
 import type { DashboardSummary, StateCounts } from '../../../src-preload/contract/dashboard.ts';
 
 const DAY_MS = 86_400_000;
@@ -64,6 +65,9 @@ export function dashboardSummary(app: App, days: number): DashboardSummary {
   };
 }
 
-export function dashboardHandlers(app: App): Handlers<'dashboard.summary'> {
-  return { 'dashboard.summary': ({ days }) => dashboardSummary(app, days) };
+export function dashboardHandlers(app: App): Handlers<'dashboard.summary' | 'provision.progress'> {
+  return {
+    'dashboard.summary': ({ days }) => dashboardSummary(app, days),
+    'provision.progress': () => provisioningProgress(app.db),
+  };
 }

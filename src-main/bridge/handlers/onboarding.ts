@@ -2,6 +2,7 @@
 // portal, and the bulk actions on selected users.
 import type { App } from '../../app.ts';
 import type { Handlers } from './types.ts';
+import { sendPrerequisites } from '../../onboarding/prerequisites.ts';
 
 type OnboardingChannels =
   | 'onboarding.settings.get'
@@ -12,6 +13,7 @@ type OnboardingChannels =
   | 'onboarding.portal.start'
   | 'onboarding.portal.stop'
   | 'onboarding.portal.generateCertificate'
+  | 'onboarding.prerequisites'
   | 'onboarding.sendActivation'
   | 'onboarding.sendTemporaryPassword'
   | `onboarding.send.${'check' | 'start' | 'job' | 'wait' | 'cancel'}`;
@@ -20,6 +22,12 @@ export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
   const o = app.onboarding;
   return {
     'onboarding.settings.get': () => o.settingsView(),
+    'onboarding.prerequisites': ({ kind }) => ({
+      missing: sendPrerequisites(kind, o.settingsView(), (id) => {
+        const d = app.repos.directories.get(id);
+        return d && { name: d.config.name, kind: d.config.kind };
+      }),
+    }),
     'onboarding.settings.save': ({ settings, secrets }) => o.saveSettings(settings, secrets),
     'onboarding.mail.test': (input) => o.sendTestMail(input),
     'onboarding.template.preview': (input) => o.preview(input),

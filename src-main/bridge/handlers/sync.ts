@@ -13,8 +13,8 @@ export function syncHandlers(app: App): Handlers<SyncChannels> {
     'import.preview': ({ directoryId, mode }) => app.sync.previewImport(directoryId, { mode }),
     'import.rows': ({ runId, objectType, actions, text, offset, limit }) =>
       app.sync.rows(runId, { objectType, actions, text, offset, limit }),
-    'import.exportCsv': ({ runId, objectType, actions, text }) =>
-      app.sync.exportCsv(runId, { objectType, actions, text }),
+    'import.exportCsv': ({ runId, objectType, actions, text, excluded }) =>
+      app.sync.exportCsv(runId, { objectType, actions, text }, excluded),
     'import.commit': (input) => app.sync.commitImport(input),
     'runs.list': (f) => app.sync.runs(f),
     'provision.outbox': (f) => app.sync.outbox(f),

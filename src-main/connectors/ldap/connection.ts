@@ -9,6 +9,12 @@ import * as tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
 import { AddRequest, Client } from 'ldapts';
+import {
+  certificateAdvice,
+  certificateNames,
+  certificateProblem,
+  type ProbedCertificate,
+} from './certificate-advice.ts';
 import { ConnectorError } from '../connector.ts';
 import { toConnectorError } from './errors.ts';
 import type { LdapSettings } from './settings.ts';
@@ -35,15 +41,7 @@ export interface OpenOptions {
   onAttempt?: (url: string, error?: ConnectorError) => void;
 }
 
-export interface CertificateFacts {
-  subject: string;
-  issuer: string;
-  validFrom: string;
-  validTo: string;
-  fingerprint256: string;
-  subjectAltName?: string;
-  reason?: string;
-}
+export type CertificateFacts = ProbedCertificate;
 
 function hostPort(url: string): { host: string; port: number; secure: boolean } {
   const u = new URL(url);
@@ -74,16 +72,21 @@ const nameOf = (n: unknown): string => {
     .join(', ');
 };
 
-function certFacts(sock: tls.TLSSocket): CertificateFacts | undefined {
+function certFacts(sock: tls.TLSSocket, host: string): CertificateFacts | undefined {
   const c = sock.getPeerCertificate();
   if (!c || Object.keys(c).length === 0) return undefined;
+  const subject = nameOf(c.subject);
+  const issuer = nameOf(c.issuer);
   return {
-    subject: nameOf(c.subject),
-    issuer: nameOf(c.issuer),
+    subject,
+    issuer,
     validFrom: c.valid_from,
     validTo: c.valid_to,
     fingerprint256: c.fingerprint256,
     subjectAltName: c.subjectaltname,
+    names: certificateNames(c.subjectaltname, subject),
+    nameMatches: tls.checkServerIdentity(host, c) === undefined,
+    selfSigned: subject === issuer,
     reason: sock.authorizationError ? String(sock.authorizationError) : undefined,
   };
 }
@@ -105,7 +108,7 @@ export async function probeCertificate(s: LdapSettings, url: string): Promise<Ce
           resolve(v);
         };
         sock.setTimeout(s.conn.connectTimeoutMs, () => done(undefined));
-        sock.once('secureConnect', () => done(certFacts(sock)));
+        sock.once('secureConnect', () => done(certFacts(sock, host)));
         sock.once('error', () => done(undefined));
       });
     }
@@ -121,7 +124,7 @@ export async function probeCertificate(s: LdapSettings, url: string): Promise<Ce
     });
     try {
       await client.startTLS({ ...base });
-      return captured ? certFacts(captured) : undefined;
+      return captured ? certFacts(captured, host) : undefined;
     } finally {
       await client.unbind().catch(() => {});
     }
@@ -190,14 +193,15 @@ async function openOne(
     await close();
     const err = toConnectorError(e, { action: o.anonymous ? 'connect' : 'bind', url });
     if (err.code === 'certificate_untrusted' || err.code === 'certificate_expired') {
+      // Read the certificate (without trusting it, sending nothing) to tell the problems apart.
       const cert = await probeCertificate(s, url);
-      if (cert) {
-        throw new ConnectorError(
-          err.code,
-          `The server's certificate (subject ${cert.subject}, issued by ${cert.issuer}) is ${err.code === 'certificate_expired' ? 'expired or not yet valid' : 'not trusted'} (${url}): ${err.code === 'certificate_expired' ? 'renew it on the server' : 'add the CA certificate that issued it, or use the host name it was issued for'}.`,
-          { details: { ...(err.details as object), certificate: cert }, cause: e, transient: false },
-        );
-      }
+      const errno = (err.details as { errno?: string } | undefined)?.errno;
+      const advice = certificateAdvice(certificateProblem(errno, cert), cert, host, url);
+      throw new ConnectorError(advice.code, advice.message, {
+        details: { ...(err.details as object), problem: advice.problem, advice: advice.hint, certificate: cert },
+        cause: e,
+        transient: false,
+      });
     }
     throw err;
   }

@@ -329,6 +329,9 @@ export async function bindWithPolicy(
 }
 
 function hintFor(e: ConnectorError): string | undefined {
+  // A certificate problem carries advice fitted to what exactly is wrong with it.
+  const advice = (e.details as { advice?: unknown } | undefined)?.advice;
+  if (typeof advice === 'string') return advice;
   switch (e.code) {
     case 'unreachable':
       return 'Check the host name and port, and that a firewall lets this computer reach the server.';
@@ -337,7 +340,7 @@ function hintFor(e: ConnectorError): string | undefined {
     case 'tls_required':
       return 'Use ldaps://host:636, or ldap://host:389 with StartTLS switched on.';
     case 'certificate_untrusted':
-      return 'Paste the PEM of the CA that issued the server certificate into "CA certificate".';
+      return 'Paste the PEM of the CA that issued the server certificate into "Trusted CA certificate (PEM)".';
     case 'invalid_credentials':
       return 'Check the bind DN (or user@domain for Active Directory) and the password.';
     case 'base_not_found':

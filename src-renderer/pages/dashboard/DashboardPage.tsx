@@ -1,5 +1,6 @@
-// Dashboard: totals, counts and work per directory, the last runs and the
-// provisioning activity of the last 30 days.
+// Dashboard: a first-run checklist until the basics are set up, totals,
+// live provisioning progress per directory, counts and work per directory,
+// the last runs and the provisioning activity of the last 30 days.
 import {
   Badge,
   Button,
@@ -25,6 +26,8 @@ import {
 import { call, on } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { ActivityChart } from '../../components/ActivityChart.tsx';
+import { ProvisioningProgress, useProvisioningProgress } from '../../components/ProvisioningProgress.tsx';
+import { FirstRunChecklist } from './FirstRunChecklist.tsx';
 import { when } from '../../components/format.ts';
 import { notifyError } from '../../store/notices.ts';
 import { useUi } from '../../store/ui.ts';
@@ -80,13 +83,15 @@ export function DashboardPage() {
   const styles = useStyles();
   const go = useUi((s) => s.go);
   const [summary, setSummary] = useState<DashboardSummary | undefined>();
-  const [runs, setRuns] = useState<RunSummary[]>([]);
+  // undefined until the first answer: "no run yet" is only said once it is known.
+  const [runs, setRuns] = useState<RunSummary[] | undefined>();
+  const progress = useProvisioningProgress();
 
   const load = useCallback(() => {
     Promise.all([call('dashboard.summary', { days: 30 }), call('runs.list', {})]).then(
       ([sum, r]) => {
         setSummary(sum);
-        setRuns(r.slice(0, 8));
+        setRuns(r);
       },
       (err) => notifyError(err, 'Could not load the dashboard.'),
     );
@@ -122,6 +127,7 @@ export function DashboardPage() {
           Refresh
         </Button>
       </PageHeader>
+      {summary && runs && <FirstRunChecklist summary={summary} runs={runs} />}
       <div className={styles.tiles} role="list" aria-label="Totals">
         {tiles.map(([label, n]) => (
           <Card key={label} className={styles.tile} role="listitem">
@@ -136,18 +142,31 @@ export function DashboardPage() {
         ))}
       </div>
 
+      <Card className={styles.card} role="region" aria-labelledby="dash-progress">
+        <h2 id="dash-progress" className={styles.h2}>
+          Provisioning now
+        </h2>
+        {progress ? <ProvisioningProgress list={progress} /> : <Text className={styles.muted}>Loading…</Text>}
+      </Card>
+
       <Card className={styles.card} role="region" aria-labelledby="dash-activity">
         <h2 id="dash-activity" className={styles.h2}>
           Provisioning activity, last 30 days
         </h2>
-        {summary && <ActivityChart days={summary.activity} label="Provisioning operations" />}
+        {summary ? (
+          <ActivityChart days={summary.activity} label="Provisioning operations" />
+        ) : (
+          <Text className={styles.muted}>Loading…</Text>
+        )}
       </Card>
 
       <Card className={styles.card} role="region" aria-labelledby="dash-dirs">
         <h2 id="dash-dirs" className={styles.h2}>
           Directories
         </h2>
-        {summary && summary.directories.length === 0 ? (
+        {!summary ? (
+          <Text className={styles.muted}>Loading…</Text>
+        ) : summary.directories.length === 0 ? (
           <Text>
             No directory yet.{' '}
             <Button appearance="transparent" size="small" onClick={() => go('directories')}>
@@ -167,7 +186,7 @@ export function DashboardPage() {
               </TableRow>
             </TableHeader>
             <TableBody>
-              {summary?.directories.map((d) => (
+              {summary.directories.map((d) => (
                 <TableRow key={d.directoryId}>
                   <TableCell>{d.name}</TableCell>
                   <TableCell>{directoryKindLabel[d.kind]}</TableCell>
@@ -198,7 +217,9 @@ export function DashboardPage() {
         <h2 id="dash-runs" className={styles.h2}>
           Last runs
         </h2>
-        {runs.length === 0 ? (
+        {!runs ? (
+          <Text className={styles.muted}>Loading…</Text>
+        ) : runs.length === 0 ? (
           <Text className={styles.muted}>No import or push has run yet.</Text>
         ) : (
           <Table size="small" aria-labelledby="dash-runs">
@@ -212,7 +233,7 @@ export function DashboardPage() {
               </TableRow>
             </TableHeader>
             <TableBody>
-              {runs.map((r) => (
+              {runs.slice(0, 8).map((r) => (
                 <TableRow key={r.runId}>
                   <TableCell>{when(r.created)}</TableCell>
                   <TableCell>{r.directoryName}</TableCell>

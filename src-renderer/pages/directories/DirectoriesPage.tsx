@@ -1,5 +1,6 @@
-// Directories: each one's kind, last verification, last run and its pending
-// and failed provisioning work; add (per kind), edit, delete.
+// Directories: each one's kind, last verification, last run and its
+// provisioning work live (done / pending / failed, rate, time left); add (per
+// kind), edit, delete.
 import {
   Badge,
   Button,
@@ -25,12 +26,14 @@ import {
   directoryKindLabel,
   directoryKinds,
   type DirectoryKind,
+  type DirectoryProgress,
   type DirectoryView,
 } from '../../../src-preload/contract.ts';
 import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { when } from '../../components/format.ts';
+import { DirectoryProgressView, useProvisioningProgress } from '../../components/ProvisioningProgress.tsx';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
@@ -59,12 +62,23 @@ function runBadge(status: string) {
   );
 }
 
+/** The live figures once they arrive; the list's own counts until then. */
+function ProgressCell(props: { d: DirectoryView; live?: DirectoryProgress }) {
+  const { d, live } = props;
+  return (
+    <DirectoryProgressView
+      d={live ?? { directoryId: d.id, name: d.config.name, done: 0, pending: d.pending, failed: d.failed }}
+    />
+  );
+}
+
 export function DirectoriesPage() {
   const styles = useStyles();
   const { list, loaded, load } = useDirectories();
   const [editing, setEditing] = useState<{ existing?: DirectoryView; kind: DirectoryKind } | undefined>();
   const [deleting, setDeleting] = useState<DirectoryView | undefined>();
   const go = useUi((s) => s.go);
+  const progress = useProvisioningProgress();
 
   useEffect(() => {
     void load();
@@ -128,8 +142,7 @@ export function DirectoriesPage() {
               <TableHeaderCell>Kind</TableHeaderCell>
               <TableHeaderCell>Credentials</TableHeaderCell>
               <TableHeaderCell>Last run</TableHeaderCell>
-              <TableHeaderCell>Pending</TableHeaderCell>
-              <TableHeaderCell>Failed</TableHeaderCell>
+              <TableHeaderCell style={{ width: '34%' }}>Provisioning</TableHeaderCell>
               <TableHeaderCell>Actions</TableHeaderCell>
             </TableRow>
           </TableHeader>
@@ -167,22 +180,7 @@ export function DirectoriesPage() {
                   )}
                 </TableCell>
                 <TableCell>
-                  {d.pending > 0 ? (
-                    <Badge appearance="tint" color="warning">
-                      {d.pending}
-                    </Badge>
-                  ) : (
-                    '0'
-                  )}
-                </TableCell>
-                <TableCell>
-                  {d.failed > 0 ? (
-                    <Badge appearance="tint" color="danger">
-                      {d.failed}
-                    </Badge>
-                  ) : (
-                    '0'
-                  )}
+                  <ProgressCell d={d} live={progress?.find((p) => p.directoryId === d.id)} />
                 </TableCell>
                 <TableCell>
                   <span className={styles.actions}>

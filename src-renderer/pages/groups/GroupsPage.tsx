@@ -2,7 +2,6 @@
 // groups; add by search, remove), the groups it belongs to and its state in
 // each directory.
 import {
-  Badge,
   Button,
   Card,
   Dialog,
@@ -24,10 +23,9 @@ import {
   DismissRegular,
   EditRegular,
   PeopleTeamRegular,
-  PersonRegular,
   SearchRegular,
 } from '@fluentui/react-icons';
-import { useCallback, useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import type { Group, GroupDetail, GroupRow } from '../../../src-preload/contract.ts';
 import { call, on } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
@@ -35,6 +33,7 @@ import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { ProvisioningStates, StateCounts } from '../../components/ProvisioningStates.tsx';
 import { MemberPicker, type Candidate } from '../../components/MemberPicker.tsx';
+import { GroupMembers } from './GroupMembers.tsx';
 import { fieldErrors } from '../../components/fieldErrors.ts';
 import { filterGroups, useGroups } from '../../store/groups.ts';
 import { useUsers } from '../../store/users.ts';
@@ -62,10 +61,18 @@ const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: '8px', alignItems: 'center' },
 });
 
+const OUTBOX_REFRESH_MS = 5000;
+
 const columns: Column<GroupRow>[] = [
-  { key: 'name', header: 'Name', width: '30%', render: (r) => r.displayName },
-  { key: 'description', header: 'Description', width: '34%', render: (r) => r.description },
-  { key: 'members', header: 'Members', width: '12%', render: (r) => r.memberCount.toLocaleString() },
+  { key: 'name', header: 'Name', width: '30%', render: (r) => r.displayName, sort: (r) => r.displayName },
+  { key: 'description', header: 'Description', width: '34%', render: (r) => r.description, sort: (r) => r.description },
+  {
+    key: 'members',
+    header: 'Members',
+    width: '12%',
+    render: (r) => r.memberCount.toLocaleString(),
+    sort: (r) => r.memberCount,
+  },
   {
     key: 'states',
     header: 'Directories',
@@ -152,14 +159,19 @@ export function GroupsPage() {
 
   useEffect(() => {
     void load();
-    if (!users.loaded) void users.load();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+  // The users list is only needed to add a member: read it when the admin starts to, once.
+  const needUsers = () => {
+    if (!users.loaded && !users.loading) void users.load();
+  };
 
+  const fetchedAt = useRef(0);
   const open = useCallback(async (id: string | undefined) => {
     setSelectedId(id);
     if (!id) return setDetail(undefined);
     try {
+      fetchedAt.current = Date.now();
       setDetail(await call('groups.get', { id }));
     } catch (err) {
       setDetail(undefined);
@@ -170,8 +182,10 @@ export function GroupsPage() {
   // Follow changes made elsewhere (provisioning state, imports).
   useEffect(() => {
     if (!selectedId) return;
+    // Provisioning changes the outbox many times a second: the states follow at most every few seconds.
     return on('app.changed', ({ what }) => {
-      if (what === 'groups' || what === 'outbox') void open(selectedId);
+      if (what === 'groups' || (what === 'outbox' && Date.now() - fetchedAt.current > OUTBOX_REFRESH_MS))
+        void open(selectedId);
     });
   }, [selectedId, open]);
 
@@ -230,7 +244,6 @@ export function GroupsPage() {
     }
   };
 
-  const userName = useMemo(() => new Map(users.rows.map((u) => [u.id, u.userName])), [users.rows]);
   const g = detail?.group;
 
   return (
@@ -289,54 +302,21 @@ export function GroupsPage() {
             </div>
             {g.description && <Text className={styles.muted}>{g.description}</Text>}
 
-            <h3 className={styles.h3}>Members ({g.members.length})</h3>
+            <h3 className={styles.h3}>Members ({detail.members.length.toLocaleString()})</h3>
             <MemberPicker
+              onFocus={needUsers}
               label="Add a member"
               candidates={candidates}
               onPick={(c) => void addMember(c)}
               disabled={busy}
             />
-            {g.members.length === 0 ? (
-              <Text className={styles.muted}>No members.</Text>
-            ) : (
-              <ul className={styles.members} aria-label="Members">
-                {g.members.map((m) => {
-                  const name = m.display ?? userName.get(m.value) ?? m.value;
-                  return (
-                    <li key={m.value} className={styles.member}>
-                      {m.type === 'Group' ? <PeopleTeamRegular aria-hidden /> : <PersonRegular aria-hidden />}
-                      <span className={styles.memberName}>
-                        {m.type === 'Group' ? (
-                          <Button
-                            appearance="transparent"
-                            size="small"
-                            style={{ padding: 0, minWidth: 0 }}
-                            onClick={() => void open(m.value)}
-                          >
-                            {name}
-                          </Button>
-                        ) : (
-                          name
-                        )}
-                      </span>
-                      {m.type === 'Group' && (
-                        <Badge appearance="outline" color="brand">
-                          nested group
-                        </Badge>
-                      )}
-                      <Button
-                        size="small"
-                        appearance="subtle"
-                        icon={<DismissRegular />}
-                        aria-label={`Remove ${name} from ${g.displayName}`}
-                        disabled={busy}
-                        onClick={() => void removeMember(m.value, name)}
-                      />
-                    </li>
-                  );
-                })}
-              </ul>
-            )}
+            <GroupMembers
+              groupName={g.displayName}
+              members={detail.members}
+              busy={busy}
+              onOpenGroup={(id) => void open(id)}
+              onRemove={(m) => void removeMember(m.id, m.displayName)}
+            />
 
             <h3 className={styles.h3}>Member of</h3>
             {detail.memberOf.length === 0 ? (

@@ -34,6 +34,8 @@ import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { CommitProgress } from './CommitProgress.tsx';
+import { QueuedProvisioning } from './QueuedProvisioning.tsx';
 import { duration, plural, when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
@@ -42,8 +44,11 @@ import { useUi } from '../../store/ui.ts';
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', flexGrow: 1, minHeight: 0, gap: '12px' },
-  toolbar: { display: 'flex', gap: '8px', alignItems: 'flex-end', flexWrap: 'wrap' },
-  card: { padding: '12px 16px', display: 'flex', flexDirection: 'column', gap: '8px' },
+  toolbar: { display: 'flex', gap: '8px', alignItems: 'flex-end', flexWrap: 'wrap', flexShrink: 0 },
+  // Cards and banners keep their height: with many rows the table below shrinks
+  // (down to its minimum) and the page scrolls, never the summary.
+  card: { padding: '12px 16px', display: 'flex', flexDirection: 'column', gap: '8px', flexShrink: 0 },
+  banner: { flexShrink: 0 },
   counts: { display: 'flex', gap: '16px', flexWrap: 'wrap' },
   countGroup: { display: 'flex', flexDirection: 'column', gap: '4px', border: 'none', margin: 0, padding: 0 },
   legend: { fontWeight: tokens.fontWeightSemibold, padding: 0, marginBottom: '4px' },
@@ -391,6 +396,7 @@ export function ImportPage() {
         objectType: s.filter.objectType,
         actions: s.filter.action ? [s.filter.action] : undefined,
         text: s.filter.text.trim() || undefined,
+        excluded: [...s.excluded],
       });
       const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
       const a = document.createElement('a');
@@ -476,15 +482,16 @@ export function ImportPage() {
         </Text>
       )}
       {dir && s.phase === 'idle' && !dir.config.toggles.users.import && !dir.config.toggles.groups.import && (
-        <MessageBar intent="info">
+        <MessageBar intent="info" className={styles.banner}>
           <MessageBarBody>
             Import is switched off for {dir.config.name}: turn on “Import users” or “Import groups” in its settings.
           </MessageBarBody>
         </MessageBar>
       )}
       {s.phase === 'previewing' && <ProgressView />}
+      {s.phase === 'committing' && <CommitProgress />}
       {s.phase === 'committed' && s.committed && (
-        <MessageBar intent="success" layout="multiline">
+        <MessageBar intent="success" layout="multiline" className={styles.banner}>
           <MessageBarBody>
             <MessageBarTitle>The import is committed</MessageBarTitle>
             {s.committed.users.create} users added, {s.committed.users.update} updated, {s.committed.users.link} linked,{' '}
@@ -497,11 +504,12 @@ export function ImportPage() {
               Open Users
             </Button>
             <Downstream items={s.committed.downstream ?? []} label="What the other directories got" />
+            {s.committed.queued > 0 && <QueuedProvisioning />}
           </MessageBarBody>
         </MessageBar>
       )}
       {run && exceeded && s.phase === 'ready' && (
-        <MessageBar intent="warning" layout="multiline">
+        <MessageBar intent="warning" layout="multiline" className={styles.banner}>
           <MessageBarBody>
             <MessageBarTitle>This import stops at the deletion threshold</MessageBarTitle>
             It would {dir?.config.safety.deprovision === 'delete' ? 'delete' : 'disable or delete'}{' '}
@@ -520,7 +528,7 @@ export function ImportPage() {
         </MessageBar>
       )}
       {s.thresholdError && (
-        <MessageBar intent="warning" layout="multiline">
+        <MessageBar intent="warning" layout="multiline" className={styles.banner}>
           <MessageBarBody>
             <MessageBarTitle>{s.thresholdError.message}</MessageBarTitle>
             Tick “Allow deletions” to commit anyway, or untick some Missing rows.

@@ -104,23 +104,38 @@ export const statusColor = {
 } as const;
 
 // Widths are shares of the table (VirtualTable turns them into grid fractions); the time is
-// fixed so a date and time always show whole.
+// fixed so a date and time always show whole. The message wraps onto two lines (the whole text
+// is in the entry's details). Sorting orders the entries loaded so far; the search itself is newest first.
 const columns: Column<ReportRow>[] = [
-  { key: 'at', header: 'Time', width: '150px', render: (r) => shortTime(r.at) },
-  { key: 'user', header: 'User', width: '24%', render: (r) => r.userIdentifier },
-  { key: 'application', header: 'Application', width: '15%', render: (r) => r.application },
-  { key: 'action', header: 'Action', width: '11%', render: (r) => r.action },
+  { key: 'at', header: 'Time', width: '150px', render: (r) => shortTime(r.at), sort: (r) => r.at },
+  { key: 'user', header: 'User', width: '22%', render: (r) => r.userIdentifier, sort: (r) => r.userIdentifier },
+  {
+    key: 'application',
+    header: 'Application',
+    width: '13%',
+    render: (r) => r.application,
+    sort: (r) => r.application,
+  },
+  { key: 'action', header: 'Action', width: '10%', render: (r) => r.action, sort: (r) => r.action },
   {
     key: 'status',
     header: 'Status',
-    width: '11%',
+    width: '10%',
+    sort: (r) => r.status,
     render: (r) => (
       <Badge appearance="tint" color={statusColor[r.status]}>
         {r.status}
       </Badge>
     ),
   },
-  { key: 'message', header: 'Message', width: '20%', render: (r) => r.message },
+  {
+    key: 'message',
+    header: 'Message',
+    width: '25%',
+    render: (r) => <span title={r.message}>{r.message}</span>,
+    sort: (r) => r.message,
+    wrap: true,
+  },
 ];
 
 const spanLabels: Record<SpanChoice, string> = {
@@ -278,8 +293,21 @@ function Retention() {
 
 export function ReportsPage() {
   const styles = useStyles();
-  const { form, facets, searched, rows, next, total, totalCapped, loading, setForm, loadFacets, search, loadMore } =
-    useReports();
+  const {
+    form,
+    facets,
+    searched,
+    rows,
+    next,
+    total,
+    totalCapped,
+    loading,
+    searching,
+    setForm,
+    loadFacets,
+    search,
+    loadMore,
+  } = useReports();
   const [selected, setSelected] = useState<ReportRow | undefined>();
   const [exporting, setExporting] = useState(false);
 
@@ -325,11 +353,13 @@ export function ReportsPage() {
     }
   };
 
-  const countText = searched
-    ? totalCapped
-      ? `More than ${plural(total, 'entry', 'entries')}`
-      : plural(total, 'entry', 'entries')
-    : '';
+  const countText = searching
+    ? 'Searching…'
+    : searched
+      ? totalCapped
+        ? `More than ${plural(total, 'entry', 'entries')}`
+        : plural(total, 'entry', 'entries')
+      : '';
 
   return (
     <div className={styles.page}>
@@ -423,6 +453,7 @@ export function ReportsPage() {
             rowKey={(r) => String(r.id)}
             selectedKey={selected ? String(selected.id) : undefined}
             onOpen={setSelected}
+            rowHeight={44}
             empty={loading ? 'Searching…' : searched ? 'No entries match these filters.' : 'Search to see the report.'}
           />
           {next && (

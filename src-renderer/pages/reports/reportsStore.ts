@@ -66,6 +66,8 @@ interface ReportsState {
   total: number;
   totalCapped: boolean;
   loading: boolean;
+  /** A new search is running: the previous result is gone, not shown as if it matched. */
+  searching: boolean;
   setForm(patch: Partial<FilterForm>): void;
   loadFacets(): Promise<void>;
   search(): Promise<void>;
@@ -79,6 +81,7 @@ export const useReports = create<ReportsState>((set, get) => ({
   total: 0,
   totalCapped: false,
   loading: false,
+  searching: false,
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
   async loadFacets() {
     try {
@@ -88,7 +91,7 @@ export const useReports = create<ReportsState>((set, get) => ({
     }
   },
   async search() {
-    set({ loading: true });
+    set({ loading: true, searching: true, rows: [], next: undefined });
     try {
       const page = await call('reports.search', { filter: toFilterInput(get().form), limit: PAGE });
       set({
@@ -101,7 +104,7 @@ export const useReports = create<ReportsState>((set, get) => ({
     } catch (err) {
       notifyError(err, 'The search failed.');
     } finally {
-      set({ loading: false });
+      set({ loading: false, searching: false });
     }
   },
   async loadMore() {

@@ -17,6 +17,7 @@ import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { fieldErrors } from '../../components/fieldErrors.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
+import { sectionFromHash } from '../../store/ui.ts';
 import { TemplateEditor } from './TemplateEditor.tsx';
 import { PortalPanel } from './PortalPanel.tsx';
 import { Section, useSettingsStyles } from './Section.tsx';
@@ -48,6 +49,13 @@ export function SettingsPage() {
     call('onboarding.settings.get', {}).then(adopt, notifyError);
     call('directories.list', {}).then((l) => setEntra(l.filter((d) => d.config.kind === 'entra')), notifyError);
   }, [adopt]);
+
+  // Opened for one section (from a list of what a send still needs): show that section.
+  const loaded = !!view;
+  useEffect(() => {
+    const section = sectionFromHash();
+    if (loaded && section) document.getElementById(`sec-${section}`)?.scrollIntoView({ block: 'start' });
+  }, [loaded]);
 
   if (!form || !view || !templates) return <PageHeader title="Settings" />;
 

@@ -33,11 +33,17 @@ import {
 } from '@fluentui/react-components';
 import { DismissRegular, KeyRegular, MailRegular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
-import { isSendProgress, type SendCheck, type SendJobView, type SendProgress } from '../../../src-preload/contract.ts';
+import {
+  isSendProgress,
+  type SendCheck,
+  type SendJobView,
+  type SendPrerequisite,
+  type SendProgress,
+} from '../../../src-preload/contract.ts';
 import { BridgeFailure, call, on } from '../../api.ts';
-import { useUi } from '../../store/ui.ts';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { detailsText, notifyError, notifySuccess, useNotices } from '../../store/notices.ts';
+import { useUi } from '../../store/ui.ts';
 
 export interface OnboardingActionsProps {
   /** Local ids of the selected users; the buttons are disabled when empty. */
@@ -118,6 +124,23 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<Counts | undefined>();
   const [summary, setSummary] = useState<{ action: Action; result: SendJobView } | undefined>();
+  const [missing, setMissing] = useState<{ action: Action; list: SendPrerequisite[] } | undefined>();
+  const go = useUi((u) => u.go);
+
+  // Everything the send still needs is listed before the confirmation, not met one refusal at a time after it.
+  const ask = async (action: Action) => {
+    try {
+      const { missing: list } = await call('onboarding.prerequisites', { kind: action });
+      if (list.length > 0) setMissing({ action, list });
+      else setAsking(action);
+    } catch (err) {
+      notifyError(err);
+    }
+  };
+  const openSettings = (section: SendPrerequisite['section']) => {
+    setMissing(undefined);
+    go('settings', section);
+  };
 
   const run = async (action: Action) => {
     setBusy(true);
@@ -239,7 +262,7 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
         <Button
           icon={<MailRegular />}
           disabled={count === 0 || busy}
-          onClick={() => setAsking('activation')}
+          onClick={() => void ask('activation')}
           title="Send activation mail with password reset link"
         >
           {compact ? undefined : 'Send activation mail'}
@@ -247,7 +270,7 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
         <Button
           icon={<KeyRegular />}
           disabled={count === 0 || busy}
-          onClick={() => setAsking('temporary')}
+          onClick={() => void ask('temporary')}
           title="Mail a temporary password"
         >
           {compact ? undefined : 'Mail temporary password'}
@@ -305,6 +328,35 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
         </p>
         {warnings}
       </ConfirmDialog>
+      <Dialog open={!!missing} onOpenChange={(_, d) => !d.open && setMissing(undefined)}>
+        <DialogSurface>
+          <DialogBody>
+            <DialogTitle>
+              {missing?.action === 'activation' ? 'Activation mail' : 'Temporary passwords'} cannot be sent yet
+            </DialogTitle>
+            <DialogContent>
+              <Text as="p" block>
+                Set these up first; nothing was sent:
+              </Text>
+              <ul aria-label="What is missing">
+                {missing?.list.map((m) => (
+                  <li key={m.message}>
+                    {m.message}{' '}
+                    <Button appearance="transparent" size="small" onClick={() => openSettings(m.section)}>
+                      {m.section === 'mail' ? 'Open Settings, Mail' : 'Open Settings, Reset portal'}
+                    </Button>
+                  </li>
+                ))}
+              </ul>
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" onClick={() => setMissing(undefined)}>
+                Close
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
       <Dialog open={!!summary} onOpenChange={(_, d) => !d.open && setSummary(undefined)}>
         <DialogSurface>
           <DialogBody>

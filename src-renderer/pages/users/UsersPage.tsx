@@ -24,18 +24,31 @@ const useStyles = makeStyles({
 });
 
 const columns: Column<UserRow>[] = [
-  { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName },
-  { key: 'displayName', header: 'Display name', width: '15%', render: (r) => r.displayName },
-  { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email },
-  { key: 'department', header: 'Department', width: '11%', render: (r) => r.department },
+  { key: 'userName', header: 'User name', width: '15%', render: (r) => r.userName, sort: (r) => r.userName },
+  {
+    key: 'displayName',
+    header: 'Display name',
+    width: '15%',
+    render: (r) => r.displayName,
+    sort: (r) => r.displayName,
+  },
+  { key: 'email', header: 'E-mail', width: '20%', render: (r) => r.email, sort: (r) => r.email },
+  { key: 'department', header: 'Department', width: '11%', render: (r) => r.department, sort: (r) => r.department },
   {
     key: 'active',
     header: 'Account',
     width: '9%',
     // A user deleted in the app stays listed until every directory has confirmed the removal.
     render: (r) => (r.removing ? 'Being removed' : r.active ? 'Enabled' : 'Disabled'),
+    sort: (r) => (r.removing ? 2 : r.active ? 0 : 1),
   },
-  { key: 'onboarding', header: 'Onboarding', width: '10%', render: (r) => onboardingLabel[r.onboarding] },
+  {
+    key: 'onboarding',
+    header: 'Onboarding',
+    width: '10%',
+    render: (r) => onboardingLabel[r.onboarding],
+    sort: (r) => onboardingLabel[r.onboarding],
+  },
   {
     key: 'states',
     header: 'Directories',
@@ -46,7 +59,7 @@ const columns: Column<UserRow>[] = [
 
 export function UsersPage() {
   const styles = useStyles();
-  const { rows, loaded, load } = useUsers();
+  const { rows, loaded, load, partial, total } = useUsers();
   const [query, setQuery] = useState('');
   const deferred = useDeferredValue(query);
   const [filters, setFilters] = useState<UserFilters>({});
@@ -194,7 +207,11 @@ export function UsersPage() {
           </Button>
         )}
         <Text className={styles.count} aria-live="polite" data-testid="users-count">
-          {filtered.length === rows.length ? `${rows.length} users` : `${filtered.length} of ${rows.length} users`}
+          {partial
+            ? `Loading… first ${rows.length.toLocaleString()} of ${(total ?? rows.length).toLocaleString()} users shown`
+            : filtered.length === rows.length
+              ? `${rows.length.toLocaleString()} users`
+              : `${filtered.length.toLocaleString()} of ${rows.length.toLocaleString()} users`}
         </Text>
       </div>
       <div className={styles.toolbar}>
