@@ -153,7 +153,11 @@ export function scheduleScenario(ctx: () => ScheduleCtx, side: ScheduleSide, tim
       expect(again).toMatchObject({ status: 'held', superseded: [o!.runId] });
       expect(c().app.sync.run(o!.runId!).status).toBe('superseded');
       expect(c().app.sync.rows(o!.runId!).total).toBe(4); // nothing lost
-      expect(c().app.schedule.overview().review.map((r) => r.runId)).toEqual([again!.runId]);
+      expect(
+        c()
+          .app.schedule.overview()
+          .review.map((r) => r.runId),
+      ).toEqual([again!.runId]);
       s.held = again!.runId!;
     },
     timeout,
@@ -224,7 +228,10 @@ export function scheduleScenario(ctx: () => ScheduleCtx, side: ScheduleSide, tim
         expect(o!.quarantinedUntil === undefined).toBe(i < 3);
       }
       const view = () => app.schedule.overview().directories.find((d) => d.directoryId === c().dirId)!;
-      expect(view()).toMatchObject({ failures: 3, quarantinedUntil: new Date(c().clock.now() + 30 * MIN).toISOString() });
+      expect(view()).toMatchObject({
+        failures: 3,
+        quarantinedUntil: new Date(c().clock.now() + 30 * MIN).toISOString(),
+      });
       expect(view().lastError?.message).toBeTruthy();
       expect(c().notices.at(-1)).toMatchObject({ level: 'error', message: expect.stringMatching(/quarantined/) });
       expect(app.schedule.overview().review[0]).toMatchObject({ kind: 'failed', reason: 'source_failed' });
