@@ -34,6 +34,7 @@ import { call } from '../../api.ts';
 import { PageHeader } from '../../components/PageHeader.tsx';
 import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
+import { NeedsReview } from '../../components/NeedsReview.tsx';
 import { duration, plural, when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
@@ -482,7 +483,13 @@ export function ImportPage() {
           </MessageBarBody>
         </MessageBar>
       )}
+      {s.phase === 'idle' && <NeedsReview />}
       {s.phase === 'previewing' && <ProgressView />}
+      {run?.held && run.status === 'previewed' && s.phase === 'ready' && (
+        <MessageBar intent="warning">
+          <MessageBarBody>Held by the schedule for review: {run.held.message}</MessageBarBody>
+        </MessageBar>
+      )}
       {s.phase === 'committed' && s.committed && (
         <MessageBar intent="success" layout="multiline">
           <MessageBarBody>
