@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createApp, type App } from '../../src-main/app.ts';
+import { reportsFor } from '../../src-main/reports/service.ts';
 import type { Notice } from '../../src-preload/contract/app.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { FakeClock } from '../fakes/clock.ts';
@@ -120,11 +121,13 @@ export function scheduleScenario(ctx: () => ScheduleCtx, side: ScheduleSide, tim
       expect(users().byUserName(side.removed)!.active).toBe(false);
       expect(users().byUserName(side.changed)!.meta.version).toBe(before + 1);
       // Only the three users got report entries, each with the scheduled run's id.
-      const entries = c().app.db.all<{ user_identifier: string }>(
-        "SELECT user_identifier FROM report_entries WHERE run_id = ? AND object_type = 'user'",
+      const entries = c().app.db.all<{ id: number }>(
+        "SELECT id FROM report_entries WHERE run_id = ? AND object_type = 'user'",
         o!.runId!,
       );
       expect(entries).toHaveLength(3);
+      // The report says the schedule started them.
+      expect(reportsFor(c().app).get(entries[0]!.id)).toMatchObject({ runId: o!.runId, trigger: 'scheduled' });
     },
     timeout,
   );
