@@ -182,6 +182,15 @@ export class Scheduler {
       const now = this.d.clock.now();
       const st = s.mode === 'off' ? (this.d.state.get(dir.id) ?? { failures: 0 }) : this.d.state.ensure(dir.id, now);
       if (!opts.now && !isDue(s, st, now)) continue;
+      if (this.previewRunning(dir.id, now)) {
+        out.push({
+          directoryId: dir.id,
+          directoryName: dir.config.name,
+          status: 'skipped',
+          skipped: 'A preview of this directory is running; the scheduled run waits for the next check.',
+        });
+        continue;
+      }
       const release = this.d.holdFolder();
       if (!release) {
         out.push({
@@ -199,6 +208,15 @@ export class Scheduler {
       }
     }
     return out;
+  }
+
+  /**
+   * An admin's preview in progress: a scheduled one now would make it stale before it can be committed. A run
+   * left 'running' by a crash counts only for an hour.
+   */
+  private previewRunning(directoryId: string, now: number): boolean {
+    const latest = this.d.runs.latest(directoryId, 'import');
+    return latest?.status === 'running' && now - Date.parse(latest.created) < 60 * MINUTE_MS;
   }
 
   private async runOne(dir: { id: string; config: DirectoryConfig }, full: boolean): Promise<ScheduledOutcome> {

@@ -121,6 +121,30 @@ describe('the scheduler in an app', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('started, a schedule switched on in the form runs without waiting for the next minute', async () => {
+    make({ mode: 'off' });
+    app.schedule.start();
+    await settle();
+    expect(importRuns()).toHaveLength(0);
+    const d = app.directories.get(dirId);
+    app.directories.save(dirId, { ...(d.config as DirectoryConfig), schedule: sched({ mode: 'interval' }) }, {});
+    await settle();
+    expect(importRuns()).toHaveLength(1);
+    await app.schedule.stop();
+  });
+
+  it("waits while the admin's own preview of the directory runs", async () => {
+    make({ mode: 'interval' });
+    app.repos.runs.create({ id: 'admin-preview', directoryId: dirId, kind: 'import', baseChange: 0 });
+    const [o] = await app.schedule.tick();
+    expect(o).toMatchObject({
+      status: 'skipped',
+      skipped: expect.stringMatching(/preview of this directory is running/),
+    });
+    app.repos.runs.finish('admin-preview', 'cancelled');
+    expect((await app.schedule.tick())[0]!.status).toBe('committed');
+  });
+
   it('auto-commit off: every run is held, never committed, and mailed to the admin addresses', async () => {
     make({ mode: 'interval', autoCommit: 'hold', notify: ['admin@example.test'] });
     const [o] = await app.schedule.tick();
