@@ -118,7 +118,7 @@ describe('provision-desk sync', () => {
       app.directories.save(
         d.id,
         { ...d.config, connection: { ...d.config.connection, urls: ['ldaps://127.0.0.1:1'] } } as DirectoryConfig,
-        {},
+        { bindPassword: srv.adminPassword },
       );
     });
     const r = await cli(['sync', 'Source', '--now', ...dd()]);

@@ -222,7 +222,8 @@ export function scheduleScenario(ctx: () => ScheduleCtx, side: ScheduleSide, tim
       app.directories.save(
         c().dirId,
         { ...config, connection: { ...config.connection, urls: [side.deadUrl] } } as DirectoryConfig,
-        {},
+        // Another server: the saved password goes there only when entered again.
+        side.secrets,
       );
       for (let i = 1; i <= 3; i++) {
         c().clock.advance(10 * MIN);
@@ -250,7 +251,8 @@ export function scheduleScenario(ctx: () => ScheduleCtx, side: ScheduleSide, tim
       app.directories.save(
         c().dirId,
         { ...config, connection: { ...config.connection, urls: good.urls } } as DirectoryConfig,
-        {},
+        // Another server: the saved password goes there only when entered again.
+        side.secrets,
       );
       const retried = await app.schedule.runNow(c().dirId);
       expect(retried.status).toBe('committed');
