@@ -9,12 +9,6 @@ import { UsageError } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
 import type { ScheduledOutcome } from '../../src-preload/contract/schedule.ts';
 
-export const SYNC_USAGE = `Usage: provision-desk sync [NAME…|--all] [--now] [--json] [--wait SECONDS] [--data-dir DIR]
-  NAME…    the directories to run (by name); --all: every directory with a schedule
-  --now    run them now, whether due or not (a quarantined directory too)
-  --wait   how long provisioning waits for retries that are due later (default 120)
-Exit codes: 0 done · 1 a run failed · 2 usage · 4 a run was held for review · 5 some provisioning failed`;
-
 export const SYNC_EXIT = { ok: 0, failure: 1, usage: 2, held: 4, partial: 5 } as const;
 
 interface SyncArgs {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src-main/app.ts';
+import { acquireFolderLock } from '../../src-main/store/folder-lock.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { allOff, cli, ldapClient, slapdDirectory } from './sync-support.ts';
@@ -110,6 +111,20 @@ describe('provision-desk sync', () => {
     const text = await cli(['sync', 'Source', '--now', ...dd()]);
     expect(text.code).toBe(4);
     expect(text.stdout).toMatch(/Source: held for review .*above the limit of 3/);
+  }, 60_000);
+
+  it('no scheduled run while another process holds the data folder: exit 1, no run recorded', async () => {
+    let runs = 0;
+    await withApp((app) => (runs = app.sync.runs({}).length));
+    const lock = acquireFolderLock(dataDir, 'desktop');
+    try {
+      const r = await cli(['sync', '--all', '--now', ...dd()]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Provision Desk/);
+    } finally {
+      lock.release();
+    }
+    await withApp((app) => expect(app.sync.runs({})).toHaveLength(runs));
   }, 60_000);
 
   it('an unreachable source: exit 1 with the reason', async () => {
