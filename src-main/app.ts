@@ -27,6 +27,9 @@ import { OnboardingService } from './onboarding/service.ts';
 import type { PortalLimits } from './onboarding/portal/server.ts';
 import type { DirectoryConfig, DirectorySecrets } from '../src-preload/directory.ts';
 import type { Connector } from './connectors/connector.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { ScheduleStateRepo } from './schedule/state.ts';
+import { systemClock, type Clock } from './schedule/clock.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -43,6 +46,13 @@ export interface AppOptions {
   outbox?: WorkerOptions;
   /** Tests lower the reset portal's rate limits. */
   portalLimits?: Partial<PortalLimits>;
+  /** Tests move the scheduler's time by hand. */
+  clock?: Clock;
+  /**
+   * Holds the data folder for one scheduled run: the release function, or undefined when another process
+   * holds it. Default: always free.
+   */
+  holdFolder?: () => (() => void) | undefined;
 }
 
 export function createApp(opts: AppOptions) {
@@ -121,6 +131,24 @@ export function createApp(opts: AppOptions) {
   lifecycle.start.push(() => onboarding.start());
   lifecycle.stop.push(() => onboarding.stop());
 
+  const schedule = new Scheduler({
+    clock: opts.clock ?? systemClock,
+    state: new ScheduleStateRepo(db),
+    directories: repos.directories,
+    runs: repos.runs,
+    sync,
+    holdFolder: opts.holdFolder ?? (() => () => {}),
+    mail: (to, n) => onboarding.sendAdminMail(to, `Provision Desk: ${n.title}`, n.text),
+    onChanged: () => events.emit('app.changed', { what: 'runs' }),
+  });
+  events.subscribe((name, payload) => {
+    if (name === 'app.changed' && (payload as { what: string }).what === 'directories') schedule.poke();
+  });
+  schedule.onNotice((n) => events.emit('app.notice', { level: n.level, message: n.title, details: n.text }));
+  // Started last and stopped first: a scheduled run needs the worker and the mail transport.
+  lifecycle.start.push(() => schedule.start());
+  lifecycle.stop.push(() => schedule.stop());
+
   return {
     options: opts,
     lifecycle,
@@ -134,6 +162,7 @@ export function createApp(opts: AppOptions) {
     directories,
     onboarding,
     sync,
+    schedule,
     async start() {
       for (const fn of lifecycle.start) await fn();
     },

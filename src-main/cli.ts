@@ -12,12 +12,19 @@ import { engineCommands } from './cli/engine-commands.ts';
 import { reportsCommands } from './reports/cli.ts';
 import { onboardingCommands } from './onboarding/cli.ts';
 import { serveCommand } from './cli/serve.ts';
+import { syncCommand } from './schedule/cli.ts';
 import { acquireFolderLock, type FolderLock } from './store/folder-lock.ts';
 
 export { EXIT } from './cli/args.ts';
 export { planJson } from './cli/engine-commands.ts';
 
-export const COMMANDS: Command[] = [...engineCommands, ...reportsCommands, ...onboardingCommands, serveCommand];
+export const COMMANDS: Command[] = [
+  ...engineCommands,
+  ...reportsCommands,
+  ...onboardingCommands,
+  serveCommand,
+  syncCommand,
+];
 
 const HEADER = `provision-desk — Provision Desk on the command line
 

@@ -113,6 +113,30 @@ export const disabledUsersSchema = z.object({
 });
 export type DisabledUsers = z.infer<typeof disabledUsersSchema>;
 
+/** When the directory imports on its own, and what a scheduled run may do without the admin. */
+export const scheduleSchema = z.object({
+  /** off; every N minutes; once a day at a local time. */
+  mode: z.enum(['off', 'interval', 'daily']).default('off'),
+  everyMinutes: z.number().int().min(5, 'At least every 5 minutes').max(10_080).default(60),
+  dailyAt: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time such as 02:30')
+    .default('02:00'),
+  /** Scheduled runs read only the changes, and everything once this many days have passed (0: never forced). */
+  fullReadEveryDays: z.number().int().min(0).max(365).default(7),
+  /** 'safe': commit when there are no conflicts and the run stays under the deletion threshold; 'hold': always hold for review. */
+  autoCommit: z.enum(['safe', 'hold']).default('safe'),
+  /** Admin addresses mailed when a scheduled run is held, fails or is quarantined. */
+  notify: z.array(z.string().trim().email('An e-mail address').max(320)).max(20).default([]),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+export const scheduleDefaults: Schedule = scheduleSchema.parse({});
+/** A directory's schedule with every default filled in. */
+export const scheduleOf = (config: { schedule?: Partial<Schedule> }): Schedule => ({
+  ...scheduleDefaults,
+  ...config.schedule,
+});
+
 const ldapConnectionSchema = z.object({
   urls: z.array(ldapUrl).min(1, 'At least one server URL is required').max(8),
   startTls: z.boolean().default(false),
@@ -180,6 +204,8 @@ const commonSchema = z.object({
   safety: safetySchema.default({ deleteThresholdCount: 500, deleteThresholdPercent: 10, deprovision: 'disable' }),
   /** Absent (configs saved before this choice existed) = not created. */
   disabledUsers: disabledUsersSchema.optional(),
+  /** Absent: no schedule (configs saved before schedules existed). Read it through scheduleOf. */
+  schedule: scheduleSchema.optional(),
 });
 
 export const directoryConfigSchema = z.discriminatedUnion('kind', [

@@ -11,6 +11,7 @@ import { installDialogs } from './dialogs.ts';
 import { rememberBounds, savedBounds } from './preferences.ts';
 import { claimDataFolder, claimSingleInstance } from './instance.ts';
 import type { FolderLock } from '../store/folder-lock.ts';
+import { createTray, notifyDesktop } from './tray.ts';
 
 const devUrl = rendererDevUrl(electronApp.isPackaged, process.env);
 const allowedOrigin = devUrl ? new URL(devUrl).origin : 'file://';
@@ -21,6 +22,21 @@ let app: App | undefined;
 let folderLock: FolderLock | undefined;
 // A second start hands over to this one (its window comes to the front) and quits.
 const firstInstance = claimSingleInstance(electronApp, () => mainWindow);
+let tray: ReturnType<typeof createTray> | undefined;
+
+/** Shows the window, making it again when it was closed (the app went on in the background). */
+function openWindow(): void {
+  if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createWindow();
+  else mainWindow.show();
+}
+
+async function quit(): Promise<void> {
+  tray?.destroy();
+  tray = undefined;
+  await app?.close();
+  folderLock?.release();
+  electronApp.quit();
+}
 
 function openApp(dataDir: string): App {
   return createApp({
@@ -73,14 +89,14 @@ void electronApp.whenReady().then(async () => {
   app.events.subscribe((name, payload) => mainWindow?.webContents.send('pd:event', { name, payload }));
 
   mainWindow = createWindow();
+  // Schedules keep running with the window closed; the tray icon opens it again or quits.
+  tray = createTray({ open: openWindow, quit: () => void quit() });
+  app.schedule.onNotice((n) => notifyDesktop(n, openWindow));
   await app.start();
 });
 
 electronApp.on('web-contents-created', (_e, contents) => lockDown(contents, (url) => void shell.openExternal(url)));
-electronApp.on('window-all-closed', () => void quit());
-
-async function quit(): Promise<void> {
-  await app?.close();
-  folderLock?.release();
-  electronApp.quit();
-}
+electronApp.on('window-all-closed', () => {
+  // With the tray icon the app stays in the background; without one (no tray on this desktop) it quits.
+  if (!tray) void quit();
+});

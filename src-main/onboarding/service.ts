@@ -238,6 +238,16 @@ export class OnboardingService {
     return this.d.vault.get<{ password?: string }>(SMTP_SECRET)?.password;
   }
 
+  /** One plain-text mail to admin addresses through the configured transport (run-result notices). */
+  async sendAdminMail(to: string[], subject: string, text: string): Promise<void> {
+    const t = await this.transport(this.store.settings().mail);
+    try {
+      for (const address of to) await t.send({ to: address, subject, text, html: `<pre>${escape(text)}</pre>` });
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  }
+
   async sendTestMail(input: { to: string; mail?: MailSettings; smtpPassword?: string }) {
     const mail = input.mail ?? this.store.settings().mail;
     const t = await this.transport(mail, input.smtpPassword);

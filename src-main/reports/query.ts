@@ -238,7 +238,15 @@ export class ReportQueries {
       `SELECT ${ROW_COLUMNS}, directory_id, changes FROM report_entries WHERE id = ?`,
       id,
     );
-    return r && toEntry(r);
+    if (!r) return undefined;
+    // Who started the entry's run: its directory's schedule, or the admin.
+    const run = r.run_id
+      ? this.db.get<{ trigger: string | null }>(
+          "SELECT json_extract(counts, '$.trigger') AS trigger FROM import_runs WHERE id = ?",
+          r.run_id,
+        )
+      : undefined;
+    return { ...toEntry(r), ...(run ? { trigger: run.trigger === 'scheduled' ? 'scheduled' : 'admin' } : {}) };
   }
 
   /**

@@ -4,7 +4,8 @@ import type { Db } from './db.ts';
 import { nowIso } from './db.ts';
 
 export type RunKind = 'import' | 'push';
-export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale';
+export type RunStatus =
+  'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale' | 'superseded' | 'discarded';
 export type RowObjectType = 'user' | 'group' | 'membership';
 export type RowAction = 'create' | 'update' | 'unchanged' | 'missing' | 'conflict' | 'add' | 'remove' | 'delete';
 

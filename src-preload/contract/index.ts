@@ -8,6 +8,7 @@ import { syncContract } from './sync.ts';
 import { dashboardContract } from './dashboard.ts';
 import { onboardingContract } from './onboarding.ts';
 import { reportsContract } from './reports.ts';
+import { scheduleContract } from './schedule.ts';
 import type { Channel } from './channel.ts';
 import type { z } from 'zod';
 
@@ -20,6 +21,7 @@ export const contract = {
   ...dashboardContract,
   ...reportsContract,
   ...onboardingContract,
+  ...scheduleContract,
 };
 
 export type Contract = typeof contract;
@@ -43,3 +45,4 @@ export * from './sync.ts';
 export * from './dashboard.ts';
 export * from './onboarding.ts';
 export * from './reports.ts';
+export * from './schedule.ts';

@@ -72,6 +72,8 @@ export interface ReportRow {
 
 export interface ReportEntry extends ReportRow {
   directoryId: string | null;
+  /** For an entry of an import or push run: whether the directory's schedule or the admin started it. */
+  trigger?: 'scheduled' | 'admin';
   /** attribute → [old, new]; secrets were masked when the entry was written. */
   changes: Record<string, [unknown, unknown]> | null;
 }

@@ -133,7 +133,9 @@ export interface CommittedCounts {
 }
 
 export type RunKind = 'import' | 'push';
-export type RunStatus = 'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale';
+/** superseded: a held scheduled run a newer run replaced; discarded: a held run the admin set aside. */
+export type RunStatus =
+  'running' | 'previewed' | 'committed' | 'failed' | 'cancelled' | 'stale' | 'superseded' | 'discarded';
 
 export interface RunSummary extends PlanCounts {
   /** Always set on a summary ('full' for push runs and for runs made before delta imports). */
@@ -146,6 +148,10 @@ export interface RunSummary extends PlanCounts {
   created: string;
   finished?: string;
   error?: { code: string; message: string; details?: unknown };
+  /** 'scheduled' for a run its directory's schedule started; absent for the admin's own. */
+  trigger?: 'scheduled';
+  /** A scheduled run left for review, and why. */
+  held?: { reason: 'threshold' | 'conflicts' | 'policy'; message: string };
 }
 
 export type RowObjectType = 'user' | 'group' | 'membership';

@@ -50,6 +50,8 @@ interface ImportState {
   toggle(seq: number): void;
   setMany(seqs: number[], included: boolean): void;
   commit(allowDeletes: boolean): Promise<boolean>;
+  /** Opens a run made elsewhere (a held scheduled run) as the current preview. */
+  open(runId: string, directoryId: string): Promise<boolean>;
   reset(): void;
 }
 
@@ -84,6 +86,20 @@ export const useImport = create<ImportState>((set, get) => ({
 
   reset() {
     set({ ...noPlan(), progress: undefined });
+  },
+
+  async open(runId, directoryId) {
+    if (get().phase === 'previewing' || get().phase === 'committing') return false;
+    try {
+      const run = (await call('runs.list', { directoryId, kind: 'import' })).find((r) => r.runId === runId);
+      if (!run) throw new Error('That run is no longer listed.');
+      set({ directoryId, ...noPlan(), run, phase: 'ready', filter: { text: '' } });
+      void get().loadRows();
+      return true;
+    } catch (err) {
+      notifyError(err, 'Could not open the run.');
+      return false;
+    }
   },
 
   async preview(mode = 'auto') {

@@ -91,4 +91,66 @@ export const contextBridge = {
 };
 export const ipcRenderer = new EventEmitter() as EventEmitter & { invoke: (...a: unknown[]) => Promise<unknown> };
 ipcRenderer.invoke = (...a: unknown[]) => Promise.resolve({ invoked: a });
-export default { BrowserWindow, shell, safeStorage, ipcMain, app, dialog, session, contextBridge, ipcRenderer };
+
+// ----- background: tray, menus, images, notifications
+export interface FakeMenuItem {
+  label?: string;
+  type?: string;
+  click?: () => void;
+}
+export const Menu = {
+  buildFromTemplate: (items: FakeMenuItem[]) => ({ items }),
+};
+export const nativeImage = {
+  createFromDataURL: (url: string) => ({ url, isEmpty: () => !url.startsWith('data:image/png;base64,') }),
+};
+export class Tray extends EventEmitter {
+  static created: Tray[] = [];
+  image: unknown;
+  tooltip = '';
+  menu?: { items: FakeMenuItem[] };
+  destroyed = false;
+  constructor(image: unknown) {
+    super();
+    this.image = image;
+    Tray.created.push(this);
+  }
+  setToolTip(t: string) {
+    this.tooltip = t;
+  }
+  setContextMenu(m: { items: FakeMenuItem[] }) {
+    this.menu = m;
+  }
+  destroy() {
+    this.destroyed = true;
+  }
+}
+export class Notification extends EventEmitter {
+  static supported = true;
+  static shown: Notification[] = [];
+  static isSupported = () => Notification.supported;
+  options: { title: string; body: string };
+  constructor(options: { title: string; body: string }) {
+    super();
+    this.options = options;
+  }
+  show() {
+    Notification.shown.push(this);
+  }
+}
+
+export default {
+  BrowserWindow,
+  shell,
+  safeStorage,
+  ipcMain,
+  app,
+  dialog,
+  session,
+  contextBridge,
+  ipcRenderer,
+  Menu,
+  nativeImage,
+  Tray,
+  Notification,
+};

@@ -8,6 +8,7 @@ import { syncHandlers } from './sync.ts';
 import { dashboardHandlers } from './dashboard.ts';
 import { onboardingHandlers } from './onboarding.ts';
 import { reportHandlers } from './reports.ts';
+import { scheduleHandlers } from './schedule.ts';
 
 const cache = new WeakMap<App, Handlers<ChannelName>>();
 
@@ -20,6 +21,7 @@ export function handlers(app: App): Handlers<ChannelName> {
       ...dashboardHandlers(app),
       ...reportHandlers(app),
       ...onboardingHandlers(app),
+      ...scheduleHandlers(app),
     };
     cache.set(app, h);
   }

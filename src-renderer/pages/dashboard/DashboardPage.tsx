@@ -28,6 +28,7 @@ import { PageHeader } from '../../components/PageHeader.tsx';
 import { ActivityChart } from '../../components/ActivityChart.tsx';
 import { ProvisioningProgress, useProvisioningProgress } from '../../components/ProvisioningProgress.tsx';
 import { FirstRunChecklist } from './FirstRunChecklist.tsx';
+import { NeedsReview } from '../../components/NeedsReview.tsx';
 import { when } from '../../components/format.ts';
 import { notifyError } from '../../store/notices.ts';
 import { useUi } from '../../store/ui.ts';
@@ -148,6 +149,7 @@ export function DashboardPage() {
         </h2>
         {progress ? <ProvisioningProgress list={progress} /> : <Text className={styles.muted}>Loading…</Text>}
       </Card>
+      <NeedsReview />
 
       <Card className={styles.card} role="region" aria-labelledby="dash-activity">
         <h2 id="dash-activity" className={styles.h2}>
@@ -239,10 +241,14 @@ export function DashboardPage() {
                   <TableCell>{r.directoryName}</TableCell>
                   <TableCell>
                     {r.kind === 'push' ? 'Push' : r.mode === 'delta' ? 'Import, changes only' : 'Import, full read'}
+                    {r.trigger === 'scheduled' && ', scheduled'}
                   </TableCell>
                   <TableCell>
-                    <Badge appearance="tint" color={runColor(r.status)}>
-                      {r.status}
+                    <Badge
+                      appearance="tint"
+                      color={r.held && r.status === 'previewed' ? 'warning' : runColor(r.status)}
+                    >
+                      {r.held && r.status === 'previewed' ? 'held' : r.status}
                     </Badge>
                     {r.error && (
                       <Text size={200} className={styles.muted}>

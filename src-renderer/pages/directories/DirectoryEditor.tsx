@@ -47,6 +47,7 @@ import { fieldErrors } from '../../components/fieldErrors.ts';
 import { notifyError, notifySuccess } from '../../store/notices.ts';
 import { MappingTable } from './MappingTable.tsx';
 import { VerifyResultView } from './VerifyResultView.tsx';
+import { ScheduleFields } from './ScheduleFields.tsx';
 import {
   blankConfig,
   cleanSecrets,
@@ -685,6 +686,14 @@ export function DirectoryEditor(props: { existing?: DirectoryView; kind: Directo
             {text('safety.deleteThresholdCount', 'Stop above this many objects', { type: 'number' })}
             {text('safety.deleteThresholdPercent', 'Or above this percentage of linked objects', { type: 'number' })}
           </div>
+        </Section>
+
+        <Section
+          id="schedule"
+          title="Schedule"
+          hint="Imports on its own while the app runs, or from provision-desk sync."
+        >
+          <ScheduleFields value={value} set={set} err={err} errorUnder={errorUnder} />
         </Section>
 
         <Section

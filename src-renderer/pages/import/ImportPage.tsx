@@ -36,6 +36,7 @@ import { VirtualTable, type Column } from '../../components/VirtualTable.tsx';
 import { ConfirmDialog } from '../../components/ConfirmDialog.tsx';
 import { CommitProgress } from './CommitProgress.tsx';
 import { QueuedProvisioning } from './QueuedProvisioning.tsx';
+import { NeedsReview } from '../../components/NeedsReview.tsx';
 import { duration, plural, when } from '../../components/format.ts';
 import { useDirectories } from '../../store/directories.ts';
 import { useImport } from '../../store/import.ts';
@@ -488,8 +489,14 @@ export function ImportPage() {
           </MessageBarBody>
         </MessageBar>
       )}
+      {s.phase === 'idle' && <NeedsReview />}
       {s.phase === 'previewing' && <ProgressView />}
       {s.phase === 'committing' && <CommitProgress />}
+      {run?.held && run.status === 'previewed' && s.phase === 'ready' && (
+        <MessageBar intent="warning">
+          <MessageBarBody>Held by the schedule for review: {run.held.message}</MessageBarBody>
+        </MessageBar>
+      )}
       {s.phase === 'committed' && s.committed && (
         <MessageBar intent="success" layout="multiline" className={styles.banner}>
           <MessageBarBody>

@@ -188,6 +188,12 @@ function Details(props: { row: ReportRow; onClose: () => void }) {
         </dd>
         <dt className={styles.dt}>Run id</dt>
         <dd className={styles.dd}>{e.runId ?? '—'}</dd>
+        {e.trigger && (
+          <>
+            <dt className={styles.dt}>Started by</dt>
+            <dd className={styles.dd}>{e.trigger === 'scheduled' ? 'Schedule' : 'Admin'}</dd>
+          </>
+        )}
         <dt className={styles.dt}>Request id</dt>
         <dd className={styles.dd}>{e.requestId ?? '—'}</dd>
       </dl>
