@@ -530,6 +530,7 @@ export async function createGroup(
   if (!cnKey) entry[type] = [value];
   else if (!entry[cnKey]?.includes(value)) entry[cnKey] = [value, ...(entry[cnKey] ?? [])];
   for (const m of initialMembers) parseDn(m); // refuse a malformed DN before anything reaches the server
+  initialMembers = distinctDns(initialMembers);
   // The group is written with its members (up to one request's worth; the rest follow in requests of many).
   const first = initialMembers.slice(0, MEMBER_VALUES_PER_REQUEST);
   const rest = initialMembers.slice(first.length);
@@ -679,6 +680,17 @@ export const MEMBER_VALUES_PER_REQUEST = 1000;
 const membersChange = (operation: 'add' | 'delete', type: MemberAttribute, dns: string[]) =>
   new Change({ operation, modification: new Attribute({ type, values: dns }) });
 
+/** Each DN once (DNs compare case-insensitively), in their first order. */
+function distinctDns(dns: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return dns.filter((dn) => {
+    const k = dn.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let k = 0; k < list.length; k += size) out.push(list.slice(k, k + size));
@@ -728,6 +740,8 @@ export async function addMembers(
 ): Promise<void> {
   if (memberRefs.length === 0) return;
   for (const m of memberRefs) parseDn(m); // refuse a malformed DN before anything reaches the server
+  // A value twice in one request is refused outright by some servers (Active Directory among them).
+  memberRefs = distinctDns(memberRefs);
   let attr = groupClassOf(s).memberAttribute;
   let classChecked = s.isAd;
   const modify = async (dns: string[]) => {
@@ -767,6 +781,7 @@ export async function removeMembers(
   memberRefs: string[],
 ): Promise<void> {
   if (memberRefs.length === 0) return;
+  memberRefs = distinctDns(memberRefs);
   // Under Permissive Modify, deleting values of an attribute the entry does not use succeeds without
   // removing anything: outside AD the group's own membership attribute is read first (one read a batch).
   const attr = s.isAd ? 'member' : ((await memberAttributeOf(session, groupRef)) ?? groupClassOf(s).memberAttribute);
