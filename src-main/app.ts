@@ -126,6 +126,10 @@ export function createApp(opts: AppOptions) {
     events,
     operations,
     directories,
+    enableUser: (id) => {
+      const u = repos.users.get(id);
+      if (u && !u.active) users.update(id, { ...u, active: true });
+    },
     portalLimits: opts.portalLimits,
   });
   lifecycle.start.push(() => onboarding.start());

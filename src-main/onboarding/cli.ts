@@ -1,7 +1,8 @@
 // The `onboarding` command line, over the same service the Users screen uses:
 //
-//   onboarding send <userName…> [--all-not-invited] [--temporary-password] [--json]
-//   onboarding status [--state invited|temporary-password|activated|expired|failed|not-invited] [--json]
+//   onboarding send <userName…> [--all-not-invited] [--temporary-password]
+//                   [--enable-on-activation | --keep-disabled] [--json]
+//   onboarding status [--state invited|temporary-password|password-set|activated|expired|failed|not-invited] [--json]
 //
 // `send` mails an activation link (or, with --temporary-password, sets and
 // mails a temporary password) to the named users and/or every user not
@@ -22,6 +23,7 @@ import type { Command, CommandContext } from '../cli/command.ts';
 const STATES: Record<string, OnboardingStatus> = {
   invited: 'invited',
   'temporary-password': 'temporaryPassword',
+  'password-set': 'passwordSet',
   activated: 'activated',
   expired: 'expired',
   failed: 'failed',
@@ -31,6 +33,7 @@ const STATE_WORDS: Record<OnboardingStatus, string> = {
   notInvited: 'not-invited',
   invited: 'invited',
   temporaryPassword: 'temporary-password',
+  passwordSet: 'password-set',
   activated: 'activated',
   expired: 'expired',
   failed: 'failed',
@@ -38,22 +41,30 @@ const STATE_WORDS: Record<OnboardingStatus, string> = {
 
 const sendCommand: Command = {
   words: ['onboarding', 'send'],
-  usage: '<userName…> [--all-not-invited] [--temporary-password] [--json]',
+  usage: '<userName…> [--all-not-invited] [--temporary-password] [--enable-on-activation | --keep-disabled] [--json]',
   summary: 'mail activation links (or temporary passwords); Ctrl-C cancels',
   args: { min: 0, max: Number.POSITIVE_INFINITY },
-  options: { 'all-not-invited': { type: 'boolean' }, 'temporary-password': { type: 'boolean' } },
+  options: {
+    'all-not-invited': { type: 'boolean' },
+    'temporary-password': { type: 'boolean' },
+    // A disabled account is enabled when the user sets the password (default: only if never activated).
+    'enable-on-activation': { type: 'boolean' },
+    'keep-disabled': { type: 'boolean' },
+  },
   // Beside the app or a serve: their portal answers the links this mails.
   withoutLock: true,
   run(ctx) {
     if (ctx.args.length === 0 && !ctx.flag('all-not-invited'))
       throw new UsageError('Name the users to send to, or use --all-not-invited.', sendCommand);
+    if (ctx.flag('enable-on-activation') && ctx.flag('keep-disabled'))
+      throw new UsageError('Use --enable-on-activation or --keep-disabled, not both.', sendCommand);
     return send(ctx);
   },
 };
 
 const statusCommand: Command = {
   words: ['onboarding', 'status'],
-  usage: '[--state invited|temporary-password|activated|expired|failed|not-invited] [--json]',
+  usage: '[--state invited|temporary-password|password-set|activated|expired|failed|not-invited] [--json]',
   summary: "each user's onboarding status",
   options: { state: { type: 'string' } },
   withoutLock: true,
@@ -61,7 +72,7 @@ const statusCommand: Command = {
     const state = ctx.option('state');
     if (state !== undefined && !(state in STATES))
       throw new UsageError(
-        `--state must be invited, temporary-password, activated, expired, failed or not-invited, not "${state}".`,
+        `--state must be invited, temporary-password, password-set, activated, expired, failed or not-invited, not "${state}".`,
         statusCommand,
       );
     return status(ctx);
@@ -107,7 +118,8 @@ async function send({ app, args, flag, json, io }: CommandContext): Promise<numb
   let interrupted = false;
   let removeInterrupt = () => {};
   try {
-    const { job, finished } = await app.onboarding.startSend(kind, ids, { portal: 'enabled' });
+    const enableOnActivation = flag('enable-on-activation') ? true : flag('keep-disabled') ? false : undefined;
+    const { job, finished } = await app.onboarding.startSend(kind, ids, { portal: 'enabled', enableOnActivation });
     removeInterrupt = io.onInterrupt(() => {
       if (interrupted) {
         // A second Ctrl-C: quit now; mails in flight may or may not arrive.
@@ -173,6 +185,7 @@ function status({ app, option, json, io }: CommandContext): number {
     'not-invited': 0,
     invited: 0,
     'temporary-password': 0,
+    'password-set': 0,
     activated: 0,
     expired: 0,
     failed: 0,
@@ -185,7 +198,7 @@ function status({ app, option, json, io }: CommandContext): number {
   }
   const lines = rows.map((r) => {
     const when =
-      r.status === 'activated'
+      r.status === 'activated' || r.status === 'passwordSet'
         ? r.activatedAt
         : r.status === 'invited' && r.expiresAt
           ? `link until ${r.expiresAt}`
@@ -195,7 +208,7 @@ function status({ app, option, json, io }: CommandContext): number {
       STATE_WORDS[r.status],
       r.email,
       when ?? '',
-      r.status === 'failed' || r.status === 'expired' ? (r.reason ?? '') : '',
+      r.status === 'failed' || r.status === 'expired' || r.status === 'passwordSet' ? (r.reason ?? '') : '',
     ]
       .join('\t')
       .replace(/\t+$/, '');

@@ -72,6 +72,11 @@ export interface OnboardingDeps {
   events: EventBus;
   operations: Operations;
   directories: DirectoriesService;
+  /**
+   * Makes the local user active through the normal edit, which queues the enable in every directory
+   * that provisions users (the activation enables the Password Sync ones itself first).
+   */
+  enableUser?: (userId: string) => void;
   /** Tests lower the portal's rate limits. */
   portalLimits?: Partial<PortalLimits>;
 }
@@ -327,7 +332,7 @@ export class OnboardingService {
       if (!user) continue;
       const row = this.store.get(id);
       if (row?.tokenHash && row.tokenExpires && row.tokenExpires > now) pending.push(user.userName);
-      if (!user.active) disabled.push({ id, userName: user.userName });
+      if (!user.active) disabled.push({ id, userName: user.userName, neverActivated: !row?.activatedAt });
     }
     pending.sort((a, b) => a.localeCompare(b));
     return { total: ids.length, pendingLinks: pending.length, pendingNames: pending.slice(0, 10), disabled };
@@ -343,7 +348,7 @@ export class OnboardingService {
   async startSend(
     kind: SendKind,
     userIds: string[],
-    opts: { portal?: 'running' | 'enabled' } = {},
+    opts: { portal?: 'running' | 'enabled'; enableOnActivation?: boolean } = {},
   ): Promise<{ job: SendJob; finished: Promise<SendJobView> }> {
     const settings = this.store.settings();
     // In the window the portal is this process's own; the command line relies on the app's or a serve's,
@@ -385,7 +390,7 @@ export class OnboardingService {
     op.signal.addEventListener('abort', () => job.cancel() && progress(true), { once: true });
     const one =
       kind === 'activation'
-        ? (u: JobUser) => this.activationFor(u, t, settings, gate, op.signal)
+        ? (u: JobUser) => this.activationFor(u, t, settings, gate, op.signal, opts.enableOnActivation)
         : (u: JobUser) => this.temporaryPasswordFor(u, t, settings, gate, op.signal);
     progress(true);
     const finished = runJob(job, BULK_CONCURRENCY, one, () => progress()).finally(async () => {
@@ -454,10 +459,14 @@ export class OnboardingService {
     settings: OnboardingSettings,
     gate: SendGate,
     signal: AbortSignal,
+    enableOnActivation: boolean | undefined,
   ): Promise<UserOutcome> {
     const r = this.recipient(ju, 'activation.sent');
     if (!('to' in r)) return r;
     const { user, to } = r;
+    // Only an account disabled now is enabled later; by default one never activated (a new hire), not one
+    // disabled after it worked (someone who left).
+    const enable = !user.active && (enableOnActivation ?? !this.store.get(user.id)?.activatedAt);
     const { token, hash } = issueToken();
     const expires = new Date(Date.now() + settings.tokenLifetimeHours * 3600_000);
     const link = `${this.publicBase(settings)}/reset?t=${token}`;
@@ -479,8 +488,13 @@ export class OnboardingService {
       return this.userFailure(user, 'activation.sent', `The activation mail could not be sent: ${errorText(err)}`, err);
     }
     // Stored once the server took the mail: a user whose mail never left keeps their status and gets no link.
-    this.store.invite(user.id, hash, expires.toISOString());
-    const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.`;
+    this.store.invite(user.id, hash, expires.toISOString(), enable);
+    const disabledNote = user.active
+      ? ''
+      : enable
+        ? ' The account is disabled; it is enabled when the user sets the password.'
+        : ' The account is disabled and stays so: the password alone does not let the user sign in.';
+    const message = `Activation mail sent to ${to} through ${t.label}; the link expires ${expires.toISOString()}.${disabledNote}`;
     this.report({
       userIdentifier: user.userName,
       objectType: 'user',
@@ -691,18 +705,95 @@ export class OnboardingService {
       this.d.events.emit('app.changed', { what: 'users' });
       return { kind: 'failed', messages: [PORTAL_FAILED] };
     }
-    const consumed = this.store.consume(hash);
+    if (row.enableOnActivation && !user.active) await this.enableEverywhere(user, targets);
+    const missing = await this.cannotSignIn(targets);
+    const cannotSignIn = missing.length ? `Password set; ${missing.join('; ')}.` : undefined;
+    const consumed = this.store.consume(hash, cannotSignIn);
+    const set = `set in ${targets.length} director${targets.length > 1 ? 'ies' : 'y'}`;
     this.report({
       userIdentifier: user.userName,
       objectType: 'user',
       action: 'activation.completed',
-      status: consumed ? 'success' : 'failure',
-      message: consumed
-        ? `The user chose a password on the reset page; set in ${targets.length} director${targets.length > 1 ? 'ies' : 'y'}.`
-        : 'The password was set, but the link had expired meanwhile.',
+      status: consumed && !cannotSignIn ? 'success' : 'failure',
+      message: !consumed
+        ? 'The password was set, but the link had expired meanwhile.'
+        : cannotSignIn
+          ? `The user chose a password on the reset page (${set}), but cannot sign in yet: ${cannotSignIn}`
+          : `The user chose a password on the reset page; ${set}; the account can sign in.`,
     });
     this.d.events.emit('app.changed', { what: 'users' });
-    return { kind: 'done', directories: targets.length };
+    this.d.events.emit('app.changed', { what: 'reports' });
+    return cannotSignIn ? { kind: 'cannotSignIn' } : { kind: 'done', directories: targets.length };
+  }
+
+  /**
+   * Enables the account in each directory that took the password, right after it (not before: the
+   * old password would have worked meanwhile), then makes the local user active through the normal
+   * edit so provisioning agrees and enables it wherever else users are provisioned.
+   */
+  private async enableEverywhere(user: User, targets: PasswordTarget[]): Promise<void> {
+    for (const target of targets) {
+      let connector;
+      try {
+        connector = this.d.directories.connector(target.directoryId);
+        await connector.setUserEnabled(target.ref, true);
+        this.report({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: 'account.enabled',
+          application: target.name,
+          directoryId: target.directoryId,
+          status: 'success',
+          message: 'Account enabled: the user set the password on the reset page.',
+        });
+      } catch (err) {
+        this.report({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: 'account.enabled',
+          application: target.name,
+          directoryId: target.directoryId,
+          status: 'failure',
+          message: `The account could not be enabled: ${errorText(err)}${serverText(err) ? ` (${serverText(err)})` : ''}`,
+          requestId: requestIdOf(err),
+        });
+      } finally {
+        await connector?.close().catch(() => undefined);
+      }
+    }
+    try {
+      this.d.enableUser?.(user.id);
+    } catch (err) {
+      this.report({
+        userIdentifier: user.userName,
+        objectType: 'user',
+        action: 'account.enabled',
+        status: 'failure',
+        message: `The user could not be made active in the app: ${errorText(err)}`,
+      });
+    }
+  }
+
+  /**
+   * What keeps the account from signing in where its password was set, read back from each
+   * directory: "account still disabled in Corp AD". Empty when it can sign in everywhere.
+   */
+  private async cannotSignIn(targets: PasswordTarget[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const target of targets) {
+      let connector;
+      try {
+        connector = this.d.directories.connector(target.directoryId);
+        const remote = await connector.getUser(target.ref);
+        if (!remote) missing.push(`the account is no longer found in ${target.name}`);
+        else if (remote.data.active === false) missing.push(`account still disabled in ${target.name}`);
+      } catch (err) {
+        missing.push(`could not check that the account is enabled in ${target.name} (${errorText(err)})`);
+      } finally {
+        await connector?.close().catch(() => undefined);
+      }
+    }
+    return missing;
   }
 
   /**

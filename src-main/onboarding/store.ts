@@ -13,6 +13,8 @@ export interface OnboardingRow {
   invitedAt: string | null;
   activatedAt: string | null;
   reason: string | null;
+  /** The account is enabled when the user sets the password (it was disabled when mailed). */
+  enableOnActivation: boolean;
 }
 
 interface RowDb {
@@ -23,6 +25,7 @@ interface RowDb {
   invited_at: string | null;
   activated_at: string | null;
   reason: string | null;
+  enable_on_activation: number;
 }
 const toRow = (r: RowDb): OnboardingRow => ({
   userId: r.user_id,
@@ -32,6 +35,7 @@ const toRow = (r: RowDb): OnboardingRow => ({
   invitedAt: r.invited_at,
   activatedAt: r.activated_at,
   reason: r.reason,
+  enableOnActivation: r.enable_on_activation === 1,
 });
 
 const SETTINGS_KEY = 'onboarding';
@@ -67,16 +71,19 @@ export class OnboardingStore {
   }
 
   /** A new invitation: the token replaces (and so invalidates) any older one. */
-  invite(userId: string, tokenHash: string, expires: string, at = nowIso()): void {
+  invite(userId: string, tokenHash: string, expires: string, enableOnActivation = false, at = nowIso()): void {
     this.db.run(
-      `INSERT INTO onboarding (user_id, status, token_hash, token_expires, invited_at, activated_at, reason)
-       VALUES (?, 'invited', ?, ?, ?, NULL, NULL)
+      `INSERT INTO onboarding (user_id, status, token_hash, token_expires, invited_at, activated_at, reason,
+         enable_on_activation)
+       VALUES (?, 'invited', ?, ?, ?, NULL, NULL, ?)
        ON CONFLICT(user_id) DO UPDATE SET status = 'invited', token_hash = excluded.token_hash,
-         token_expires = excluded.token_expires, invited_at = excluded.invited_at, activated_at = NULL, reason = NULL`,
+         token_expires = excluded.token_expires, invited_at = excluded.invited_at, activated_at = NULL, reason = NULL,
+         enable_on_activation = excluded.enable_on_activation`,
       userId,
       tokenHash,
       expires,
       at,
+      enableOnActivation ? 1 : 0,
     );
   }
 
@@ -104,13 +111,18 @@ export class OnboardingStore {
     );
   }
 
-  /** Single use: only the request that clears the hash activates. */
-  consume(tokenHash: string, at = nowIso()): boolean {
+  /**
+   * Single use: only the request that clears the hash settles the link. `cannotSignIn`: the password
+   * is set, but the account cannot sign in everywhere yet (status passwordSet, with that reason).
+   */
+  consume(tokenHash: string, cannotSignIn?: string, at = nowIso()): boolean {
     return (
       this.db.run(
-        `UPDATE onboarding SET status = 'activated', activated_at = ?, token_hash = NULL, token_expires = NULL, reason = NULL
+        `UPDATE onboarding SET status = ?, activated_at = ?, token_hash = NULL, token_expires = NULL, reason = ?
          WHERE token_hash = ? AND token_expires > ?`,
+        cannotSignIn ? 'passwordSet' : 'activated',
         at,
+        cannotSignIn ?? null,
         tokenHash,
         at,
       ).changes === 1

@@ -230,4 +230,7 @@ export const migrations: string[] = [
   UPDATE onboarding SET status = 'temporaryPassword'
   WHERE status = 'invited' AND token_hash IS NULL AND reason LIKE 'Temporary password mailed.%';
   `,
+  /* 9: a disabled account mailed a link may be enabled when the user sets the password (chosen per send). */ `
+  ALTER TABLE onboarding ADD COLUMN enable_on_activation INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

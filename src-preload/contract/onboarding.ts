@@ -221,8 +221,11 @@ export interface SendCheck {
   pendingLinks: number;
   /** The first of them, by user name. */
   pendingNames: string[];
-  /** Disabled accounts among the selected: a password alone does not let them sign in. */
-  disabled: Array<{ id: string; userName: string }>;
+  /**
+   * Disabled accounts among the selected: a password alone does not let them sign in. neverActivated:
+   * no link of theirs was ever used, so enabling them when they set the password is the default.
+   */
+  disabled: Array<{ id: string; userName: string; neverActivated: boolean }>;
 }
 
 export const onboardingContract = {
@@ -268,8 +271,18 @@ export const onboardingContract = {
   /** Before a send: how many already have a pending link, and which accounts are disabled. */
   'onboarding.send.check': channel<SendCheck>()(z.object({ userIds }).strict()),
   /** Starts a bulk send as a job and answers at once (see SendJobView for the flow). */
+  /**
+   * enableOnActivation (activation only): the disabled accounts among userIds are enabled when the
+   * user sets the password (true), stay disabled (false), or, left out, those never activated are.
+   */
   'onboarding.send.start': channel<SendJobView>()(
-    z.object({ kind: z.enum(['activation', 'temporaryPassword']), userIds }).strict(),
+    z
+      .object({
+        kind: z.enum(['activation', 'temporaryPassword']),
+        userIds,
+        enableOnActivation: z.boolean().optional(),
+      })
+      .strict(),
   ),
   'onboarding.send.job': channel<SendJobView>()(z.object({ jobId: z.string().max(64) }).strict()),
   /** Answers when the job has ended. */

@@ -14,8 +14,12 @@ export interface ProvisioningState {
   updated: string;
 }
 
-/** temporaryPassword: a temporary password was set and mailed (must be changed at next sign-in); no link. */
-export type OnboardingStatus = 'notInvited' | 'invited' | 'temporaryPassword' | 'activated' | 'expired' | 'failed';
+/**
+ * temporaryPassword: a temporary password was set and mailed (must be changed at next sign-in); no link.
+ * passwordSet: the user chose a password, but the account cannot sign in everywhere yet (the reason says where).
+ */
+export type OnboardingStatus =
+  'notInvited' | 'invited' | 'temporaryPassword' | 'passwordSet' | 'activated' | 'expired' | 'failed';
 
 /** One row of the users list: small, so 100,000 rows stay light. */
 export interface UserRow {

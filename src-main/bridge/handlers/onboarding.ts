@@ -38,7 +38,8 @@ export function onboardingHandlers(app: App): Handlers<OnboardingChannels> {
     'onboarding.sendActivation': ({ userIds }) => o.sendActivation(userIds),
     'onboarding.sendTemporaryPassword': ({ userIds }) => o.sendTemporaryPassword(userIds),
     'onboarding.send.check': ({ userIds }) => o.checkSend(userIds),
-    'onboarding.send.start': async ({ kind, userIds }) => (await o.startSend(kind, userIds)).job.view(),
+    'onboarding.send.start': async ({ kind, userIds, enableOnActivation }) =>
+      (await o.startSend(kind, userIds, { enableOnActivation })).job.view(),
     'onboarding.send.job': ({ jobId }) => o.sendJob(jobId),
     'onboarding.send.wait': ({ jobId }) => o.waitSend(jobId),
     'onboarding.send.cancel': ({ jobId }) => ({ cancelled: o.cancelSend(jobId) }),

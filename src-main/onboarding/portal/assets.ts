@@ -29,6 +29,7 @@ button:disabled{background:#c8c6c4;cursor:default}
 .errors ul{margin:4px 0 0;padding-left:20px}
 .errors p{margin:0}
 .done{border:1px solid #9fd89f;background:#f1faf1;color:#0e4d0e;border-radius:6px;padding:10px 12px;margin:16px 0}
+.pending{border:1px solid #f4bf75;background:#fff9f0;color:#5c3b00;border-radius:6px;padding:10px 12px;margin:16px 0}
 .hidden{display:none}
 footer{margin-top:24px;color:#707070;font-size:12px}
 `;

@@ -90,6 +90,15 @@ export function donePage(directories: number): string {
   );
 }
 
+/** The password is set but the account is not usable yet; the page is public, so it names no system. */
+export function notYetPage(): string {
+  return layout(
+    'Your password is set',
+    `<h1>Your password is set</h1>
+<div class="pending" role="status" id="not-yet">Your password is saved, but your account cannot be used to sign in yet. Your IT service desk has been told; you do not need to set the password again.</div>`,
+  );
+}
+
 export function messagePage(title: string, message: string): string {
   return layout(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
 }

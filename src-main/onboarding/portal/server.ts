@@ -12,7 +12,7 @@ import { checkPassword, MAX_PASSWORD_LENGTH } from '../policy.ts';
 import { hashToken, looksLikeToken } from '../tokens.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { PORTAL_CSS, RESET_JS } from './assets.ts';
-import { donePage, formPage, invalidLinkPage, messagePage } from './pages.ts';
+import { donePage, formPage, invalidLinkPage, messagePage, notYetPage } from './pages.ts';
 import { readBody } from '../../http/body.ts';
 import { safeEqual } from '../../http/compare.ts';
 import { cookieValues } from '../../http/cookies.ts';
@@ -25,6 +25,8 @@ export interface PortalAccount {
 
 export type SetPasswordOutcome =
   | { kind: 'done'; directories: number }
+  /** The password is set, but the account cannot sign in yet (disabled somewhere): the page says so. */
+  | { kind: 'cannotSignIn' }
   /** Unknown, used or expired: answered like any other invalid link. */
   | { kind: 'invalid' }
   /** A directory refused the password (its own, stricter rules): the user may try another. */
@@ -203,6 +205,8 @@ export async function startPortal(opts: PortalOptions): Promise<RunningPortal> {
     switch (outcome.kind) {
       case 'done':
         return send(res, 200, donePage(outcome.directories));
+      case 'cannotSignIn':
+        return send(res, 200, notYetPage());
       case 'invalid':
         return send(res, 404, invalidLinkPage());
       case 'refused':

@@ -9,7 +9,6 @@
 // Usage (Users page): <OnboardingActions userIds={selectedIds} onDone={reload} />
 import {
   Button,
-  Checkbox,
   Dialog,
   DialogActions,
   DialogBody,
@@ -21,6 +20,8 @@ import {
   MessageBar,
   MessageBarBody,
   ProgressBar,
+  Radio,
+  RadioGroup,
   Table,
   TableBody,
   TableCell,
@@ -57,6 +58,8 @@ export interface OnboardingActionsProps {
 }
 
 type Action = 'activation' | 'temporary';
+/** What a send does with the disabled accounts among the selected. */
+type DisabledChoice = 'enable' | 'leaveOut' | 'keep';
 
 const useStyles = makeStyles({
   row: { display: 'flex', gap: '8px' },
@@ -117,10 +120,15 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
   const styles = useStyles();
   const [asking, setAsking] = useState<Action | undefined>();
   const [refusal, setRefusal] = useState<Refusal | undefined>();
-  const [leaveOutDisabled, setLeaveOutDisabled] = useState(true);
+  const [chosen, setChosen] = useState<DisabledChoice | undefined>();
   const check = useSendCheck(!!asking, userIds);
   const disabledIds = new Set(check?.disabled.map((d) => d.id) ?? []);
-  const sendIds = leaveOutDisabled ? userIds.filter((id) => !disabledIds.has(id)) : userIds;
+  // Enabling on activation is the default when every disabled account is a new one (never activated);
+  // one disabled after it worked (someone who left) is left out unless the admin says otherwise.
+  const fallback: DisabledChoice =
+    asking === 'activation' && check?.disabled.every((d) => d.neverActivated) ? 'enable' : 'leaveOut';
+  const disabledChoice = chosen === 'enable' && asking !== 'activation' ? fallback : (chosen ?? fallback);
+  const sendIds = disabledChoice === 'leaveOut' ? userIds.filter((id) => !disabledIds.has(id)) : userIds;
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<Counts | undefined>();
   const [summary, setSummary] = useState<{ action: Action; result: SendJobView } | undefined>();
@@ -152,6 +160,7 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
       const started = await call('onboarding.send.start', {
         kind: action === 'activation' ? 'activation' : 'temporaryPassword',
         userIds: sendIds,
+        ...(action === 'activation' && disabledIds.size > 0 ? { enableOnActivation: disabledChoice === 'enable' } : {}),
       });
       jobId = started.jobId;
       setAsking(undefined);
@@ -174,6 +183,7 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
       onSent?.();
       onDone?.();
       setAsking(undefined);
+      setChosen(undefined);
     } catch (err) {
       // A refusal before anything was sent stays in the dialog, with the way to fix it.
       if (err instanceof BridgeFailure && jobId === undefined)
@@ -196,6 +206,7 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
     if (busy) return;
     setAsking(undefined);
     setRefusal(undefined);
+    setChosen(undefined);
   };
 
   /** What the dialog says of the selected users beyond the action itself. */
@@ -218,11 +229,15 @@ export function OnboardingActions({ userIds, onDone, onSent, compact }: Onboardi
               check.disabled.length,
             )}
             . A password alone does not let them sign in.
-            <Checkbox
-              checked={leaveOutDisabled}
-              onChange={(_, d) => setLeaveOutDisabled(d.checked === true)}
-              label="Leave the disabled accounts out of this send"
-            />
+            <RadioGroup
+              aria-label="Disabled accounts"
+              value={disabledChoice}
+              onChange={(_, d) => setChosen(d.value as DisabledChoice)}
+            >
+              {asking === 'activation' && <Radio value="enable" label="Enable them when the user sets the password" />}
+              <Radio value="leaveOut" label="Leave them out of this send" />
+              <Radio value="keep" label="Send, and keep them disabled" />
+            </RadioGroup>
           </MessageBarBody>
         </MessageBar>
       )}

@@ -65,6 +65,7 @@ export const onboardingLabel: Record<OnboardingStatus, string> = {
   notInvited: 'Not invited',
   invited: 'Invited',
   temporaryPassword: 'Temporary password sent',
+  passwordSet: 'Password set, cannot sign in',
   activated: 'Activated',
   expired: 'Invitation expired',
   failed: 'Invitation failed',
@@ -223,7 +224,9 @@ export function UserDetailPanel(props: {
               ? 'success'
               : detail.onboarding.status === 'failed' || detail.onboarding.status === 'expired'
                 ? 'danger'
-                : 'informative'
+                : detail.onboarding.status === 'passwordSet'
+                  ? 'warning'
+                  : 'informative'
           }
         >
           {onboardingLabel[detail.onboarding.status]}
