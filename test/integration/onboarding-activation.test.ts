@@ -18,6 +18,7 @@ import type { DirectoryView } from '../../src-preload/directory.ts';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../onboarding/smtp.ts';
 import { formFields, PortalBrowser, resetLinks } from '../onboarding/browser.ts';
 import { entraConfig, GRAPH_ROLES, ldapDirConfig, reachablePortal, testApp } from '../onboarding/fixtures.ts';
+import { main as cliMain } from '../../src-main/cli.ts';
 
 const info = sambaInfo();
 const TAG = randomBytes(3).toString('hex');
@@ -430,6 +431,131 @@ describe('temporary password', () => {
       'Staff LDAP:success',
     ]);
     expect(status(p).status).toBe('temporaryPassword');
+  });
+});
+
+describe('a disabled account', () => {
+  /** A user whose Corp AD account is disabled (never activated), linked there only. */
+  async function disabledPerson(n: number): Promise<Person> {
+    const userName = `pdd${n}${TAG}`;
+    const email = `${userName}@example.test`;
+    const data = { ...emptyUser(userName), displayName: `Disabled Person${n}`, active: false };
+    const ad = app.directories.connector(dirs.ad.id);
+    try {
+      const a = await ad.createUser(data, { password: `Init-${TAG}-${n}-Dq7!` });
+      const local = app.users.create({ ...data, emails: [{ value: email, primary: true }], phoneNumbers: [] });
+      app.repos.links.upsert({
+        directoryId: dirs.ad.id,
+        objectType: 'user',
+        localId: local.id,
+        anchor: a.anchor,
+        ref: a.ref,
+        state: 'provisioned',
+        reason: null,
+        hash: null,
+      });
+      return { userName, localId: local.id, email, adRef: a.ref, ldapRef: '', graphId: '' };
+    } finally {
+      await ad.close();
+    }
+  }
+
+  /** `provision-desk --data-dir … <args>` in this process; stdout and the exit code. */
+  async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+    let out = '';
+    const io = {
+      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true },
+      onInterrupt: () => () => {},
+    };
+    const code = await cliMain(['--data-dir', app.options.dataDir, ...args], io);
+    return { code, out };
+  }
+
+  /** Opens the person's newest link and sets the password on the reset page. */
+  async function setOnPortal(p: Person, from: number, password: string) {
+    const link = linkOf(mailTo(p, from)[0]!);
+    const b = browser();
+    const f = formFields((await b.get(link)).body)!;
+    return b.post(new URL(f.action, link).href, { t: f.t, csrf: f.csrf, password, confirm: password });
+  }
+
+  it('sent with --enable-on-activation: enabled in AD and active when the password is set; binds as the user', async () => {
+    const p = await disabledPerson(1);
+    expect(app.onboarding.checkSend([p.localId]).disabled).toEqual([
+      { id: p.localId, userName: p.userName, neverActivated: true },
+    ]);
+    const before = smtp.mails.length;
+    const sent = await cli('onboarding', 'send', p.userName, '--enable-on-activation', '--json');
+    expect(sent.code, sent.out).toBe(0);
+    await smtp.waitFor(before + 1);
+    const password = `Enable-${TAG}-Pass-5`;
+    chosen.push(password);
+    // Disabled until the user sets the password: AD refuses the bind (data 533), even with a right password.
+    expect(await adBind(p, `Init-${TAG}-1-Dq7!`)).toMatch(/data 533/);
+
+    const done = await setOnPortal(p, before, password);
+    expect(done.status, done.body).toBe(200);
+    expect(done.body).toContain('Your new password works now');
+    expect(await adBind(p, password)).toBe('ok');
+    expect(app.repos.users.get(p.localId)!.active).toBe(true);
+    expect(status(p)).toMatchObject({ status: 'activated' });
+    expect(status(p).reason).toBeUndefined();
+    const actions = app.db
+      .all<{
+        action: string;
+        application: string;
+        status: string;
+      }>('SELECT action, application, status FROM report_entries WHERE user_identifier = ?', p.userName)
+      .map((e) => `${e.action}:${e.application}:${e.status}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'password.set:Corp AD:success',
+        'account.enabled:Corp AD:success',
+        'activation.completed:Onboarding:success',
+      ]),
+    );
+  });
+
+  it('sent with --keep-disabled: the page, the status and the CLI say why it cannot sign in; AD refuses the bind', async () => {
+    const p = await disabledPerson(2);
+    const before = smtp.mails.length;
+    const sent = await cli('onboarding', 'send', p.userName, '--keep-disabled', '--json');
+    expect(sent.code, sent.out).toBe(0);
+    await smtp.waitFor(before + 1);
+    const password = `Kept-${TAG}-Pass-6`;
+    chosen.push(password);
+
+    const page = await setOnPortal(p, before, password);
+    expect(page.status, page.body).toBe(200);
+    expect(page.body).toContain('cannot be used to sign in yet');
+    expect(page.body).not.toContain('works now');
+    expect(page.body).not.toContain('Corp AD');
+    // The password is set (AD answers "account disabled", not "wrong password"), and the account stays disabled.
+    expect(await adBind(p, password)).toMatch(/data 533/);
+    expect(app.repos.users.get(p.localId)!.active).toBe(false);
+    expect(status(p)).toMatchObject({
+      status: 'passwordSet',
+      reason: 'Password set; account still disabled in Corp AD.',
+    });
+
+    const listed = await cli('onboarding', 'status', '--state', 'password-set');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain(`${p.userName}\tpassword-set\t${p.email}`);
+    expect(listed.out).toContain('Password set; account still disabled in Corp AD.');
+    const json = JSON.parse((await cli('onboarding', 'status', '--json')).out) as {
+      users: Array<{ userName: string; status: string; reason?: string }>;
+    };
+    expect(json.users.find((u) => u.userName === p.userName)).toMatchObject({
+      status: 'password-set',
+      reason: 'Password set; account still disabled in Corp AD.',
+    });
+    const report = app.db.get<{ status: string; message: string }>(
+      "SELECT status, message FROM report_entries WHERE user_identifier = ? AND action = 'activation.completed'",
+      p.userName,
+    );
+    expect(report).toMatchObject({ status: 'failure' });
+    expect(report!.message).toContain('cannot sign in yet: Password set; account still disabled in Corp AD.');
   });
 });
 
