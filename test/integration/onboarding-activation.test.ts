@@ -519,10 +519,16 @@ describe('a disabled account', () => {
 
   it('sent with --keep-disabled: the page, the status and the CLI say why it cannot sign in; AD refuses the bind', async () => {
     const p = await disabledPerson(2);
+    // Without either flag, an account never activated is enabled on activation; the resend below overrides it.
+    const first = smtp.mails.length;
+    expect((await cli('onboarding', 'send', p.userName)).code).toBe(0);
+    await smtp.waitFor(first + 1);
+    expect(app.onboarding.store.get(p.localId)?.enableOnActivation).toBe(true);
     const before = smtp.mails.length;
     const sent = await cli('onboarding', 'send', p.userName, '--keep-disabled', '--json');
     expect(sent.code, sent.out).toBe(0);
     await smtp.waitFor(before + 1);
+    expect(app.onboarding.store.get(p.localId)?.enableOnActivation).toBe(false);
     const password = `Kept-${TAG}-Pass-6`;
     chosen.push(password);
 

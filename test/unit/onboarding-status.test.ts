@@ -35,14 +35,21 @@ describe('before a send', () => {
     const bob = user('bob');
     const cid = user('cid', false);
     const dan = user('dan');
+    // Disabled after an activation that worked (someone who left): enabling is not the default for them.
+    const eve = user('eve', false);
     app.onboarding.store.invite(ann, 'hash-ann', inHours(24));
     app.onboarding.store.invite(bob, 'hash-bob', inHours(-1)); // expired: nothing to cancel
     app.onboarding.store.invitedWithTemporaryPassword(dan, 'Temporary password mailed.');
-    expect(app.onboarding.checkSend([ann, bob, cid, dan, ann])).toEqual({
-      total: 4,
+    app.onboarding.store.invite(eve, 'hash-eve', inHours(24));
+    expect(app.onboarding.store.consume('hash-eve')).toBe(true);
+    expect(app.onboarding.checkSend([ann, bob, cid, dan, ann, eve])).toEqual({
+      total: 5,
       pendingLinks: 1,
       pendingNames: ['ann'],
-      disabled: [{ id: cid, userName: 'cid' }],
+      disabled: [
+        { id: cid, userName: 'cid', neverActivated: true },
+        { id: eve, userName: 'eve', neverActivated: false },
+      ],
     });
   });
 });
@@ -70,6 +77,7 @@ describe('temporary password status', () => {
       bob,
       new Date().toISOString(),
     );
+    db.run('ALTER TABLE onboarding DROP COLUMN enable_on_activation');
     db.run('PRAGMA user_version = 7');
     db.close();
     app = createApp({ dataDir: dir, shell: 'test' });
