@@ -1,8 +1,9 @@
 // The send dialog tells the truth before anything is sent, in browser mode
 // with a real SMTP receiver: a send refused while the portal's address is
 // loopback (with the way to Settings), then the users who already have a
-// pending link that a new mail cancels, the disabled accounts (left out by
-// default), and the selection cleared after the send.
+// pending link that a new mail cancels, the disabled accounts (new ones are
+// enabled on activation by default; here left out), and the selection cleared
+// after the send.
 import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate.ts';
 import { createApp } from '../../src-main/app.ts';
 import { onboardingSettingsSchema } from '../../src-preload/contract/onboarding.ts';
@@ -64,7 +65,10 @@ test('the send dialog names pending links and disabled accounts, and refuses loo
       '2 users of them already have a pending activation link that a new mail cancels: dlg00, dlg01.',
     );
     await expect(dialog).toContainText('2 users of them are disabled: dlg04, dlg05. A password alone does not');
-    await expect(dialog.getByRole('checkbox', { name: 'Leave the disabled accounts out of this send' })).toBeChecked();
+    // New accounts (never activated): enabling them when the user sets the password is the default.
+    await expect(dialog.getByRole('radio', { name: 'Enable them when the user sets the password' })).toBeChecked();
+    await expect(dialog.getByRole('heading')).toHaveText('Send activation mail to 6 users?');
+    await dialog.getByRole('radio', { name: 'Leave them out of this send' }).check();
     await expect(dialog.getByRole('heading')).toHaveText('Send activation mail to 4 users?');
     await page.screenshot({ path: screenshotPath('users-send-dialog'), fullPage: true });
 
@@ -82,6 +86,7 @@ test('the send dialog names pending links and disabled accounts, and refuses loo
     await page.getByRole('tab', { name: 'Users' }).click();
     await page.getByRole('checkbox', { name: 'Select all 6 shown' }).check();
     await page.getByRole('button', { name: 'Send activation mail' }).click();
+    await dialog.getByRole('radio', { name: 'Leave them out of this send' }).check();
     await expect(dialog.getByRole('heading')).toHaveText('Send activation mail to 4 users?');
     await dialog.getByRole('button', { name: 'Send activation mail' }).click();
     await expect(page.getByText('Activation mail sent to 4 users.')).toBeVisible();
