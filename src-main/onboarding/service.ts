@@ -93,6 +93,8 @@ const APPLICATION = 'Onboarding';
 const BULK_CONCURRENCY = 4;
 /** Progress events of a send job at most this often (and always at its start and end). */
 const PROGRESS_EVERY_MS = 100;
+/** A burst of user or outbox changes leads to one look at the users who could not sign in yet. */
+const RECHECK_AFTER_MS = 1000;
 /** Ended send jobs kept for 'onboarding.send.job'. */
 const KEPT_JOBS = 20;
 
@@ -111,10 +113,20 @@ export class OnboardingService {
   private portalError: string | undefined;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly jobs = new Map<string, { job: SendJob; finished: Promise<SendJobView> }>();
+  private readonly stopListening: () => void;
+  private recheckTimer: ReturnType<typeof setTimeout> | undefined;
+  private rechecking: Promise<unknown> | undefined;
+  private stopped = false;
 
   constructor(deps: OnboardingDeps) {
     this.d = deps;
     this.store = new OnboardingStore(deps.db);
+    // A user whose password is set but whose account was still disabled becomes Activated once it is
+    // enabled: looked at again when users change in the app or the outbox has written to a directory.
+    this.stopListening = deps.events.subscribe((name, payload) => {
+      const what = name === 'app.changed' ? (payload as { what?: string }).what : undefined;
+      if (what === 'users' || what === 'outbox') this.scheduleRecheck();
+    });
   }
 
   // ---------- lifecycle ----------
@@ -133,6 +145,10 @@ export class OnboardingService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopListening();
+    clearTimeout(this.recheckTimer);
+    await this.rechecking;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     // Running sends stop starting users; mails in flight finish before the store closes.
@@ -772,6 +788,47 @@ export class OnboardingService {
         message: `The user could not be made active in the app: ${errorText(err)}`,
       });
     }
+  }
+
+  private scheduleRecheck(): void {
+    if (this.recheckTimer || this.stopped) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      if (this.rechecking) return this.scheduleRecheck();
+      this.rechecking = this.recheckSignIn()
+        .catch(() => undefined)
+        .finally(() => (this.rechecking = undefined));
+    }, RECHECK_AFTER_MS);
+    this.recheckTimer.unref?.();
+  }
+
+  /**
+   * Users whose password is set but who could not sign in: those active in the app now are read back
+   * from their directories; Activated when nothing is missing any more. Returns how many changed.
+   */
+  async recheckSignIn(): Promise<number> {
+    let changed = 0;
+    for (const r of this.store.statuses('passwordSet')) {
+      const user = this.d.users.get(r.userId);
+      if (!user?.active || this.stopped) continue;
+      const missing = await this.cannotSignIn(this.passwordTargets(user.id));
+      const cannotSignIn = missing.length ? `Password set; ${missing.join('; ')}.` : undefined;
+      if (cannotSignIn === r.reason || this.stopped || !this.store.settleSignIn(user.id, cannotSignIn)) continue;
+      changed++;
+      if (!cannotSignIn)
+        this.report({
+          userIdentifier: user.userName,
+          objectType: 'user',
+          action: 'activation.completed',
+          status: 'success',
+          message: 'The account is enabled now: it can sign in with the password the user chose.',
+        });
+    }
+    if (changed) {
+      this.d.events.emit('app.changed', { what: 'users' });
+      this.d.events.emit('app.changed', { what: 'reports' });
+    }
+    return changed;
   }
 
   /**

@@ -129,6 +129,18 @@ export class OnboardingStore {
     );
   }
 
+  /** A user whose password is set: activated once the account can sign in everywhere, else what is missing. */
+  settleSignIn(userId: string, cannotSignIn: string | undefined): boolean {
+    return (
+      this.db.run(
+        `UPDATE onboarding SET status = ?, reason = ? WHERE user_id = ? AND status = 'passwordSet'`,
+        cannotSignIn ? 'passwordSet' : 'activated',
+        cannotSignIn ?? null,
+        userId,
+      ).changes === 1
+    );
+  }
+
   /** Marks invitations whose link has expired; returns how many changed. */
   sweepExpired(now = nowIso()): number {
     return this.db.run(

@@ -562,6 +562,19 @@ describe('a disabled account', () => {
     );
     expect(report).toMatchObject({ status: 'failure' });
     expect(report!.message).toContain('cannot sign in yet: Password set; account still disabled in Corp AD.');
+
+    // Made active in the app while Corp AD still has it disabled: still not Activated.
+    const { user } = app.users.get(p.localId);
+    app.users.update(p.localId, { ...user, active: true });
+    expect(await app.onboarding.recheckSignIn()).toBe(0);
+    expect(status(p).status).toBe('passwordSet');
+    // Enabled in Corp AD too (as an admin there would): the next look after a change says Activated.
+    const ad = app.directories.connector(dirs.ad.id);
+    await ad.setUserEnabled(p.adRef, true).finally(() => ad.close());
+    app.events.emit('app.changed', { what: 'outbox' });
+    await expect.poll(() => status(p).status, { timeout: 10_000 }).toBe('activated');
+    expect(status(p).reason).toBeUndefined();
+    expect(await adBind(p, password)).toBe('ok');
   });
 });
 
