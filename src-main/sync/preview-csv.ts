@@ -5,7 +5,9 @@
 // text) because both end up in the same spreadsheet tools.
 import { stringify } from 'csv-stringify/sync';
 import type { PlanRow } from '../../src-preload/contract/sync.ts';
-import { CSV_FORMAT } from '../reports/export.ts';
+
+/** The report export's format (the engine does not import the reports service): CRLF, formulas made text. */
+const CSV_FORMAT = { record_delimiter: 'windows', escape_formulas: true } as const;
 
 export const PREVIEW_CSV_COLUMNS = [
   'seq',
