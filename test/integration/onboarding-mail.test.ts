@@ -7,7 +7,7 @@ import { generateSelfSigned } from '../../src-main/onboarding/portal/certificate
 import { onboardingSettingsSchema, type MailSettings } from '../../src-preload/contract/onboarding.ts';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/index.ts';
 import { startSmtpReceiver, type SmtpReceiver } from '../onboarding/smtp.ts';
-import { entraConfig, GRAPH_ROLES, testApp } from '../onboarding/fixtures.ts';
+import { entraConfig, GRAPH_ROLES, reachablePortal, testApp } from '../onboarding/fixtures.ts';
 import { freePort } from '../services/slapd.ts';
 
 const SMTP_USER = 'mailer@example.test';
@@ -208,7 +208,8 @@ describe('activation mail to users who cannot get one', () => {
     await expect(app.onboarding.sendActivation([noMail.id])).rejects.toMatchObject({ code: 'portal_stopped' });
     const s = app.onboarding.store.settings();
     await app.onboarding.saveSettings(
-      { ...s, mail: smtp(starttls.port), portal: { ...s.portal, port: await freePort() } },
+      // Links through an address other devices reach (a loopback one is refused before anything is sent).
+      { ...s, mail: smtp(starttls.port), portal: { ...s.portal, ...reachablePortal(await freePort()) } },
       { smtpPassword: SMTP_PASSWORD },
     );
     await app.onboarding.startPortal();
