@@ -7,17 +7,17 @@
 //
 // The seed is bounded (4,200 users, one 4,000-member group, slapadd) so the
 // whole spec runs in well under a minute.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { test, expect, watchConsole, screenshotPath } from './fixtures.ts';
 import { expectAccessible } from './a11y.ts';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { writeUsersLdif, type UsersLdifResult } from '../services/seed-ldif.ts';
 import { rdnValue } from '../../src-main/connectors/ldap/escape.ts';
+import { createApp } from '../../src-main/app.ts';
+import { directoryConfigSchema } from '../../src-preload/directory.ts';
 
 const USERS = 4200;
 const BIG_GROUP = 4000;
@@ -72,18 +72,17 @@ function directory(name: string, s: SlapdServer, writes: boolean) {
   };
 }
 
-/** Adds a directory the way a script does: the command line on the app's data folder. */
-async function addDirectory(dataDir: string, file: string, body: unknown): Promise<void> {
-  writeFileSync(file, JSON.stringify(body));
-  await promisify(execFile)(process.execPath, [
-    'bin/provision-desk.mjs',
-    'directory',
-    'add',
-    '--file',
-    file,
-    '--data-dir',
-    dataDir,
-  ]);
+/**
+ * Adds a directory to the app's data folder as a setup step: browser mode holds the folder's lock (a
+ * second process is refused), so the setup opens the same store in this process, as other specs do.
+ */
+async function addDirectory(dataDir: string, body: ReturnType<typeof directory>): Promise<void> {
+  const setup = createApp({ dataDir, shell: 'test' });
+  try {
+    setup.directories.save(undefined, directoryConfigSchema.parse(body.config), body.secrets);
+  } finally {
+    await setup.close();
+  }
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
@@ -100,8 +99,8 @@ test('directory scale: preview, CSV, commit with live provisioning, a 4,000-memb
   const t0 = Date.now();
   const mark = (what: string) => console.log(`[scale] ${what} at ${Math.round((Date.now() - t0) / 1000)} s`);
   const errors = watchConsole(page);
-  await addDirectory(app.dataDir, join(seedDir, 'source.json'), directory('Corp LDAP', source, false));
-  await addDirectory(app.dataDir, join(seedDir, 'target.json'), directory('Branch LDAP', target, true));
+  await addDirectory(app.dataDir, directory('Corp LDAP', source, false));
+  await addDirectory(app.dataDir, directory('Branch LDAP', target, true));
   await page.setViewportSize(SIZES[0]!);
   await page.goto(app.url);
 
