@@ -303,7 +303,14 @@ export class OutboxRepo {
           : "SELECT id FROM outbox WHERE state = 'failed'",
       ...(ids && ids.length > 0 ? [JSON.stringify(ids)] : directoryId ? [directoryId] : []),
     );
-    const n = this.requeueFailed(now, directoryId, ids);
+    const chosen = JSON.stringify(before.map((r) => r.id));
+    const n = this.db.run(
+      `UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ?
+       WHERE id IN (SELECT value FROM json_each(?))`,
+      now,
+      now,
+      chosen,
+    ).changes;
     if (n > 0) this.resetHeads(before.map((r) => r.id));
     return n;
   }
@@ -317,34 +324,6 @@ export class OutboxRepo {
       json,
     );
     this.promoteHeads(ids);
-  }
-
-  private requeueFailed(now: string, directoryId?: string, ids?: number[]): number {
-    if (ids && ids.length > 0) {
-      let n = 0;
-      this.db.transaction(() => {
-        for (const id of ids)
-          n += this.db.run(
-            "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE id = ? AND state = 'failed'",
-            now,
-            now,
-            id,
-          ).changes;
-      });
-      return n;
-    }
-    if (directoryId)
-      return this.db.run(
-        "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed' AND directory_id = ?",
-        now,
-        now,
-        directoryId,
-      ).changes;
-    return this.db.run(
-      "UPDATE outbox SET state = 'pending', open = 1, attempts = 0, next_attempt_at = ?, updated = ? WHERE state = 'failed'",
-      now,
-      now,
-    ).changes;
   }
 
   /** Is anything of this object still unfinished, apart from the given items? */
