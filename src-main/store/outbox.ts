@@ -252,6 +252,16 @@ export class OutboxRepo {
   }
 
   /** Claimed items that were never started (or whose result could not be written) go back to pending. */
+  /** Waiting items due now (a deferred item whose wait may be over). */
+  dueNow(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.db.run(
+      "UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND +state = 'pending'",
+      nowIso(),
+      JSON.stringify(ids),
+    );
+  }
+
   release(ids: number[]): void {
     if (ids.length === 0) return;
     this.db.run(

@@ -45,7 +45,14 @@ export interface TraceStep {
 }
 
 /** What running an item ended in; the worker turns it into outbox state. */
-export type Outcome = { kind: 'done'; message: string } | { kind: 'defer'; reason: string; delayMs: number };
+export type Outcome =
+  | { kind: 'done'; message: string }
+  /**
+   * Run again after `delayMs`, or, with `untilCreatesLand`, as soon as the worker records creates of
+   * this directory (what it waits for may be among them): a group waiting for its member users is
+   * written right after the last of them, not up to a polling interval later.
+   */
+  | { kind: 'defer'; reason: string; delayMs: number; untilCreatesLand?: boolean };
 
 /** The directory's own words for an error, for reports and failed states. */
 export function describeError(err: unknown): {
@@ -537,7 +544,10 @@ export async function runItem(ctx: ProvisionContext, item: OutboxItem, created?:
         return {
           kind: 'defer',
           reason: `Waiting for its members (${members.waitingFor} and others) to be provisioned first, to create the group with them.`,
+          // The worker wakes it when creates land; the delay covers creates recorded elsewhere (another
+          // process) or in a flush that ran just before this deferral was recorded.
           delayMs: 250,
+          untilCreatesLand: true,
         };
       let remote = await ctx.connector.findGroup(data);
       let action = 'linked';

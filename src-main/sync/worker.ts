@@ -113,6 +113,8 @@ export class OutboxWorker {
   readonly owner = newOwner();
   /** Items whose result could not be written and that could not be put back yet (the database was busy). */
   private unreleased: number[] = [];
+  /** Deferred items to run again as soon as a flush records done items (a group waiting for its members). */
+  private waitingForCreates = new Set<number>();
   private readonly inflight = new Map<string, number>();
   private readonly connectors = new Map<string, { connector: Connector; modified: string }>();
   private running = false;
@@ -331,6 +333,7 @@ export class OutboxWorker {
           }
           this.d.outbox.markDoneMany(gathered.done);
           this.d.reports.addMany(gathered.reports);
+          if (gathered.done.length > 0) this.wakeWaiting();
         });
         then?.();
       });
@@ -350,6 +353,13 @@ export class OutboxWorker {
     }
     this.changed();
     if (!then) this.wake();
+  }
+
+  /** Deferred items that wait for creates are due again: the creates just recorded may be theirs. */
+  private wakeWaiting(): void {
+    if (this.waitingForCreates.size === 0) return;
+    this.d.outbox.dueNow([...this.waitingForCreates]);
+    this.waitingForCreates.clear();
   }
 
   /** Items back to pending; if even that cannot be written now, the loop tries again. */
@@ -548,6 +558,7 @@ export class OutboxWorker {
           r.outcome.reason,
           false,
         );
+        if (r.outcome.untilCreatesLand) this.waitingForCreates.add(item.id);
       } else {
         // The shell hears of it when its result is written (flush).
         this.stats.done++;

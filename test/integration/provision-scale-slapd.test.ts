@@ -2,7 +2,7 @@
 // created from scratch in one go, a group's membership changes written as multi-value changes in
 // order, a group "provisioned" only once its membership is complete, passwords that survive a failed
 // item and its retry, and a deleted user who stays listed until the directory confirmed the removal.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSlapd, type SlapdServer } from '../services/slapd.ts';
 import { allOff, allOn, canBind, ldapClient, slapdDirectory, testApp, type TestApp } from './sync-support.ts';
 import type { Client } from 'ldapts';
@@ -49,7 +49,12 @@ describe('memberships at scale', () => {
     app.groups.addMembers(g.id, ids);
     // The group's create has not run yet: it takes its members along, so none is queued on its own.
     expect(app.db.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE object_type = 'membership'")!.n).toBe(0);
+    const create = app.db.get<{ id: number }>("SELECT id FROM outbox WHERE op = 'group.create'")!.id;
+    const woken = vi.spyOn(app.repos.outbox, 'dueNow');
     const r = await app.sync.drain();
+    // While it waited for its member users, each recorded batch of creates made it due again at once.
+    expect(woken.mock.calls.some(([ids]) => ids.includes(create))).toBe(true);
+    woken.mockRestore();
     expect(r.failed).toBe(0);
     expect(app.repos.outbox.counts(dir.id)).toMatchObject({ pending: 0, running: 0, failed: 0, done: N + 1 });
     const got = await members(admin, srv.groupsDn, 'Everyone');

@@ -541,7 +541,18 @@ export async function createGroup(
     // groupOfNames and groupOfUniqueNames must have a member: the members, or the empty-DN placeholder.
     entry[cls.memberAttribute] = first.length > 0 ? first : [PLACEHOLDER];
   }
-  await run(session, 'create group', dn, () => session.client.add(dn, entry));
+  try {
+    await run(session, 'create group', dn, () => session.client.add(dn, entry));
+  } catch (e) {
+    // Too many values for one add (Active Directory's limit): the group is written with a part of its
+    // members and the rest follow in modify requests, which split themselves as far as needed.
+    if (!(e instanceof ConnectorError) || resultCode(e) !== ADMIN_LIMIT_EXCEEDED || first.length <= 1) throw e;
+    const part = first.slice(0, Math.ceil(first.length / 4));
+    const memberKey = s.isAd ? 'member' : cls.memberAttribute;
+    await run(session, 'create group', dn, () => session.client.add(dn, { ...entry, [memberKey]: part }));
+    await addMembers(session, s, dn, [...first.slice(part.length), ...rest]);
+    return dn;
+  }
   if (rest.length > 0) await addMembers(session, s, dn, rest);
   return dn;
 }
@@ -674,8 +685,15 @@ async function checkSamFree(
  * Not critical: a server without it answers as usual, and the split below finds the values at fault.
  */
 const PERMISSIVE_MODIFY = new Control('1.2.840.113556.1.4.1413', { critical: false });
-/** Member values per modify request (well under the servers' request size limits). */
-export const MEMBER_VALUES_PER_REQUEST = 1000;
+/**
+ * Member values per add or modify request: a 5,000-member group goes out in one request, as ldapadd
+ * would write it (each further request into a big group makes the server compare against every value
+ * it holds). Active Directory may refuse so many linked values at once as adminLimitExceeded: such a
+ * request is split in halves (below).
+ */
+export const MEMBER_VALUES_PER_REQUEST = 5000;
+/** LDAP result code adminLimitExceeded: the request carries more than the server takes at once. */
+const ADMIN_LIMIT_EXCEEDED = 11;
 
 const membersChange = (operation: 'add' | 'delete', type: MemberAttribute, dns: string[]) =>
   new Change({ operation, modification: new Attribute({ type, values: dns }) });
@@ -715,7 +733,8 @@ async function writeMembers(
       await write(dns);
     } catch (e) {
       const err = e instanceof ConnectorError ? e : toConnectorError(e, { action, dn: groupRef, url: session.url });
-      if (await harmless(err)) {
+      const tooMany = resultCode(err) === ADMIN_LIMIT_EXCEEDED && dns.length > 1;
+      if (tooMany || (await harmless(err))) {
         if (dns.length === 1) return;
         const half = Math.ceil(dns.length / 2);
         await go(dns.slice(0, half));
