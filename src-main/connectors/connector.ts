@@ -90,25 +90,35 @@ export interface AccountLockSupport {
   line: string;
 }
 
-export interface Capabilities {
-  delta: boolean;
-  passwords: boolean;
-  nestedGroups: boolean;
-  sendMail: boolean;
-  /** Largest number of member changes the connector sends in one request. */
-  memberBatch: number;
+/** A bulk create's answer for one user: `linked` when it existed before (matched by the directory's rules, not created). */
+export type BulkCreated = RemoteUser & { linked?: true };
+
+/** A mail sent through the directory itself (Graph sendMail). */
+export interface DirectoryMail {
+  to: string | string[];
+  subject: string;
+  /** HTML body; when both are given, HTML is sent (Graph carries one body). */
+  html?: string;
+  text?: string;
 }
 
+/**
+ * The one shape of a directory kind. Methods marked "Optional ability" are left out by a kind that
+ * cannot do it; the engine asks for the method itself (`c.delta ? … : …`), never for a flag or the
+ * kind. How to add a kind: docs/architecture.md.
+ */
 export interface Connector {
   readonly kind: DirectoryConfig['kind'];
-  readonly capabilities: Capabilities;
 
   verify(signal?: AbortSignal): Promise<VerifyResult>;
 
   listUsers(opts?: ListOptions): AsyncIterable<Page<RemoteUser>>;
   listGroups(opts?: ListOptions): AsyncIterable<Page<RemoteGroup>>;
-  /** Changes since token (undefined = start tracking: returns a token for now). */
-  delta(token: DeltaToken | undefined, opts?: ListOptions): Promise<DeltaResult>;
+  /**
+   * Optional ability: changes since token (undefined = start tracking: returns a token for now).
+   * Without it every import reads the whole directory.
+   */
+  delta?(token: DeltaToken | undefined, opts?: ListOptions): Promise<DeltaResult>;
   /**
    * Optional: the next delta's starting point taken from the full listing itself, instead of a
    * delta(undefined) before it (generic LDAP: each object's change stamp as the listing read it, so
@@ -134,6 +144,15 @@ export interface Connector {
   findUser(data: RemoteUserData): Promise<RemoteUser | undefined>;
   getUser(ref: string): Promise<RemoteUser | undefined>;
   createUser(data: RemoteUserData, opts?: CreateUserOptions): Promise<RemoteUser>;
+  /**
+   * Optional ability: many creates per round trip, for the outbox worker. One result per input, in
+   * order: the user (created, or an existing match flagged `linked`, its password set when one was
+   * given) or the ConnectorError of that one user. Without it users are created one by one.
+   */
+  createUsers?(
+    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
+    signal?: AbortSignal,
+  ): Promise<Array<BulkCreated | ConnectorError>>;
   /** Writes only what differs between before and after; renames when the RDN value changes. */
   updateUser(ref: string, before: RemoteUserData, after: RemoteUserData): Promise<RemoteUser>;
   setUserEnabled(ref: string, enabled: boolean): Promise<void>;
@@ -161,6 +180,12 @@ export interface Connector {
    * writes *active* must be in the server's schema). Absent = it always can (Active Directory, Graph).
    */
   accountLockSupport?(): Promise<AccountLockSupport>;
+
+  /**
+   * Optional ability: send a mail through the directory (onboarding's "send with the directory"),
+   * from the given mailbox or the directory's own sender.
+   */
+  sendMail?(from: string | undefined, message: DirectoryMail, signal?: AbortSignal): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
-// Which connector serves which directory kind, and each kind's defaults.
-import type { DirectoryConfig, DirectoryKind, DirectorySecrets } from '../../src-preload/directory.ts';
-import type { Connector, KindDefaults } from './connector.ts';
-import { createLdapConnector, ldapDefaults } from './ldap/index.ts';
-import { createGraphConnector, graphDefaults } from './graph/index.ts';
+// Which connector serves which directory kind. Only the composition root
+// (app.ts) loads this; everything else gets connectors handed in.
+import type { DirectoryConfig, DirectorySecrets } from '../../src-preload/directory.ts';
+import type { Connector } from './connector.ts';
+import { createLdapConnector } from './ldap/index.ts';
+import { createGraphConnector } from './graph/index.ts';
 
 export function createConnector(config: DirectoryConfig, secrets: DirectorySecrets): Connector {
   switch (config.kind) {
@@ -12,8 +13,4 @@ export function createConnector(config: DirectoryConfig, secrets: DirectorySecre
     case 'entra':
       return createGraphConnector(config, secrets);
   }
-}
-
-export function defaultsFor(kind: DirectoryKind): KindDefaults {
-  return kind === 'entra' ? graphDefaults() : ldapDefaults(kind);
 }

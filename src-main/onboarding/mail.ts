@@ -171,29 +171,17 @@ export function smtpError(err: unknown, host: string, port: number): AppError {
   }
 }
 
-/** Graph's sendMail as the Graph connector offers it (GraphConnector.sendMail). */
-type GraphSender = {
-  sendMail(
-    from: string | undefined,
-    message: { to: string | string[]; subject: string; html?: string; text?: string },
-    signal?: AbortSignal,
-  ): Promise<void>;
-};
-
-function hasSendMail(c: Connector): c is Connector & GraphSender {
-  return typeof (c as Partial<GraphSender>).sendMail === 'function';
-}
-
 /** Sends through a saved Entra directory's connector, from the given mailbox. */
 export function createGraphTransport(connector: Connector, mailbox: string, directoryName: string): MailTransport {
-  if (!hasSendMail(connector))
+  const sendMail = connector.sendMail?.bind(connector);
+  if (!sendMail)
     throw new AppError('not_available', `The directory "${directoryName}" cannot send mail through Microsoft Graph.`);
   if (!mailbox) throw new AppError('validation', 'Choose the mailbox to send from.');
   return {
     label: `Microsoft Graph (${mailbox})`,
     async send(m, signal) {
       try {
-        await connector.sendMail(mailbox, { to: m.to, subject: m.subject, html: m.html, text: m.text }, signal);
+        await sendMail(mailbox, { to: m.to, subject: m.subject, html: m.html, text: m.text }, signal);
         return {};
       } catch (err) {
         if (err instanceof ConnectorError)

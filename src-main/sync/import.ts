@@ -122,27 +122,28 @@ export async function previewImport(
     const c = connector;
     progress('connecting', 0, `Connecting to ${config.name}`);
     const configHash = scopeConfigHash(config);
-    let choice = chooseMode(opts.mode ?? 'auto', readDeltaState(dir), configHash, c.capabilities.delta, config.name);
+    const delta = c.delta?.bind(c);
+    let choice = chooseMode(opts.mode ?? 'auto', readDeltaState(dir), configHash, !!delta, config.name);
     let token: string | undefined;
     let fromListing = false;
     let changes: DeltaResult | undefined;
-    if (choice.mode === 'delta') {
+    if (choice.mode === 'delta' && delta) {
       progress('reading changes', 0, `Reading what changed in ${config.name} since the last import`);
-      const d = await c.delta(choice.from?.token, { signal });
+      const d = await delta(choice.from?.token, { signal });
       checkAborted(signal);
       // Unusable: the directory's change tracking started over; d.nextToken is a fresh starting point,
       // taken before the full read below.
       token = d.nextToken;
       if (d.usable) changes = d;
       else choice = { mode: 'full', reason: resyncReason(config) };
-    } else if (c.capabilities.delta && (await tracksListing(c, signal))) {
+    } else if (delta && (await tracksListing(c, signal))) {
       // The listing below carries the next delta's starting point (each object's change stamp as it was
       // read): nothing to ask before, and an object changed after it was listed differs next time.
       fromListing = true;
-    } else if (c.capabilities.delta) {
+    } else if (delta) {
       // The next delta's starting point, taken BEFORE everything is read: a change made during the read
       // comes back in that delta instead of falling between the two.
-      const started = await startTracking(c, signal);
+      const started = await startTracking(delta, signal);
       token = started.token;
       if (started.problem) choice = { ...choice, reason: [choice.reason, started.problem].filter(Boolean).join(' ') };
     }
@@ -262,9 +263,12 @@ async function tracksListing(connector: Connector, signal: AbortSignal): Promise
 }
 
 /** A token for "now"; a connector that cannot start tracking does not stop the full read. */
-async function startTracking(connector: Connector, signal: AbortSignal): Promise<{ token?: string; problem?: string }> {
+async function startTracking(
+  delta: NonNullable<Connector['delta']>,
+  signal: AbortSignal,
+): Promise<{ token?: string; problem?: string }> {
   try {
-    return { token: (await connector.delta(undefined, { signal })).nextToken };
+    return { token: (await delta(undefined, { signal })).nextToken };
   } catch (err) {
     checkAborted(signal);
     const e = describeError(err);

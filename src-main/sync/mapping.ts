@@ -4,26 +4,16 @@
 import type { DirectoryConfig, MappingRow } from '../../src-preload/directory.ts';
 import { userInputSchema, type User, type UserInput } from '../../src-preload/model.ts';
 import type { RemoteUserData } from '../connectors/connector.ts';
-import { defaultsFor } from '../connectors/registry.ts';
+import { defaultsFor } from '../connectors/defaults.ts';
 import { emptyUser, getPath, setPath, userModelPaths, type ModelValue } from '../mapping/model-paths.ts';
 
 export function userMapping(config: DirectoryConfig): MappingRow[] {
-  if (config.userMapping.length > 0) return config.userMapping;
-  try {
-    return defaultsFor(config.kind).userMapping;
-  } catch {
-    return [];
-  }
+  return config.userMapping.length > 0 ? config.userMapping : defaultsFor(config.kind).userMapping;
 }
 
 /** The directory's group mapping, or its kind's defaults when it has none. */
 export function groupMapping(config: DirectoryConfig): MappingRow[] {
-  if (config.groupMapping.length > 0) return config.groupMapping;
-  try {
-    return defaultsFor(config.kind).groupMapping;
-  } catch {
-    return [];
-  }
+  return config.groupMapping.length > 0 ? config.groupMapping : defaultsFor(config.kind).groupMapping;
 }
 
 const known = new Set<string>(userModelPaths);

@@ -4,7 +4,7 @@
 // attempt writes a report entry; links carry the per-directory state.
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
 import type { User } from '../../src-preload/model.ts';
-import type { Connector, CreateUserOptions, RemoteUser, RemoteUserData } from '../connectors/connector.ts';
+import type { BulkCreated, Connector, RemoteUser, RemoteUserData } from '../connectors/connector.ts';
 import { ConnectorError } from '../connectors/connector.ts';
 import type { Db } from '../store/db.ts';
 import type { LinksRepo } from '../store/links.ts';
@@ -211,24 +211,6 @@ export async function upsertUser(
 type UpsertResult = Awaited<ReturnType<typeof upsertUser>>;
 
 /**
- * A connector that creates many users per round trip (Graph: `$batch` of 20). Duck-typed.
- * A result flagged `linked` existed before (matched by the directory's rules, its password
- * already set when one was given): it is linked, not reported as created.
- */
-export interface BulkUserCreator {
-  createUsers(
-    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
-    signal?: AbortSignal,
-  ): Promise<Array<(RemoteUser & { linked?: boolean }) | ConnectorError>>;
-}
-
-export function bulkCreator(c: Connector): (Connector & BulkUserCreator) | undefined {
-  return 'createUsers' in c && typeof (c as Partial<BulkUserCreator>).createUsers === 'function'
-    ? (c as Connector & BulkUserCreator)
-    : undefined;
-}
-
-/**
  * Runs many `user.create` items through the connector's bulk create: one
  * result per item, in order (an outcome, or the error for that item alone).
  * Items already linked take the one-by-one path (re-check, update). The bulk
@@ -245,7 +227,7 @@ export async function runUserCreates(
       (outcome) => ({ outcome }),
       (error: unknown) => ({ error }),
     );
-  const bulk = bulkCreator(ctx.connector);
+  const createUsers = ctx.connector.createUsers?.bind(ctx.connector);
   const out: Array<Promise<{ outcome: Outcome } | { error: unknown }>> = [];
   const todo: Array<{ k: number; item: OutboxItem; data: RemoteUserData; password?: string; mustChange?: boolean }> =
     [];
@@ -257,7 +239,7 @@ export async function runUserCreates(
   );
   const parsed: Array<{ k: number; item: OutboxItem; p: Payloads['user.create'] }> = [];
   for (const item of items) {
-    if (!bulk || item.op !== 'user.create' || links.get(item.localId)?.ref) {
+    if (!createUsers || item.op !== 'user.create' || links.get(item.localId)?.ref) {
       out.push(settle(runItem(ctx, item)));
       continue;
     }
@@ -283,11 +265,11 @@ export async function runUserCreates(
       out[k] = Promise.resolve({ error });
     }
   }
-  if (bulk && todo.length > 0) {
-    let results: Array<(RemoteUser & { linked?: boolean }) | ConnectorError> | undefined;
+  if (createUsers && todo.length > 0) {
+    let results: Array<BulkCreated | ConnectorError> | undefined;
     let batchError: unknown;
     try {
-      results = await bulk.createUsers(
+      results = await createUsers(
         todo.map((x) => ({ data: x.data, opts: { password: x.password, mustChangePassword: x.mustChange } })),
       );
     } catch (err) {

@@ -13,7 +13,6 @@ import type { OutboxItem, OutboxRepo } from '../store/outbox.ts';
 import type { ReportEntryInput, ReportsRepo } from '../store/reports.ts';
 import { withBulkReportUsers } from './common.ts';
 import {
-  bulkCreator,
   describeError,
   errorText,
   itemIdentifier,
@@ -496,7 +495,7 @@ export class OutboxWorker {
   private bulk(dirId: string): boolean {
     try {
       const dir = this.directory(dirId);
-      return !!dir && !!bulkCreator(this.connector(dir));
+      return !!dir && !!this.connector(dir).createUsers;
     } catch {
       return false;
     }

@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import type { RunSummary } from '../../src-preload/contract/sync.ts';
 import type { DirectoryConfig } from '../../src-preload/directory.ts';
-import { defaultsFor } from '../../src-main/connectors/registry.ts';
+import { defaultsFor } from '../../src-main/connectors/defaults.ts';
 import { readDeltaState } from '../../src-main/sync/delta.ts';
 import type { TestApp } from './sync-support.ts';
 

@@ -39,13 +39,12 @@ class TrackedDirectory extends FakeDirectory {
     this.users.delete(u.anchor);
     this.removedAt.push({ anchor: u.anchor, at: ++this.version });
   }
-  tracked(): Connector {
+  tracked(): Connector & Pick<Required<Connector>, 'delta'> {
     const base = this.connector();
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closures below read this directory's journal
     const dir = this;
     return {
       ...base,
-      capabilities: { ...base.capabilities, delta: true },
       async *listUsers(opts) {
         dir.calls.push('listUsers');
         yield* base.listUsers(opts);
@@ -82,7 +81,7 @@ class ListingTrackedDirectory extends TrackedDirectory {
   canTrack = true;
   trackCalls = 0;
   duringListing?: (page: number) => void;
-  override tracked(): Connector {
+  override tracked(): Connector & Pick<Required<Connector>, 'delta'> {
     const base = super.tracked();
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closures below read this directory's journal
     const dir = this;

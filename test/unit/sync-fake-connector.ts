@@ -63,7 +63,6 @@ export class FakeDirectory {
     const byRef = (ref: string) => [...dir.users.values()].find((u) => u.ref === ref);
     return {
       kind: 'ldap',
-      capabilities: { delta: false, passwords: true, nestedGroups: true, sendMail: false, memberBatch: 100 },
       async verify() {
         return { ok: true, steps: [], facts: {}, warnings: [] };
       },
@@ -76,9 +75,6 @@ export class FakeDirectory {
       },
       async *listGroups() {
         yield [...dir.groups.values()].map((g) => structuredClone(g));
-      },
-      async delta() {
-        throw new ConnectorError('unknown', 'no delta');
       },
       async findUser(data) {
         const mail = primaryEmail(data);

@@ -1,6 +1,6 @@
 import type { App } from '../../app.ts';
 import type { Handlers } from './types.ts';
-import { defaultsFor } from '../../connectors/registry.ts';
+import { defaultsFor } from '../../connectors/defaults.ts';
 
 type CoreChannels =
   | 'app.info'

@@ -2,16 +2,10 @@
 // POST /users/{from}/sendMail answers 202: accepted, not yet delivered.
 // Needs the application permission Mail.Send.
 import type { DirectoryConfig, DirectorySecrets } from '../../../src-preload/directory.ts';
-import { ConnectorError } from '../connector.ts';
+import { ConnectorError, type DirectoryMail } from '../connector.ts';
 import { enc, type GraphContext } from './context.ts';
 
-export interface GraphMailMessage {
-  to: string | string[];
-  subject: string;
-  /** HTML body; when both are given, HTML is sent (Graph carries one body). */
-  html?: string;
-  text?: string;
-}
+export type GraphMailMessage = DirectoryMail;
 
 export function mailBody(message: GraphMailMessage): Record<string, unknown> {
   const to = (Array.isArray(message.to) ? message.to : [message.to]).filter(Boolean);

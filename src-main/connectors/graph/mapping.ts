@@ -19,31 +19,8 @@ import type {
 } from '../connector.ts';
 import { emptyUser, getPath, setPath, type ModelValue } from '../../mapping/model-paths.ts';
 
-export function defaultUserMapping(): MappingRow[] {
-  const both = (model: string, remote: string): MappingRow => ({ model, remote, direction: 'both' });
-  return [
-    both('userName', 'userPrincipalName'),
-    both('displayName', 'displayName'),
-    both('name.givenName', 'givenName'),
-    both('name.familyName', 'surname'),
-    both('emails.work', 'mail'),
-    { model: 'userName', remote: 'mailNickname', direction: 'export' },
-    both('title', 'jobTitle'),
-    both('department', 'department'),
-    both('employeeNumber', 'employeeId'),
-    both('phoneNumbers.mobile', 'mobilePhone'),
-    both('phoneNumbers.work', 'businessPhones'),
-    both('manager', 'manager'),
-    both('active', 'accountEnabled'),
-  ];
-}
-
-export function defaultGroupMapping(): MappingRow[] {
-  return [
-    { model: 'displayName', remote: 'displayName', direction: 'both' },
-    { model: 'description', remote: 'description', direction: 'both' },
-  ];
-}
+export { defaultGroupMapping, defaultUserMapping } from './defaults.ts';
+import { defaultGroupMapping, defaultUserMapping } from './defaults.ts';
 
 /** Graph user properties that are collections of strings. */
 const COLLECTIONS = new Set(['businessPhones', 'otherMails', 'imAddresses', 'proxyAddresses']);

@@ -11,7 +11,7 @@ import type {
   RemoteUser,
   RemoteUserData,
 } from '../connector.ts';
-import { ConnectorError } from '../connector.ts';
+import { ConnectorError, type BulkCreated } from '../connector.ts';
 import { chunk, runBatch, type BatchItem } from './batch.ts';
 import { enc, type GraphContext } from './context.ts';
 import { graphError, isAlreadyExists } from './errors.ts';
@@ -117,9 +117,6 @@ export async function createUser(
   }
   return user;
 }
-
-/** A bulk create's answer for one user: `linked` when it existed before (matched, not created). */
-export type BulkCreated = RemoteUser & { linked?: true };
 
 /**
  * Bulk create through $batch (20 per envelope, each sub-request retried on

@@ -1,5 +1,4 @@
-// Bulk user creation for the outbox worker (BulkUserCreator, duck-typed in
-// sync/provision.ts): a batch of new users costs one search for existing
+// Bulk user creation for the outbox worker (Connector.createUsers): a batch of new users costs one search for existing
 // matches (user names and e-mails in one filter) and the adds pipelined on
 // one connection, each asking for its anchor with the Post-Read control
 // (RFC 4527: the anchor comes back in the add's answer; the values are the

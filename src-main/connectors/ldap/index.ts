@@ -17,12 +17,10 @@ import type { VerifyResult } from '../../../src-preload/contract/directories.ts'
 import {
   ConnectorError,
   type AccountLockSupport,
-  type Capabilities,
   type Connector,
   type CreateUserOptions,
   type DeltaResult,
   type DeltaToken,
-  type KindDefaults,
   type ListOptions,
   type Page,
   type RemoteGroup,
@@ -35,23 +33,16 @@ import { accountLockSupport } from './account-lock.ts';
 import { openSession, type LdapSession, type OpenOptions } from './connection.ts';
 import { delta, hasEntryCsn, ListingStamps } from './delta.ts';
 import { toConnectorError } from './errors.ts';
-import { defaultGroupMapping, defaultUserMapping, type LdapKind } from './mapping.ts';
+import type { LdapKind } from './mapping.ts';
 import * as read from './read.ts';
 import * as bulk from './bulk.ts';
 import * as match from './match.ts';
-import { kindDefaults, resolveSettings, type LdapSettings } from './settings.ts';
+import { resolveSettings, type LdapSettings } from './settings.ts';
 import { verify } from './verify.ts';
 import * as write from './write.ts';
 
 export class LdapConnector implements Connector {
   readonly kind: LdapKind;
-  readonly capabilities: Capabilities = {
-    delta: true,
-    passwords: true,
-    nestedGroups: true,
-    sendMail: false,
-    memberBatch: 1,
-  };
   readonly settings: LdapSettings;
   private readonly password: string | undefined;
   private session?: Promise<LdapSession>;
@@ -61,9 +52,7 @@ export class LdapConnector implements Connector {
    * Bulk user creation for the outbox worker (see bulk.ts); generic LDAP only — Active Directory
    * creates take several dependent steps each and keep the one-by-one path.
    */
-  readonly createUsers?: (
-    batch: ReadonlyArray<{ data: RemoteUserData; opts?: CreateUserOptions }>,
-  ) => Promise<Array<RemoteUser | ConnectorError>>;
+  readonly createUsers?: Connector['createUsers'];
 
   constructor(config: DirectoryConfig, secrets: DirectorySecrets) {
     this.settings = resolveSettings(config);
@@ -274,28 +263,5 @@ export function createLdapConnector(config: DirectoryConfig, secrets: DirectoryS
   return new LdapConnector(config, secrets);
 }
 
-export function ldapDefaults(kind: 'activeDirectory' | 'ldap'): KindDefaults {
-  const d = kindDefaults[kind];
-  return {
-    userMapping: defaultUserMapping(kind),
-    groupMapping: defaultGroupMapping(kind),
-    connection: {
-      startTls: false,
-      verifyCertificate: true,
-      scope: 'sub',
-      userFilter: '',
-      groupFilter: '',
-      userRdnTemplate: d.userRdnTemplate,
-      groupRdnTemplate: d.groupRdnTemplate,
-      pageSize: d.pageSize,
-      timeoutMs: 30_000,
-      connectTimeoutMs: 10_000,
-      /** Shown next to the filter fields: what the connector always adds. */
-      userObjectFilter: d.userClassFilter,
-      groupObjectFilter: d.groupClassFilter,
-      anchor: d.anchor,
-    },
-  };
-}
-
+export { ldapDefaults } from './defaults.ts';
 export { toConnectorError } from './errors.ts';

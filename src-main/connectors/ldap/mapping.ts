@@ -12,7 +12,7 @@ import type { MappingRow } from '../../../src-preload/directory.ts';
 import { emptyUser, getPath, setPath, type ModelValue } from '../../mapping/model-paths.ts';
 import type { RemoteGroupData, RemoteUserData } from '../connector.ts';
 
-export type LdapKind = 'activeDirectory' | 'ldap';
+export type { LdapKind } from './defaults.ts';
 
 /** An entry as ldapts returns it: dn plus attributes (scalar, array or Buffer). */
 export type LdapEntry = { dn: string } & Record<string, unknown>;
@@ -22,45 +22,7 @@ export const UAC_NORMAL_ACCOUNT = 0x200;
 /** pwdAccountLockedTime value meaning "locked until an admin unlocks" (ppolicy). */
 export const PERMANENT_LOCK = '000001010000Z';
 
-export function defaultUserMapping(kind: LdapKind): MappingRow[] {
-  const rows: Array<[string, string]> =
-    kind === 'activeDirectory'
-      ? [
-          ['userName', 'sAMAccountName'],
-          ['name.givenName', 'givenName'],
-          ['name.familyName', 'sn'],
-          ['displayName', 'displayName'],
-          ['emails.work', 'mail'],
-          ['phoneNumbers.work', 'telephoneNumber'],
-          ['phoneNumbers.mobile', 'mobile'],
-          ['title', 'title'],
-          ['department', 'department'],
-          ['employeeNumber', 'employeeID'],
-          ['manager', 'manager'],
-          ['active', 'userAccountControl'],
-        ]
-      : [
-          ['userName', 'uid'],
-          ['name.givenName', 'givenName'],
-          ['name.familyName', 'sn'],
-          ['displayName', 'displayName'],
-          ['emails', 'mail'],
-          ['phoneNumbers.work', 'telephoneNumber'],
-          ['phoneNumbers.mobile', 'mobile'],
-          ['title', 'title'],
-          ['department', 'ou'],
-          ['employeeNumber', 'employeeNumber'],
-          ['manager', 'manager'],
-        ];
-  return rows.map(([model, remote]) => ({ model, remote, direction: 'both' as const }));
-}
-
-export function defaultGroupMapping(_kind: LdapKind): MappingRow[] {
-  return [
-    { model: 'displayName', remote: 'cn', direction: 'both' },
-    { model: 'description', remote: 'description', direction: 'both' },
-  ];
-}
+export { defaultGroupMapping, defaultUserMapping } from './defaults.ts';
 
 /**
  * The mapping in force: the admin's rows when there are any (the form is

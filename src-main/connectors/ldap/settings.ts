@@ -4,7 +4,8 @@
 import type { DirectoryConfig, LdapConnection, MappingRow } from '../../../src-preload/directory.ts';
 import { ConnectorError } from '../connector.ts';
 import { andFilters, normalizeDn, parseDn } from './escape.ts';
-import { defaultGroupMapping, defaultUserMapping, effectiveMapping, type LdapKind } from './mapping.ts';
+import { defaultGroupMapping, defaultUserMapping, kindDefaults, type LdapKind } from './defaults.ts';
+import { effectiveMapping } from './mapping.ts';
 
 export interface LdapSettings {
   kind: LdapKind;
@@ -43,29 +44,6 @@ export interface LdapSettings {
   /** Values per ranged retrieval request of member (AD MaxValRange default). */
   rangeSize: number;
 }
-
-export const kindDefaults = {
-  activeDirectory: {
-    userClassFilter: '(&(objectClass=user)(!(objectClass=computer)))',
-    groupClassFilter: '(objectClass=group)',
-    userObjectClasses: ['top', 'person', 'organizationalPerson', 'user'],
-    groupObjectClasses: ['top', 'group'],
-    userRdnTemplate: 'CN={displayName}',
-    groupRdnTemplate: 'CN={displayName}',
-    anchor: 'objectGUID' as const,
-    pageSize: 1000,
-  },
-  ldap: {
-    userClassFilter: '(objectClass=inetOrgPerson)',
-    groupClassFilter: '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))',
-    userObjectClasses: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-    groupObjectClasses: ['top', 'groupOfNames'],
-    userRdnTemplate: 'uid={userName}',
-    groupRdnTemplate: 'cn={displayName}',
-    anchor: 'entryUUID' as const,
-    pageSize: 500,
-  },
-};
 
 function checkDn(dn: string, what: string): string {
   try {
